@@ -1,0 +1,285 @@
+/* bytes.c - big-endian helpers, hex/base64, SHA-256 and rk_buf. */
+#include "bytes.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <sodium.h>
+
+void rk_put_be16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+void rk_put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+void rk_put_be64(uint8_t *p, uint64_t v)
+{
+    rk_put_be32(p, (uint32_t)(v >> 32));
+    rk_put_be32(p + 4, (uint32_t)v);
+}
+
+uint16_t rk_get_be16(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+uint32_t rk_get_be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+           ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+uint64_t rk_get_be64(const uint8_t *p)
+{
+    return ((uint64_t)rk_get_be32(p) << 32) | rk_get_be32(p + 4);
+}
+
+void rk_sha256(uint8_t out[RK_HASH_SIZE], const void *data, size_t len)
+{
+    SHA256((const unsigned char *)data, len, out);
+}
+
+struct rk_sha256_ctx {
+    EVP_MD_CTX *md;
+};
+
+rk_sha256_ctx *rk_sha256_new(void)
+{
+    rk_sha256_ctx *c = calloc(1, sizeof *c);
+
+    if (c == NULL)
+        return NULL;
+    c->md = EVP_MD_CTX_new();
+    if (c->md == NULL || EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1) {
+        rk_sha256_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void rk_sha256_update(rk_sha256_ctx *c, const void *data, size_t len)
+{
+    EVP_DigestUpdate(c->md, data, len);
+}
+
+void rk_sha256_final(rk_sha256_ctx *c, uint8_t out[RK_HASH_SIZE])
+{
+    unsigned int n = 0;
+
+    EVP_DigestFinal_ex(c->md, out, &n);
+    EVP_DigestInit_ex(c->md, EVP_sha256(), NULL);
+}
+
+void rk_sha256_free(rk_sha256_ctx *c)
+{
+    if (c == NULL)
+        return;
+    EVP_MD_CTX_free(c->md);
+    free(c);
+}
+
+void rk_hex_encode(char *out, const uint8_t *bin, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        out[2 * i] = digits[bin[i] >> 4];
+        out[2 * i + 1] = digits[bin[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+rk_err rk_hex_decode(uint8_t *bin, size_t len, const char *hex, size_t hexlen)
+{
+    size_t i;
+
+    if (hexlen != 2 * len)
+        return RK_ERR_INVALID;
+    for (i = 0; i < len; i++) {
+        int hi = hexval(hex[2 * i]);
+        int lo = hexval(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return RK_ERR_INVALID;
+        bin[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return RK_OK;
+}
+
+size_t rk_b64_encoded_size(size_t len)
+{
+    return sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+}
+
+void rk_b64_encode(char *out, size_t outsize, const uint8_t *bin, size_t len)
+{
+    sodium_bin2base64(out, outsize, bin, len, sodium_base64_VARIANT_ORIGINAL);
+}
+
+rk_err rk_b64_decode(uint8_t *bin, size_t binmax, size_t *binlen,
+                     const char *b64, size_t b64len)
+{
+    const char *end = NULL;
+    size_t n = 0;
+
+    if (b64len % 4 != 0)
+        return RK_ERR_INVALID;
+    if (sodium_base642bin(bin, binmax, b64, b64len, NULL, &n, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0)
+        return RK_ERR_INVALID;
+    if (end != b64 + b64len)
+        return RK_ERR_INVALID;
+    *binlen = n;
+    return RK_OK;
+}
+
+void rk_buf_init(rk_buf *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void rk_buf_free(rk_buf *b)
+{
+    if (b == NULL)
+        return;
+    free(b->data);
+    rk_buf_init(b);
+}
+
+void rk_buf_reset(rk_buf *b)
+{
+    b->len = 0;
+    if (b->data != NULL)
+        b->data[0] = '\0';
+}
+
+rk_err rk_buf_reserve(rk_buf *b, size_t extra)
+{
+    size_t need, cap;
+    uint8_t *p;
+
+    if (extra > SIZE_MAX - b->len - 1)
+        return RK_ERR_NOMEM;
+    need = b->len + extra + 1;
+    if (need <= b->cap)
+        return RK_OK;
+    cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    p = realloc(b->data, cap);
+    if (p == NULL)
+        return RK_ERR_NOMEM;
+    b->data = p;
+    b->cap = cap;
+    return RK_OK;
+}
+
+rk_err rk_buf_append(rk_buf *b, const void *data, size_t len)
+{
+    if (rk_buf_reserve(b, len) != RK_OK)
+        return RK_ERR_NOMEM;
+    if (len > 0)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return RK_OK;
+}
+
+rk_err rk_buf_puts(rk_buf *b, const char *s)
+{
+    return rk_buf_append(b, s, strlen(s));
+}
+
+rk_err rk_buf_putc(rk_buf *b, char c)
+{
+    return rk_buf_append(b, &c, 1);
+}
+
+rk_err rk_buf_printf(rk_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return RK_ERR_INVALID;
+    if (rk_buf_reserve(b, (size_t)n) != RK_OK)
+        return RK_ERR_NOMEM;
+    va_start(ap, fmt);
+    vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return RK_OK;
+}
+
+char *rk_buf_detach(rk_buf *b, size_t *len)
+{
+    char *p = (char *)b->data;
+
+    if (len != NULL)
+        *len = b->len;
+    rk_buf_init(b);
+    return p;
+}
+
+rk_err rk_buf_read_file(rk_buf *b, const char *path, size_t max, char *err)
+{
+    FILE *f;
+    uint8_t chunk[65536];
+    size_t n;
+    rk_err rc = RK_OK;
+    int is_stdin = strcmp(path, "-") == 0;
+
+    f = is_stdin ? stdin : fopen(path, "rb");
+    if (f == NULL)
+        return rk_seterr(err, errno == ENOENT ? RK_ERR_NOTFOUND : RK_ERR_IO,
+                         "cannot open '%s': %s", path, strerror(errno));
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b->len + n > max) {
+            rc = rk_seterr(err, RK_ERR_TOOBIG, "'%s' is larger than %zu bytes",
+                           path, max);
+            goto out;
+        }
+        if (rk_buf_append(b, chunk, n) != RK_OK) {
+            rc = rk_seterr(err, RK_ERR_NOMEM, "out of memory reading '%s'", path);
+            goto out;
+        }
+    }
+    if (ferror(f))
+        rc = rk_seterr(err, RK_ERR_IO, "cannot read '%s': %s", path,
+                       strerror(errno));
+    else if (b->data == NULL)
+        rc = rk_buf_append(b, "", 0); /* an empty file is still a C string */
+out:
+    if (!is_stdin)
+        fclose(f);
+    return rc;
+}

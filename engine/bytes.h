@@ -1,0 +1,94 @@
+/*
+ * bytes.h - the floor of the engine: big-endian integers, hex and base64,
+ * SHA-256, and a growable byte buffer.
+ *
+ * Every multi-byte integer we store or ship is big-endian and goes through
+ * rk_put_be* / rk_get_be*; no struct is ever copied to disk.  Hex is
+ * lowercase.  Base64 is RFC 4648 standard alphabet with padding, through
+ * libsodium.
+ */
+#ifndef RK_BYTES_H
+#define RK_BYTES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define RK_HASH_SIZE 32 /* SHA-256 output */
+
+/* ---- big-endian ---------------------------------------------------- */
+void rk_put_be16(uint8_t *p, uint16_t v);
+void rk_put_be32(uint8_t *p, uint32_t v);
+void rk_put_be64(uint8_t *p, uint64_t v);
+uint16_t rk_get_be16(const uint8_t *p);
+uint32_t rk_get_be32(const uint8_t *p);
+uint64_t rk_get_be64(const uint8_t *p);
+
+/* ---- SHA-256 (OpenSSL; uses the CPU's SHA extensions when present) --- */
+void rk_sha256(uint8_t out[RK_HASH_SIZE], const void *data, size_t len);
+
+/* Streaming SHA-256 over several parts.  The context is opaque. */
+typedef struct rk_sha256_ctx rk_sha256_ctx;
+rk_sha256_ctx *rk_sha256_new(void); /* NULL when out of memory */
+void rk_sha256_update(rk_sha256_ctx *c, const void *data, size_t len);
+void rk_sha256_final(rk_sha256_ctx *c, uint8_t out[RK_HASH_SIZE]); /* resets c */
+void rk_sha256_free(rk_sha256_ctx *c); /* accepts NULL */
+
+/* ---- hex and base64 -------------------------------------------------- */
+
+/* Write 2*len lowercase hex digits and a NUL to out (2*len+1 bytes). */
+void rk_hex_encode(char *out, const uint8_t *bin, size_t len);
+
+/*
+ * Decode exactly `len` bytes from hex text of exactly 2*len characters
+ * (either case).  RK_ERR_INVALID on a wrong length or a non-hex digit.
+ */
+rk_err rk_hex_decode(uint8_t *bin, size_t len, const char *hex, size_t hexlen)
+    __attribute__((warn_unused_result));
+
+/* Encoded size of len bytes including the NUL. */
+size_t rk_b64_encoded_size(size_t len);
+/* Write base64 (standard, padded) and a NUL to out. */
+void rk_b64_encode(char *out, size_t outsize, const uint8_t *bin, size_t len);
+/*
+ * Decode base64 (standard, padded) of b64len characters into bin, at most
+ * binmax bytes, storing the decoded size in *binlen.  Whitespace is not
+ * accepted.  RK_ERR_INVALID on bad text or if the output would not fit.
+ */
+rk_err rk_b64_decode(uint8_t *bin, size_t binmax, size_t *binlen,
+                     const char *b64, size_t b64len)
+    __attribute__((warn_unused_result));
+
+/* ---- growable buffer (git's strbuf) ---------------------------------- */
+
+/*
+ * A buffer that owns data[0..len) and keeps data[len] == '\0' once anything
+ * was appended, so text can be used as a C string.  Initialise with
+ * RK_BUF_INIT or rk_buf_init; release with rk_buf_free.  On allocation
+ * failure the appenders return RK_ERR_NOMEM and leave the buffer as it was.
+ */
+typedef struct rk_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} rk_buf;
+
+#define RK_BUF_INIT { NULL, 0, 0 }
+
+void rk_buf_init(rk_buf *b);
+void rk_buf_free(rk_buf *b); /* accepts NULL; leaves b empty and reusable */
+void rk_buf_reset(rk_buf *b); /* len = 0, keeps the allocation */
+rk_err rk_buf_reserve(rk_buf *b, size_t extra);
+rk_err rk_buf_append(rk_buf *b, const void *data, size_t len);
+rk_err rk_buf_puts(rk_buf *b, const char *s);
+rk_err rk_buf_putc(rk_buf *b, char c);
+rk_err rk_buf_printf(rk_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Take ownership of the data (NUL-terminated, may be NULL if empty). */
+char *rk_buf_detach(rk_buf *b, size_t *len);
+
+/* Read a whole file (or stdin when path is "-") into b, at most max bytes. */
+rk_err rk_buf_read_file(rk_buf *b, const char *path, size_t max, char *err);
+
+#endif
