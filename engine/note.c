@@ -913,6 +913,7 @@ rk_err rk_tlog_proof_parse(const char *text, size_t len, uint64_t *index,
 {
     const char *line;
     size_t llen, pos = 0, count = 0;
+    uint8_t hash[32];
     int r;
 
     if (next_line(text, len, &pos, &line, &llen) != 0 ||
@@ -949,14 +950,14 @@ rk_err rk_tlog_proof_parse(const char *text, size_t len, uint64_t *index,
                              "tlog proof: no empty line before the checkpoint");
         if (llen == 0)
             break;
-        if (count == max)
-            return rk_seterr(err, RK_ERR_TOOBIG,
-                             "tlog proof: more than %zu hashes", max);
-        if (decode_hash(proof[count], line, llen) != 0)
+        if (decode_hash(hash, line, llen) != 0)
             return rk_seterr(err, RK_ERR_INVALID,
                              "tlog proof: hash %zu is not base64 of 32 bytes",
                              count + 1);
-        count++;
+        if (count == max)
+            return rk_seterr(err, RK_ERR_TOOBIG,
+                             "tlog proof: more than %zu hashes", max);
+        memcpy(proof[count++], hash, 32);
     }
     if (pos >= len)
         return rk_seterr(err, RK_ERR_INVALID,
