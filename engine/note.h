@@ -83,9 +83,10 @@ rk_err rk_signer_from_seed(const char *name, const uint8_t seed[32],
  * minisign public key file, mode 0644), both created with O_EXCL: an
  * existing file is never overwritten.  If PREFIX.pub cannot be written,
  * PREFIX.key is removed again.  Both are fsync'ed.
- *   RK_ERR_EXISTS   PREFIX.key or PREFIX.pub exists
- *   RK_ERR_INVALID  prefix is empty or too long for a path
- *   RK_ERR_IO       cannot create or write a file (message names it)
+ *   RK_ERR_EXISTS    PREFIX.key or PREFIX.pub exists
+ *   RK_ERR_INVALID   prefix is empty or too long for a path
+ *   RK_ERR_NOTFOUND  the directory of PREFIX does not exist
+ *   RK_ERR_IO        cannot create or write a file (message names it)
  */
 rk_err rk_signer_write(const rk_signer *s, const char *prefix, char *err);
 

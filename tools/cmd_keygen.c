@@ -33,16 +33,16 @@ int cmd_keygen(int argc, char **argv)
     rk_err rc;
 
     for (i = 1; i < argc; i++) {
-        if ((r = rk_opt_value(cmd, argc, argv, &i, "--out", &prefix)) != 0) {
-            if (r < 0)
-                return RK_EXIT_USAGE;
+        r = rk_opt_value(cmd, argc, argv, &i, "--out", &prefix);
+        if (r < 0)
+            return RK_EXIT_USAGE;
+        if (r > 0)
             continue;
-        }
-        if ((r = rk_opt_value(cmd, argc, argv, &i, "--name", &name)) != 0) {
-            if (r < 0)
-                return RK_EXIT_USAGE;
+        r = rk_opt_value(cmd, argc, argv, &i, "--name", &name);
+        if (r < 0)
+            return RK_EXIT_USAGE;
+        if (r > 0)
             continue;
-        }
         rk_tool_error(cmd, "unknown argument '%s'", argv[i]);
         return usage();
     }

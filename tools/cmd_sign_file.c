@@ -65,16 +65,16 @@ int cmd_sign_file(int argc, char **argv)
     rk_err rc;
 
     for (i = 1; i < argc; i++) {
-        if ((r = rk_opt_value(cmd, argc, argv, &i, "--key", &keypath)) != 0) {
-            if (r < 0)
-                return RK_EXIT_USAGE;
+        r = rk_opt_value(cmd, argc, argv, &i, "--key", &keypath);
+        if (r < 0)
+            return RK_EXIT_USAGE;
+        if (r > 0)
             continue;
-        }
-        if ((r = rk_opt_value(cmd, argc, argv, &i, "--comment", &comment)) != 0) {
-            if (r < 0)
-                return RK_EXIT_USAGE;
+        r = rk_opt_value(cmd, argc, argv, &i, "--comment", &comment);
+        if (r < 0)
+            return RK_EXIT_USAGE;
+        if (r > 0)
             continue;
-        }
         if (argv[i][0] == '-' && argv[i][1] != '\0') {
             rk_tool_error(cmd, "unknown option '%s'", argv[i]);
             return usage();
