@@ -17,6 +17,8 @@ struct command {
 
 static const struct command commands[] = {
     { "help", cmd_help, "list the commands" },
+    { "keygen", cmd_keygen, "generate an Ed25519 key pair (PREFIX.key, PREFIX.pub)" },
+    { "sign-file", cmd_sign_file, "write FILE.minisig, a minisign signature of FILE" },
     { "version", cmd_version, "print the version" },
 };
 

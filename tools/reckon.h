@@ -37,5 +37,7 @@ int rk_parse_u64(const char *s, unsigned long long *out);
 
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_sign_file(int argc, char **argv);
 
 #endif
