@@ -1,0 +1,283 @@
+/* amount.c - exact decimal amounts in 128-bit minor units (formats/amounts.md). */
+#include "amount.h"
+
+#include <stdint.h>
+#include <string.h>
+
+typedef unsigned __int128 u128;
+
+#define QUOTE_MAX 48 /* bytes of offending text quoted in a message */
+
+/* 10^n for n <= 38 (10^38 fits: 2^127 is about 1.7e38). */
+static u128 pow10u(unsigned n)
+{
+    u128 p = 1;
+
+    while (n-- > 0)
+        p *= 10;
+    return p;
+}
+
+static u128 magnitude(rk_amount v)
+{
+    return v < 0 ? (u128)0 - (u128)v : (u128)v;
+}
+
+static int in_range(rk_amount v)
+{
+    return v >= -RK_AMOUNT_LIMIT && v <= RK_AMOUNT_LIMIT;
+}
+
+/* Copy at most QUOTE_MAX bytes of text for a message, '?' for unprintables. */
+static const char *quote(char *q, const char *text, size_t len)
+{
+    size_t i, n = len < QUOTE_MAX ? len : QUOTE_MAX;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)text[i];
+        q[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    if (len > QUOTE_MAX) {
+        memcpy(q + n, "...", 3);
+        n += 3;
+    }
+    q[n] = '\0';
+    return q;
+}
+
+static int isdig(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
+                       rk_amount *out, char *err)
+{
+    char q[QUOTE_MAX + 4];
+    size_t i = 0, int_start, int_len, frac_start = 0, frac_len = 0, k;
+    u128 acc = 0, limit = (u128)RK_AMOUNT_LIMIT;
+    int neg = 0;
+
+    if (decimals > RK_AMOUNT_MAX_DECIMALS)
+        return rk_seterr(err, RK_ERR_INVALID, "amount: %u decimals exceed the maximum of %d",
+                         decimals, RK_AMOUNT_MAX_DECIMALS);
+    if (text == NULL || len == 0)
+        return rk_seterr(err, RK_ERR_INVALID, "amount: empty text");
+    quote(q, text, len);
+    if (text[0] == '-') {
+        neg = 1;
+        i = 1;
+    } else if (text[0] == '+') {
+        return rk_seterr(err, RK_ERR_INVALID, "amount '%s': a '+' sign is not allowed", q);
+    }
+    int_start = i;
+    while (i < len && isdig(text[i]))
+        i++;
+    int_len = i - int_start;
+    if (i < len && text[i] == '.') {
+        frac_start = ++i;
+        while (i < len && isdig(text[i]))
+            i++;
+        frac_len = i - frac_start;
+        if (int_len == 0 || frac_len == 0)
+            return rk_seterr(err, RK_ERR_INVALID,
+                             "amount '%s': a '.' needs digits on both sides", q);
+    }
+    if (i < len) {
+        char c = text[i];
+        if (c == 'e' || c == 'E')
+            return rk_seterr(err, RK_ERR_INVALID, "amount '%s': exponents are not allowed", q);
+        if (c == 'x' || c == 'X')
+            return rk_seterr(err, RK_ERR_INVALID, "amount '%s': hex is not allowed", q);
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+            return rk_seterr(err, RK_ERR_INVALID, "amount '%s': spaces are not allowed", q);
+        return rk_seterr(err, RK_ERR_INVALID, "amount '%s': unexpected character at offset %zu",
+                         q, i);
+    }
+    if (int_len == 0)
+        return rk_seterr(err, RK_ERR_INVALID, "amount '%s': no digits", q);
+    if (int_len > 1 && text[int_start] == '0')
+        return rk_seterr(err, RK_ERR_INVALID, "amount '%s': leading zeros are not allowed", q);
+    for (k = decimals; k < frac_len; k++)
+        if (text[frac_start + k] != '0')
+            return rk_seterr(err, RK_ERR_INVALID,
+                             "amount '%s': more than %u fraction digits", q, decimals);
+
+    /* acc = integer digits, then `decimals` fraction digits (zero-padded) */
+    for (k = 0; k < int_len + decimals; k++) {
+        unsigned d;
+
+        if (k < int_len)
+            d = (unsigned)(text[int_start + k] - '0');
+        else if (k - int_len < frac_len)
+            d = (unsigned)(text[frac_start + k - int_len] - '0');
+        else
+            d = 0;
+        if (acc > (limit - d) / 10)
+            return rk_seterr(err, RK_ERR_RANGE,
+                             "amount '%s': out of range at %u decimals (max 38 digits)",
+                             q, decimals);
+        acc = acc * 10 + d;
+    }
+    *out = neg ? -(rk_amount)acc : (rk_amount)acc;
+    return RK_OK;
+}
+
+size_t rk_amount_format(rk_amount v, unsigned decimals, char *out)
+{
+    char digits[48];
+    size_t nd = 0, n = 0, i;
+    u128 m = magnitude(v);
+
+    if (decimals > RK_AMOUNT_MAX_DECIMALS) {
+        out[0] = '\0';
+        return 0;
+    }
+    /* least significant first; at least decimals + 1 digits */
+    do {
+        digits[nd++] = (char)('0' + (unsigned)(m % 10));
+        m /= 10;
+    } while (m != 0);
+    while (nd < decimals + 1)
+        digits[nd++] = '0';
+    if (v < 0)
+        out[n++] = '-';
+    for (i = nd; i > 0; i--) {
+        if (i == decimals && decimals > 0)
+            out[n++] = '.';
+        out[n++] = digits[i - 1];
+    }
+    out[n] = '\0';
+    return n;
+}
+
+rk_err rk_amount_add(rk_amount a, rk_amount b, rk_amount *out)
+{
+    rk_amount r;
+
+    if (!in_range(a) || !in_range(b) || __builtin_add_overflow(a, b, &r) || !in_range(r))
+        return RK_ERR_RANGE;
+    *out = r;
+    return RK_OK;
+}
+
+rk_err rk_amount_sub(rk_amount a, rk_amount b, rk_amount *out)
+{
+    rk_amount r;
+
+    if (!in_range(a) || !in_range(b) || __builtin_sub_overflow(a, b, &r) || !in_range(r))
+        return RK_ERR_RANGE;
+    *out = r;
+    return RK_OK;
+}
+
+rk_err rk_amount_rescale(rk_amount v, unsigned from, unsigned to, rk_amount *out)
+{
+    u128 m, p;
+
+    if (from > RK_AMOUNT_MAX_DECIMALS || to > RK_AMOUNT_MAX_DECIMALS)
+        return RK_ERR_INVALID;
+    if (!in_range(v))
+        return RK_ERR_RANGE;
+    m = magnitude(v);
+    if (to >= from) {
+        p = pow10u(to - from);
+        if (m > (u128)RK_AMOUNT_LIMIT / p)
+            return RK_ERR_RANGE;
+        m *= p;
+    } else {
+        p = pow10u(from - to);
+        if (m % p != 0)
+            return RK_ERR_RANGE;
+        m /= p;
+    }
+    *out = v < 0 ? -(rk_amount)m : (rk_amount)m;
+    return RK_OK;
+}
+
+int rk_amount_cmp(rk_amount a, rk_amount b)
+{
+    return (a > b) - (a < b);
+}
+
+/* ---- 256-bit unsigned helpers for muldiv ------------------------------ */
+
+typedef struct {
+    u128 hi, lo;
+} u256;
+
+static u256 mul128(u128 a, u128 b)
+{
+    uint64_t a0 = (uint64_t)a, a1 = (uint64_t)(a >> 64);
+    uint64_t b0 = (uint64_t)b, b1 = (uint64_t)(b >> 64);
+    u128 p00 = (u128)a0 * b0, p01 = (u128)a0 * b1;
+    u128 p10 = (u128)a1 * b0, p11 = (u128)a1 * b1;
+    u128 mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10; /* < 3 * 2^64 */
+    u256 r;
+
+    r.lo = (mid << 64) | (uint64_t)p00;
+    r.hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+    return r;
+}
+
+/*
+ * n / d by restoring long division (d != 0).  The quotient is wanted only if
+ * it fits 128 bits; *overflow is set otherwise.
+ */
+static u128 div256(u256 n, u128 d, u128 *rem, int *overflow)
+{
+    u128 q = 0, r = 0;
+    int i;
+
+    *overflow = n.hi >= d; /* quotient >= 2^128 */
+    if (*overflow)
+        return 0;
+    r = n.hi;
+    for (i = 127; i >= 0; i--) {
+        int carry = (int)(r >> 127);
+
+        r = (r << 1) | ((n.lo >> i) & 1);
+        q <<= 1;
+        if (carry || r >= d) {
+            r -= d;
+            q |= 1;
+        }
+    }
+    *rem = r;
+    return q;
+}
+
+rk_err rk_amount_muldiv(rk_amount a, rk_amount num, rk_amount den, int rounding,
+                        rk_amount *out)
+{
+    int neg = (a < 0) ^ (num < 0) ^ (den < 0);
+    u128 d = magnitude(den), q, r, half_other;
+    int overflow, up = 0;
+
+    if (den == 0 || rounding < RK_ROUND_DOWN || rounding > RK_ROUND_HALF_UP)
+        return RK_ERR_INVALID;
+    q = div256(mul128(magnitude(a), magnitude(num)), d, &r, &overflow);
+    if (overflow || q > (u128)RK_AMOUNT_LIMIT)
+        return RK_ERR_RANGE;
+    if (r != 0) {
+        half_other = d - r; /* compare r with d/2 without doubling r */
+        switch (rounding) {
+        case RK_ROUND_DOWN: up = 0; break;
+        case RK_ROUND_UP: up = 1; break;
+        case RK_ROUND_FLOOR: up = neg; break;
+        case RK_ROUND_CEILING: up = !neg; break;
+        case RK_ROUND_HALF_UP: up = r >= half_other; break;
+        case RK_ROUND_HALF_EVEN:
+            up = r > half_other || (r == half_other && (q & 1) != 0);
+            break;
+        }
+    }
+    if (up)
+        q++;
+    if (q > (u128)RK_AMOUNT_LIMIT)
+        return RK_ERR_RANGE;
+    if (q == 0)
+        neg = 0;
+    *out = neg ? -(rk_amount)q : (rk_amount)q;
+    return RK_OK;
+}

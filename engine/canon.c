@@ -1,0 +1,1048 @@
+/* canon.c - strict JSON parsing with exact number text; canonical JSON
+ * (formats/canonical-json.md). */
+#include "canon.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PATH_MAX_LEN 200  /* bytes of JSON path kept for messages */
+#define QUOTE_MAX 40      /* bytes of a literal quoted in a message */
+#define SAFE_INT 9007199254740991.0 /* 2^53 - 1 */
+
+/* ---- UTF-8 ------------------------------------------------------------ */
+
+/*
+ * Length (1-4) of the well-formed UTF-8 sequence at p (n bytes available),
+ * or 0 when it is not well formed (RFC 3629: no overlongs, no surrogates,
+ * nothing above U+10FFFF).
+ */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t need, i;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 1;
+    else if (c >= 0xE0 && c <= 0xEF)
+        need = 2;
+    else if (c >= 0xF0 && c <= 0xF4)
+        need = 3;
+    else
+        return 0;
+    if (c == 0xE0)
+        lo = 0xA0;
+    else if (c == 0xED)
+        hi = 0x9F;
+    else if (c == 0xF0)
+        lo = 0x90;
+    else if (c == 0xF4)
+        hi = 0x8F;
+    if (n < need + 1)
+        return 0;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (i = 2; i <= need; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    return need + 1;
+}
+
+/* ---- JSON paths for messages ----------------------------------------- */
+
+typedef struct path {
+    char s[PATH_MAX_LEN + 4];
+    size_t len;
+} path;
+
+static void path_init(path *p)
+{
+    strcpy(p->s, "$");
+    p->len = 1;
+}
+
+static void path_add(path *p, const char *seg, size_t n)
+{
+    if (p->len + n > PATH_MAX_LEN) {
+        if (p->len < PATH_MAX_LEN + 3 && strcmp(p->s + p->len - 3, "...") != 0) {
+            memcpy(p->s + p->len, "...", 3);
+            p->len += 3;
+        }
+        p->s[p->len] = '\0';
+        return;
+    }
+    memcpy(p->s + p->len, seg, n);
+    p->len += n;
+    p->s[p->len] = '\0';
+}
+
+static int is_ident(const char *k)
+{
+    size_t i;
+
+    if (k[0] == '\0' || (k[0] >= '0' && k[0] <= '9'))
+        return 0;
+    for (i = 0; k[i] != '\0'; i++) {
+        char c = k[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Append .key or ["key"] (non-printable bytes as '?'). */
+static void path_key(path *p, const char *key)
+{
+    char seg[PATH_MAX_LEN + 8];
+    size_t n = 0, i;
+
+    if (is_ident(key)) {
+        seg[n++] = '.';
+        for (i = 0; key[i] != '\0' && n < PATH_MAX_LEN + 1; i++)
+            seg[n++] = key[i];
+    } else {
+        seg[n++] = '[';
+        seg[n++] = '"';
+        for (i = 0; key[i] != '\0' && n < PATH_MAX_LEN + 1; i++) {
+            unsigned char c = (unsigned char)key[i];
+            seg[n++] = (c < 0x20 || c == 0x7f || c == '"' || c == '\\') ? '?' : (char)c;
+        }
+        seg[n++] = '"';
+        seg[n++] = ']';
+    }
+    path_add(p, seg, n);
+}
+
+static void path_index(path *p, size_t i)
+{
+    char seg[32];
+    int n = snprintf(seg, sizeof seg, "[%zu]", i);
+
+    path_add(p, seg, (size_t)n);
+}
+
+/* Quote at most QUOTE_MAX bytes of s, '?' for unprintables. */
+static const char *quote(char *q, const char *s)
+{
+    size_t i;
+
+    for (i = 0; s[i] != '\0' && i < QUOTE_MAX; i++) {
+        unsigned char c = (unsigned char)s[i];
+        q[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    if (s[i] != '\0') {
+        memcpy(q + i, "...", 3);
+        i += 3;
+    }
+    q[i] = '\0';
+    return q;
+}
+
+/* ---- the strict scanner ----------------------------------------------- */
+
+typedef struct numtok {
+    size_t off, len;
+} numtok;
+
+typedef struct scanner {
+    const unsigned char *p;
+    size_t len, pos;
+    numtok *nums;
+    size_t nnum, cap;
+    char *err;
+} scanner;
+
+static rk_err scan_fail(scanner *s, rk_err code, const char *what)
+{
+    size_t i, line = 1, col = 1;
+
+    for (i = 0; i < s->pos && i < s->len; i++) {
+        if (s->p[i] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    if (s->pos >= s->len)
+        return rk_seterr(s->err, code, "json: %s at end of input (line %zu column %zu)", what,
+                         line, col);
+    return rk_seterr(s->err, code, "json: %s at line %zu column %zu", what, line, col);
+}
+
+static void skip_ws(scanner *s)
+{
+    while (s->pos < s->len) {
+        unsigned char c = s->p[s->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            break;
+        s->pos++;
+    }
+}
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Read the 4 hex digits after "\u" at s->pos; -1 when malformed. */
+static long read_u4(scanner *s)
+{
+    long v = 0;
+    int i;
+
+    if (s->len - s->pos < 4)
+        return -1;
+    for (i = 0; i < 4; i++) {
+        int h = hexval(s->p[s->pos + (size_t)i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    s->pos += 4;
+    return v;
+}
+
+static rk_err scan_escape(scanner *s)
+{
+    unsigned char c;
+    long u, lo;
+
+    s->pos++; /* the backslash */
+    if (s->pos >= s->len)
+        return scan_fail(s, RK_ERR_INVALID, "unterminated string");
+    c = s->p[s->pos];
+    if (strchr("\"\\/bfnrt", c) != NULL && c != '\0') {
+        s->pos++;
+        return RK_OK;
+    }
+    if (c != 'u')
+        return scan_fail(s, RK_ERR_INVALID, "invalid escape in string");
+    s->pos++;
+    u = read_u4(s);
+    if (u < 0)
+        return scan_fail(s, RK_ERR_INVALID, "invalid \\u escape in string");
+    if (u == 0)
+        return scan_fail(s, RK_ERR_INVALID, "\\u0000 in string is not supported");
+    if (u >= 0xDC00 && u <= 0xDFFF)
+        return scan_fail(s, RK_ERR_INVALID, "unpaired surrogate escape in string");
+    if (u >= 0xD800 && u <= 0xDBFF) {
+        if (s->len - s->pos < 2 || s->p[s->pos] != '\\' || s->p[s->pos + 1] != 'u')
+            return scan_fail(s, RK_ERR_INVALID, "unpaired surrogate escape in string");
+        s->pos += 2;
+        lo = read_u4(s);
+        if (lo < 0xDC00 || lo > 0xDFFF)
+            return scan_fail(s, RK_ERR_INVALID, "unpaired surrogate escape in string");
+    }
+    return RK_OK;
+}
+
+static rk_err scan_string(scanner *s)
+{
+    rk_err rc;
+
+    s->pos++; /* the opening quote */
+    for (;;) {
+        unsigned char c;
+        size_t n;
+
+        if (s->pos >= s->len)
+            return scan_fail(s, RK_ERR_INVALID, "unterminated string");
+        c = s->p[s->pos];
+        if (c == '"') {
+            s->pos++;
+            return RK_OK;
+        }
+        if (c < 0x20)
+            return scan_fail(s, RK_ERR_INVALID, "control character in string");
+        if (c == '\\') {
+            rc = scan_escape(s);
+            if (rc != RK_OK)
+                return rc;
+            continue;
+        }
+        n = utf8_seq(s->p + s->pos, s->len - s->pos);
+        if (n == 0)
+            return scan_fail(s, RK_ERR_INVALID, "invalid utf-8 in string");
+        s->pos += n;
+    }
+}
+
+static int isdig(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Length of the JSON number literal at p (n bytes), 0 if there is none. */
+static size_t number_len(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+
+    if (i < n && p[i] == '-')
+        i++;
+    if (i >= n || !isdig(p[i]))
+        return 0;
+    if (p[i] == '0')
+        i++;
+    else
+        while (i < n && isdig(p[i]))
+            i++;
+    if (i < n && p[i] == '.') {
+        i++;
+        if (i >= n || !isdig(p[i]))
+            return 0;
+        while (i < n && isdig(p[i]))
+            i++;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-'))
+            i++;
+        if (i >= n || !isdig(p[i]))
+            return 0;
+        while (i < n && isdig(p[i]))
+            i++;
+    }
+    return i;
+}
+
+static rk_err scan_number(scanner *s)
+{
+    size_t n = number_len(s->p + s->pos, s->len - s->pos);
+
+    if (n == 0)
+        return scan_fail(s, RK_ERR_INVALID, "invalid number");
+    if (s->pos + n < s->len && (isdig(s->p[s->pos + n]) || s->p[s->pos + n] == '.'))
+        return scan_fail(s, RK_ERR_INVALID, "invalid number (leading zero or stray '.')");
+    if (n > RK_JSON_NUMBER_MAX)
+        return scan_fail(s, RK_ERR_TOOBIG,
+                         "number literal longer than 63 characters (write amounts as strings)");
+    if (s->nnum == s->cap) {
+        size_t cap = s->cap == 0 ? 16 : s->cap * 2;
+        numtok *t = realloc(s->nums, cap * sizeof *t);
+        if (t == NULL)
+            return rk_seterr(s->err, RK_ERR_NOMEM, "json: out of memory");
+        s->nums = t;
+        s->cap = cap;
+    }
+    s->nums[s->nnum].off = s->pos;
+    s->nums[s->nnum].len = n;
+    s->nnum++;
+    s->pos += n;
+    return RK_OK;
+}
+
+static rk_err scan_value(scanner *s, int depth);
+
+static rk_err scan_container(scanner *s, int depth, int is_object)
+{
+    unsigned char close = is_object ? '}' : ']';
+    rk_err rc;
+
+    if (depth >= RK_JSON_MAX_DEPTH)
+        return scan_fail(s, RK_ERR_TOOBIG, "nesting deeper than 64 levels");
+    s->pos++;
+    skip_ws(s);
+    if (s->pos < s->len && s->p[s->pos] == close) {
+        s->pos++;
+        return RK_OK;
+    }
+    for (;;) {
+        if (is_object) {
+            if (s->pos >= s->len || s->p[s->pos] != '"')
+                return scan_fail(s, RK_ERR_INVALID, "expected a string key");
+            rc = scan_string(s);
+            if (rc != RK_OK)
+                return rc;
+            skip_ws(s);
+            if (s->pos >= s->len || s->p[s->pos] != ':')
+                return scan_fail(s, RK_ERR_INVALID, "expected ':' after key");
+            s->pos++;
+        }
+        rc = scan_value(s, depth + 1);
+        if (rc != RK_OK)
+            return rc;
+        skip_ws(s);
+        if (s->pos < s->len && s->p[s->pos] == ',') {
+            s->pos++;
+            skip_ws(s);
+            continue;
+        }
+        if (s->pos < s->len && s->p[s->pos] == close) {
+            s->pos++;
+            return RK_OK;
+        }
+        return scan_fail(s, RK_ERR_INVALID,
+                         is_object ? "expected ',' or '}' after member"
+                                   : "expected ',' or ']' after element");
+    }
+}
+
+static rk_err scan_literal(scanner *s, const char *word)
+{
+    size_t n = strlen(word);
+
+    if (s->len - s->pos < n || memcmp(s->p + s->pos, word, n) != 0)
+        return scan_fail(s, RK_ERR_INVALID, "invalid literal");
+    s->pos += n;
+    return RK_OK;
+}
+
+/* depth counts the containers around the value. */
+static rk_err scan_value(scanner *s, int depth)
+{
+    unsigned char c;
+
+    skip_ws(s);
+    if (s->pos >= s->len)
+        return scan_fail(s, RK_ERR_INVALID, "expected a value");
+    c = s->p[s->pos];
+    switch (c) {
+    case '{': return scan_container(s, depth, 1);
+    case '[': return scan_container(s, depth, 0);
+    case '"': return scan_string(s);
+    case 't': return scan_literal(s, "true");
+    case 'f': return scan_literal(s, "false");
+    case 'n': return scan_literal(s, "null");
+    default:
+        if (c == '-' || isdig(c))
+            return scan_number(s);
+        return scan_fail(s, RK_ERR_INVALID, "unexpected character");
+    }
+}
+
+/* ---- members sorted by key -------------------------------------------- */
+
+static int cmp_member(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+
+    /* strcmp compares as unsigned char: bytewise, a prefix sorts first */
+    return strcmp(x->string, y->string);
+}
+
+/*
+ * The members of obj sorted by key in *sorted (caller frees), *n of them.
+ * RK_ERR_INVALID on a member without a key or a duplicate key.
+ */
+static rk_err sorted_members(const cJSON *obj, const path *where, const char *who,
+                             const cJSON ***sorted, size_t *n, char *err)
+{
+    const cJSON *c, **arr = NULL;
+    size_t count = 0, i;
+    path p;
+
+    for (c = obj->child; c != NULL; c = c->next) {
+        if (c->string == NULL)
+            return rk_seterr(err, RK_ERR_INVALID, "%s: %s: object member without a key", who,
+                             where->s);
+        count++;
+    }
+    *sorted = NULL;
+    *n = 0;
+    if (count == 0)
+        return RK_OK;
+    arr = malloc(count * sizeof *arr);
+    if (arr == NULL)
+        return rk_seterr(err, RK_ERR_NOMEM, "%s: out of memory", who);
+    for (i = 0, c = obj->child; c != NULL; c = c->next)
+        arr[i++] = c;
+    qsort(arr, count, sizeof *arr, cmp_member);
+    for (i = 1; i < count; i++) {
+        if (strcmp(arr[i - 1]->string, arr[i]->string) == 0) {
+            p = *where;
+            path_key(&p, arr[i]->string);
+            free(arr);
+            return rk_seterr(err, RK_ERR_INVALID, "%s: %s: duplicate key", who, p.s);
+        }
+    }
+    *sorted = arr;
+    *n = count;
+    return RK_OK;
+}
+
+/* ---- rk_json_parse ----------------------------------------------------- */
+
+typedef struct attach {
+    const char *text;
+    const numtok *nums;
+    size_t nnum, next;
+    char *err;
+} attach;
+
+/* Give number nodes their text in document order; check for duplicate keys. */
+static rk_err attach_walk(attach *a, cJSON *node, path *where)
+{
+    const cJSON **members = NULL;
+    size_t n, i, saved = where->len;
+    cJSON *c;
+    rk_err rc;
+
+    if (cJSON_IsNumber(node)) {
+        const numtok *t;
+        char *s;
+
+        if (a->next >= a->nnum)
+            return rk_seterr(a->err, RK_ERR_INVALID,
+                             "json: %s: number tokens do not match the parsed tree", where->s);
+        t = &a->nums[a->next++];
+        s = cJSON_malloc(t->len + 1);
+        if (s == NULL)
+            return rk_seterr(a->err, RK_ERR_NOMEM, "json: out of memory");
+        memcpy(s, a->text + t->off, t->len);
+        s[t->len] = '\0';
+        node->valuestring = s;
+        return RK_OK;
+    }
+    if (cJSON_IsObject(node)) {
+        rc = sorted_members(node, where, "json", &members, &n, a->err);
+        free(members);
+        if (rc != RK_OK)
+            return rc;
+    }
+    if (cJSON_IsObject(node) || cJSON_IsArray(node)) {
+        for (i = 0, c = node->child; c != NULL; c = c->next, i++) {
+            if (cJSON_IsObject(node))
+                path_key(where, c->string);
+            else
+                path_index(where, i);
+            rc = attach_walk(a, c, where);
+            where->len = saved;
+            where->s[saved] = '\0';
+            if (rc != RK_OK)
+                return rc;
+        }
+    }
+    return RK_OK;
+}
+
+rk_err rk_json_parse(const char *text, size_t len, cJSON **out, char *err)
+{
+    scanner s = { (const unsigned char *)text, len, 0, NULL, 0, 0, err };
+    attach a;
+    cJSON *root = NULL;
+    char *copy = NULL;
+    path where;
+    rk_err rc;
+
+    if (text == NULL || len == 0) {
+        rc = rk_seterr(err, RK_ERR_INVALID, "json: empty input");
+        goto out;
+    }
+    skip_ws(&s);
+    if (s.pos >= len) {
+        rc = rk_seterr(err, RK_ERR_INVALID, "json: empty input");
+        goto out;
+    }
+    if (len - s.pos >= 3 && memcmp(text + s.pos, "\xEF\xBB\xBF", 3) == 0) {
+        rc = scan_fail(&s, RK_ERR_INVALID, "byte order mark");
+        goto out;
+    }
+    rc = scan_value(&s, 0);
+    if (rc != RK_OK)
+        goto out;
+    skip_ws(&s);
+    if (s.pos < len) {
+        rc = scan_fail(&s, RK_ERR_INVALID, "trailing characters after the document");
+        goto out;
+    }
+
+    /* cJSON wants the terminating NUL inside buffer_length */
+    copy = malloc(len + 1);
+    if (copy == NULL) {
+        rc = rk_seterr(err, RK_ERR_NOMEM, "json: out of memory");
+        goto out;
+    }
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1);
+    if (root == NULL) {
+        rc = rk_seterr(err, RK_ERR_INVALID, "json: cJSON rejected the document");
+        goto out;
+    }
+    a.text = text;
+    a.nums = s.nums;
+    a.nnum = s.nnum;
+    a.next = 0;
+    a.err = err;
+    path_init(&where);
+    rc = attach_walk(&a, root, &where);
+    if (rc == RK_OK && a.next != a.nnum)
+        rc = rk_seterr(err, RK_ERR_INVALID, "json: number tokens do not match the parsed tree");
+    if (rc != RK_OK)
+        goto out;
+    *out = root;
+    root = NULL;
+out:
+    cJSON_Delete(root);
+    free(copy);
+    free(s.nums);
+    return rc;
+}
+
+const char *rk_json_number_text(const cJSON *n)
+{
+    if (n == NULL || !cJSON_IsNumber(n))
+        return NULL;
+    return n->valuestring;
+}
+
+/* ---- number helpers ----------------------------------------------------- */
+
+/* The integer held by a number node without text, if within +-(2^53-1). */
+static int safe_integer(const cJSON *n, int64_t *v)
+{
+    double d = n->valuedouble;
+
+    if (!(d >= -SAFE_INT && d <= SAFE_INT))
+        return 0;
+    *v = (int64_t)d;
+    return (double)*v == d;
+}
+
+static int valid_literal(const char *t)
+{
+    size_t n = strlen(t);
+
+    return n > 0 && number_len((const unsigned char *)t, n) == n;
+}
+
+/* -?(0|[1-9][0-9]*), not -0, magnitude below 2^63. */
+static int canonical_integer(const char *t)
+{
+    const char *d = t[0] == '-' ? t + 1 : t;
+    size_t n = strlen(d), i;
+
+    if (n == 0 || n > 19)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!isdig((unsigned char)d[i]))
+            return 0;
+    if (d[0] == '0')
+        return n == 1 && d == t;
+    return n < 19 || strcmp(d, "9223372036854775807") <= 0;
+}
+
+/*
+ * Expand a JSON number literal into plain decimal text for rk_amount_parse:
+ * exact, exponent applied.  The digits are reduced to D * 10^E with D free of
+ * leading and trailing zeros.
+ */
+static rk_err literal_to_plain(const char *lit, unsigned decimals, char *plain, char *err)
+{
+    char digits[RK_JSON_NUMBER_MAX + 1];
+    size_t nd = 0, first, i, n;
+    long e = 0, exp = 0;
+    int neg = 0, expneg = 0, in_frac = 0;
+    const char *p = lit;
+
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    for (; *p != '\0' && *p != 'e' && *p != 'E'; p++) {
+        if (*p == '.') {
+            in_frac = 1;
+            continue;
+        }
+        if (nd < sizeof digits - 1)
+            digits[nd++] = *p;
+        if (in_frac)
+            e--;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            expneg = *p++ == '-';
+        for (; *p != '\0'; p++)
+            if (exp < 100000) /* saturate: far beyond any amount */
+                exp = exp * 10 + (*p - '0');
+    }
+    e += expneg ? -exp : exp;
+    for (first = 0; first < nd && digits[first] == '0'; first++)
+        ;
+    if (first == nd) {
+        strcpy(plain, "0");
+        return RK_OK;
+    }
+    while (digits[nd - 1] == '0') {
+        nd--;
+        e++;
+    }
+    n = nd - first; /* significant digits */
+    if (e < 0 && (unsigned long)-e > decimals)
+        return rk_seterr(err, RK_ERR_INVALID, "amount '%s': more than %u fraction digits",
+                         lit, decimals);
+    if ((long)n + e + (long)decimals > RK_AMOUNT_MAX_DIGITS)
+        return rk_seterr(err, RK_ERR_RANGE,
+                         "amount '%s': out of range at %u decimals (max 38 digits)", lit,
+                         decimals);
+    i = 0;
+    if (neg)
+        plain[i++] = '-';
+    if (e >= 0) {
+        memcpy(plain + i, digits + first, n);
+        i += n;
+        memset(plain + i, '0', (size_t)e);
+        i += (size_t)e;
+    } else if ((long)n > -e) {
+        size_t ip = n - (size_t)-e;
+        memcpy(plain + i, digits + first, ip);
+        i += ip;
+        plain[i++] = '.';
+        memcpy(plain + i, digits + first + ip, (size_t)-e);
+        i += (size_t)-e;
+    } else {
+        plain[i++] = '0';
+        plain[i++] = '.';
+        memset(plain + i, '0', (size_t)(-e - (long)n));
+        i += (size_t)(-e - (long)n);
+        memcpy(plain + i, digits + first, n);
+        i += n;
+    }
+    plain[i] = '\0';
+    return RK_OK;
+}
+
+/* ---- member getters ------------------------------------------------------ */
+
+static rk_err get_member(const cJSON *obj, const char *key, const cJSON **item, char *err)
+{
+    if (obj == NULL || !cJSON_IsObject(obj))
+        return rk_seterr(err, RK_ERR_INVALID, "json: not an object when reading member '%s'",
+                         key);
+    *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (*item == NULL)
+        return rk_seterr(err, RK_ERR_NOTFOUND, "json: member '%s' not found", key);
+    return RK_OK;
+}
+
+rk_err rk_json_get_amount(const cJSON *obj, const char *key, unsigned decimals,
+                          rk_amount *out, char *err)
+{
+    char plain[RK_AMOUNT_STR_MAX + 16];
+    const cJSON *item;
+    const char *text;
+    int64_t v;
+    rk_err rc;
+
+    rc = get_member(obj, key, &item, err);
+    if (rc != RK_OK)
+        return rc;
+    if (cJSON_IsString(item) && item->valuestring != NULL) {
+        rc = rk_amount_parse(item->valuestring, strlen(item->valuestring), decimals, out, err);
+        return rc == RK_OK ? rc : rk_preferr(err, rc, "json: member '%s'", key);
+    }
+    if (cJSON_IsNull(item))
+        return rk_seterr(err, RK_ERR_INVALID, "json: member '%s' is null, not an amount", key);
+    if (!cJSON_IsNumber(item))
+        return rk_seterr(err, RK_ERR_INVALID,
+                         "json: member '%s' is not an amount (string or number)", key);
+    if (decimals > RK_AMOUNT_MAX_DECIMALS)
+        return rk_seterr(err, RK_ERR_INVALID, "amount: %u decimals exceed the maximum of %d",
+                         decimals, RK_AMOUNT_MAX_DECIMALS);
+    text = rk_json_number_text(item);
+    if (text == NULL) {
+        if (!safe_integer(item, &v))
+            return rk_seterr(err, RK_ERR_INVALID,
+                             "json: member '%s': number without source text is not an "
+                             "integer within +-(2^53-1)", key);
+        snprintf(plain, sizeof plain, "%" PRId64, v);
+    } else {
+        if (!valid_literal(text) || strlen(text) > RK_JSON_NUMBER_MAX)
+            return rk_seterr(err, RK_ERR_INVALID, "json: member '%s': bad number text", key);
+        rc = literal_to_plain(text, decimals, plain, err);
+        if (rc != RK_OK)
+            return rk_preferr(err, rc, "json: member '%s'", key);
+    }
+    rc = rk_amount_parse(plain, strlen(plain), decimals, out, err);
+    return rc == RK_OK ? rc : rk_preferr(err, rc, "json: member '%s'", key);
+}
+
+rk_err rk_json_get_string(const cJSON *obj, const char *key, const char **out, char *err)
+{
+    const cJSON *item;
+    rk_err rc = get_member(obj, key, &item, err);
+
+    if (rc != RK_OK)
+        return rc;
+    if (!cJSON_IsString(item) || item->valuestring == NULL)
+        return rk_seterr(err, RK_ERR_INVALID, "json: member '%s' is not a string", key);
+    *out = item->valuestring;
+    return RK_OK;
+}
+
+rk_err rk_json_get_u64(const cJSON *obj, const char *key, uint64_t *out, char *err)
+{
+    char q[QUOTE_MAX + 4];
+    const cJSON *item;
+    const char *t;
+    uint64_t v = 0;
+    int64_t sv;
+    size_t i;
+    rk_err rc = get_member(obj, key, &item, err);
+
+    if (rc != RK_OK)
+        return rc;
+    if (!cJSON_IsNumber(item))
+        return rk_seterr(err, RK_ERR_INVALID, "json: member '%s' is not a number", key);
+    t = rk_json_number_text(item);
+    if (t == NULL) {
+        if (!safe_integer(item, &sv))
+            return rk_seterr(err, RK_ERR_INVALID,
+                             "json: member '%s': number without source text is not an "
+                             "integer within +-(2^53-1)", key);
+        if (sv < 0)
+            return rk_seterr(err, RK_ERR_RANGE, "json: member '%s' is negative", key);
+        *out = (uint64_t)sv;
+        return RK_OK;
+    }
+    quote(q, t);
+    if (!valid_literal(t))
+        return rk_seterr(err, RK_ERR_INVALID, "json: member '%s': bad number text '%s'", key, q);
+    if (strpbrk(t, ".eE") != NULL)
+        return rk_seterr(err, RK_ERR_INVALID, "json: member '%s': '%s' is not an integer", key,
+                         q);
+    if (t[0] == '-')
+        return rk_seterr(err, RK_ERR_RANGE, "json: member '%s': '%s' is negative", key, q);
+    for (i = 0; t[i] != '\0'; i++) {
+        unsigned d = (unsigned)(t[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return rk_seterr(err, RK_ERR_RANGE, "json: member '%s': '%s' exceeds 2^64-1", key,
+                             q);
+        v = v * 10 + d;
+    }
+    *out = v;
+    return RK_OK;
+}
+
+/* ---- the canonical writer ----------------------------------------------- */
+
+typedef struct writer {
+    unsigned flags;
+    rk_buf *out;
+    char *err;
+    path where;
+} writer;
+
+static rk_err put(writer *w, const char *s, size_t n)
+{
+    if (rk_buf_append(w->out, s, n) != RK_OK)
+        return rk_seterr(w->err, RK_ERR_NOMEM, "canon: out of memory");
+    return RK_OK;
+}
+
+static rk_err write_string(writer *w, const char *s, const char *what)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len, i = 0, run = 0, n;
+    char esc[6];
+    rk_err rc;
+
+    if (s == NULL)
+        return rk_seterr(w->err, RK_ERR_INVALID, "canon: %s: %s is missing", w->where.s, what);
+    len = strlen(s);
+    rc = put(w, "\"", 1);
+    while (rc == RK_OK && i < len) {
+        unsigned char c = p[i];
+        const char *e = NULL;
+        size_t elen = 2;
+
+        switch (c) {
+        case '"': e = "\\\""; break;
+        case '\\': e = "\\\\"; break;
+        case '\b': e = "\\b"; break;
+        case '\f': e = "\\f"; break;
+        case '\n': e = "\\n"; break;
+        case '\r': e = "\\r"; break;
+        case '\t': e = "\\t"; break;
+        default:
+            if (c < 0x20) {
+                memcpy(esc, "\\u00", 4);
+                esc[4] = hex[c >> 4];
+                esc[5] = hex[c & 15];
+                e = esc;
+                elen = 6;
+            }
+        }
+        if (e == NULL) {
+            n = utf8_seq(p + i, len - i);
+            if (n == 0)
+                return rk_seterr(w->err, RK_ERR_INVALID, "canon: %s: %s is not valid utf-8",
+                                 w->where.s, what);
+            i += n;
+            run += n;
+            continue;
+        }
+        rc = put(w, s + i - run, run);
+        if (rc == RK_OK)
+            rc = put(w, e, elen);
+        run = 0;
+        i++;
+    }
+    if (rc == RK_OK)
+        rc = put(w, s + i - run, run);
+    if (rc == RK_OK)
+        rc = put(w, "\"", 1);
+    return rc;
+}
+
+static rk_err write_number(writer *w, const cJSON *n)
+{
+    const char *t = rk_json_number_text(n);
+    char q[QUOTE_MAX + 4], buf[32];
+    int64_t v;
+
+    if (t == NULL) {
+        if (!safe_integer(n, &v))
+            return rk_seterr(w->err, RK_ERR_INVALID,
+                             "canon: %s: number without source text is not an integer "
+                             "within +-(2^53-1); write amounts as strings", w->where.s);
+        snprintf(buf, sizeof buf, "%" PRId64, v);
+        return put(w, buf, strlen(buf));
+    }
+    if (!valid_literal(t))
+        return rk_seterr(w->err, RK_ERR_INVALID, "canon: %s: bad number text '%s'", w->where.s,
+                         quote(q, t));
+    if (!(w->flags & RK_CANON_ANY_NUMBER) && !canonical_integer(t))
+        return rk_seterr(w->err, RK_ERR_INVALID,
+                         "canon: %s: number %s is not a canonical integer below 2^63; "
+                         "write amounts as strings", w->where.s, quote(q, t));
+    return put(w, t, strlen(t));
+}
+
+static rk_err write_value(writer *w, const cJSON *node, int depth);
+
+static rk_err write_object(writer *w, const cJSON *node, int depth)
+{
+    const cJSON **members = NULL;
+    size_t n = 0, i, saved = w->where.len;
+    rk_err rc;
+
+    rc = sorted_members(node, &w->where, "canon", &members, &n, w->err);
+    if (rc == RK_OK)
+        rc = put(w, "{", 1);
+    for (i = 0; rc == RK_OK && i < n; i++) {
+        path_key(&w->where, members[i]->string);
+        if (i > 0)
+            rc = put(w, ",", 1);
+        if (rc == RK_OK)
+            rc = write_string(w, members[i]->string, "key");
+        if (rc == RK_OK)
+            rc = put(w, ":", 1);
+        if (rc == RK_OK)
+            rc = write_value(w, members[i], depth + 1);
+        w->where.len = saved;
+        w->where.s[saved] = '\0';
+    }
+    if (rc == RK_OK)
+        rc = put(w, "}", 1);
+    free(members);
+    return rc;
+}
+
+static rk_err write_array(writer *w, const cJSON *node, int depth)
+{
+    size_t i, saved = w->where.len;
+    const cJSON *c;
+    rk_err rc = put(w, "[", 1);
+
+    for (i = 0, c = node->child; rc == RK_OK && c != NULL; c = c->next, i++) {
+        path_index(&w->where, i);
+        if (i > 0)
+            rc = put(w, ",", 1);
+        if (rc == RK_OK)
+            rc = write_value(w, c, depth + 1);
+        w->where.len = saved;
+        w->where.s[saved] = '\0';
+    }
+    if (rc == RK_OK)
+        rc = put(w, "]", 1);
+    return rc;
+}
+
+/* depth counts the containers around node. */
+static rk_err write_value(writer *w, const cJSON *node, int depth)
+{
+    switch (node->type & 0xFF) {
+    case cJSON_False: return put(w, "false", 5);
+    case cJSON_True: return put(w, "true", 4);
+    case cJSON_NULL: return put(w, "null", 4);
+    case cJSON_Number: return write_number(w, node);
+    case cJSON_String: return write_string(w, node->valuestring, "string");
+    case cJSON_Array:
+    case cJSON_Object:
+        if (depth >= RK_JSON_MAX_DEPTH)
+            return rk_seterr(w->err, RK_ERR_TOOBIG, "canon: %s: nesting deeper than 64 levels",
+                             w->where.s);
+        if ((node->type & 0xFF) == cJSON_Array)
+            return write_array(w, node, depth);
+        return write_object(w, node, depth);
+    default:
+        return rk_seterr(w->err, RK_ERR_INVALID, "canon: %s: unsupported node type %d",
+                         w->where.s, node->type & 0xFF);
+    }
+}
+
+rk_err rk_canon_write(const cJSON *node, unsigned flags, rk_buf *out, char *err)
+{
+    writer w;
+    size_t start = out->len;
+    rk_err rc;
+
+    if (node == NULL)
+        return rk_seterr(err, RK_ERR_INVALID, "canon: no document");
+    w.flags = flags;
+    w.out = out;
+    w.err = err;
+    path_init(&w.where);
+    rc = write_value(&w, node, 0);
+    if (rc != RK_OK) {
+        out->len = start;
+        if (out->data != NULL)
+            out->data[start] = '\0';
+    }
+    return rc;
+}
+
+rk_err rk_canon_normalize(const char *text, size_t len, rk_buf *out, char *err)
+{
+    cJSON *root = NULL;
+    rk_err rc = rk_json_parse(text, len, &root, err);
+
+    if (rc == RK_OK)
+        rc = rk_canon_write(root, 0, out, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+rk_err rk_canon_check(const char *text, size_t len, char *err)
+{
+    rk_buf b = RK_BUF_INIT;
+    size_t i;
+    rk_err rc = rk_canon_normalize(text, len, &b, err);
+
+    if (rc != RK_OK)
+        goto out;
+    for (i = 0; i < len && i < b.len; i++)
+        if ((unsigned char)text[i] != b.data[i])
+            break;
+    if (i < len || i < b.len)
+        rc = rk_seterr(err, RK_ERR_INVALID,
+                       "canon: not canonical: first difference at byte %zu", i);
+out:
+    rk_buf_free(&b);
+    return rc;
+}

@@ -1,0 +1,138 @@
+/*
+ * canon.h - strict JSON parsing with exact number text, and canonical JSON.
+ *
+ * Parsing goes through cJSON, which keeps numbers only as doubles.  Money
+ * must never pass through a double, so rk_json_parse also remembers every
+ * number's exact source literal:
+ *
+ *   1. a strict RFC 8259 scanner checks the whole text once (grammar, UTF-8,
+ *      escapes, nesting depth, trailing garbage) and records the byte range
+ *      of every number token outside strings, in document order;
+ *   2. cJSON parses the same text (cJSON_ParseWithLengthOpts with
+ *      require_null_terminated);
+ *   3. a walk of the cJSON tree in document order (array elements and object
+ *      members in source order, depth first) stores the i-th number token's
+ *      text, NUL-terminated, in the i-th number node's `valuestring`, and
+ *      rejects duplicate keys.
+ *
+ * cJSON_Delete frees `valuestring` of every node that is not a reference,
+ * number nodes included, through the allocator cJSON_malloc uses; so a tree
+ * from rk_json_parse is freed with plain cJSON_Delete and nothing leaks.
+ * cJSON_Duplicate copies the text too.  Do not change a parsed number with
+ * cJSON_SetNumberValue (the text would go stale): replace the node instead.
+ *
+ * The canonical form (formats/canonical-json.md, byte for byte): object keys
+ * sorted by their UTF-8 bytes, no insignificant whitespace, minimal string
+ * escapes, and numbers only as canonical integer literals below 2^63 in
+ * magnitude.  Amounts are written as JSON strings (rk_amount_format).
+ *
+ * Errors are RK_ERR_INVALID with a message naming the place: a line and
+ * column for syntax, a JSON path ($, $.fee.currency, $.items[2],
+ * $["odd key"]) for content.  Nesting deeper than RK_JSON_MAX_DEPTH and number
+ * literals longer than RK_JSON_NUMBER_MAX are RK_ERR_TOOBIG.
+ */
+#ifndef RK_CANON_H
+#define RK_CANON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "amount.h"
+#include "bytes.h"
+#include "error.h"
+
+#define RK_JSON_MAX_DEPTH 64  /* arrays and objects nested at most this deep */
+#define RK_JSON_NUMBER_MAX 63 /* longest number literal accepted, in bytes */
+
+/*
+ * Parse `len` bytes of JSON (need not be NUL-terminated) into a cJSON tree in
+ * *out, which the caller frees with cJSON_Delete.  The text must be exactly
+ * one JSON value (RFC 8259) with optional surrounding whitespace (space, tab,
+ * CR, LF only).  Rejected with RK_ERR_INVALID: empty input, a byte order
+ * mark, syntax errors, trailing characters, invalid UTF-8 (overlong forms,
+ * surrogates, beyond U+10FFFF), unpaired \u surrogate escapes, \u0000 (cJSON
+ * strings are NUL-terminated), duplicate keys in an object (after unescaping;
+ * the message names the path).  RK_ERR_TOOBIG: nesting deeper than
+ * RK_JSON_MAX_DEPTH or a number literal longer than RK_JSON_NUMBER_MAX.
+ * RK_ERR_NOMEM on allocation failure.  *out is set only on RK_OK.
+ */
+rk_err rk_json_parse(const char *text, size_t len, cJSON **out, char *err)
+    __attribute__((warn_unused_result));
+
+/*
+ * The exact source literal ("0.0012", "1e5", "-7") of a number node from
+ * rk_json_parse (or a copy made by cJSON_Duplicate); NULL for any other node
+ * and for numbers made with cJSON_CreateNumber.  Borrowed from the node.
+ */
+const char *rk_json_number_text(const cJSON *n);
+
+/*
+ * Read member `key` (case-sensitive) of object obj as an amount with
+ * `decimals` fraction digits.  The member is either a JSON string holding
+ * amount text ("0.0012", rules of rk_amount_parse) or a JSON number, read
+ * exactly from its source literal; a number literal may carry an exponent
+ * (1.5e-3 is 0.0015), which is expanded exactly.  A number without source
+ * text (cJSON_CreateNumber) is accepted only as an integer within
+ * +-(2^53 - 1).  RK_ERR_NOTFOUND when absent; RK_ERR_INVALID when obj is not
+ * an object, the member is null, another type, or bad amount text (a nonzero
+ * digit beyond `decimals`); RK_ERR_RANGE when outside +-(10^38 - 1).
+ */
+rk_err rk_json_get_amount(const cJSON *obj, const char *key, unsigned decimals,
+                          rk_amount *out, char *err)
+    __attribute__((warn_unused_result));
+
+/*
+ * Member `key` (case-sensitive) as a string, borrowed from the tree (valid
+ * until cJSON_Delete).  RK_ERR_NOTFOUND if absent, RK_ERR_INVALID if obj is
+ * not an object or the member is not a string (null included).
+ */
+rk_err rk_json_get_string(const cJSON *obj, const char *key, const char **out, char *err)
+    __attribute__((warn_unused_result));
+
+/*
+ * Member `key` as an unsigned 64-bit integer, exactly from the number's
+ * source literal, which must be a plain integer (no fraction, no exponent).
+ * A number without source text must be an integer within 0..2^53 - 1.
+ * RK_ERR_NOTFOUND if absent; RK_ERR_INVALID if not a number or not an
+ * integer literal; RK_ERR_RANGE if negative or above 2^64 - 1.
+ */
+rk_err rk_json_get_u64(const cJSON *obj, const char *key, uint64_t *out, char *err)
+    __attribute__((warn_unused_result));
+
+/*
+ * Flag for rk_canon_write: emit each number's source literal as it is
+ * ("0.00123", "1e5") instead of requiring canonical integers.  Used for
+ * signature messages built from sorted keys (NOWPayments); the result is not
+ * the canonical form and must not be stored as such.
+ */
+#define RK_CANON_ANY_NUMBER 1u
+
+/*
+ * Append the canonical form of node to out.  Numbers: a node with source
+ * text (rk_json_parse) must be a canonical integer literal of magnitude below
+ * 2^63 unless RK_CANON_ANY_NUMBER; a node without text (cJSON_CreateNumber)
+ * must hold an integer within +-(2^53 - 1) and is written as that integer.
+ * Anything else is RK_ERR_INVALID with the JSON path and the advice to
+ * write amounts as strings.  Also RK_ERR_INVALID: duplicate or missing keys,
+ * strings or keys that are not valid UTF-8 (or NULL), raw or invalid nodes.
+ * RK_ERR_TOOBIG beyond RK_JSON_MAX_DEPTH.  On any error out is restored to
+ * its previous length.
+ */
+rk_err rk_canon_write(const cJSON *node, unsigned flags, rk_buf *out, char *err)
+    __attribute__((warn_unused_result));
+
+/* rk_json_parse then rk_canon_write(flags 0), appending to out. */
+rk_err rk_canon_normalize(const char *text, size_t len, rk_buf *out, char *err)
+    __attribute__((warn_unused_result));
+
+/*
+ * RK_OK iff text parses and is byte-identical to its canonical form;
+ * otherwise the parse or write error, or RK_ERR_INVALID "not canonical" with
+ * the offset of the first differing byte.
+ */
+rk_err rk_canon_check(const char *text, size_t len, char *err)
+    __attribute__((warn_unused_result));
+
+#endif
