@@ -731,9 +731,28 @@ rk_err rk_note_sign(const rk_signer *s, const char *text, size_t len,
     return RK_OK;
 }
 
+rk_err rk_note_text(const char *note, size_t len, size_t *text_len, char *err)
+{
+    size_t split;
+
+    /* the text ends at the last blank line */
+    for (split = len; split >= 2; split--)
+        if (note[split - 2] == '\n' && note[split - 1] == '\n')
+            break;
+    if (split < 2)
+        return rk_seterr(err, RK_ERR_INVALID,
+                         "note has no blank line before its signatures");
+    if (split == len || note[len - 1] != '\n')
+        return rk_seterr(err, RK_ERR_INVALID,
+                         "note signature lines are missing or unterminated");
+    *text_len = split - 1;
+    return RK_OK;
+}
+
 rk_err rk_note_verify(const rk_verifier *v, const char *note, size_t len,
                       size_t *text_len, char *err)
 {
+    rk_err rc;
     uint8_t sig[SIGLINE_MAX];
     size_t split, pos, llen, tlen, vnlen, nsig = 0, good = 0, bad = 0;
     const char *line;
@@ -744,17 +763,10 @@ rk_err rk_note_verify(const rk_verifier *v, const char *note, size_t len,
     if (!text_ok((const uint8_t *)note, len, 1))
         return rk_seterr(err, RK_ERR_INVALID,
                          "note is not UTF-8 or has a control character");
-    /* the text ends at the last blank line */
-    for (split = len; split >= 2; split--)
-        if (note[split - 2] == '\n' && note[split - 1] == '\n')
-            break;
-    if (split < 2)
-        return rk_seterr(err, RK_ERR_INVALID,
-                         "note has no blank line before its signatures");
-    tlen = split - 1;
-    if (split == len || note[len - 1] != '\n')
-        return rk_seterr(err, RK_ERR_INVALID,
-                         "note signature lines are missing or unterminated");
+    rc = rk_note_text(note, len, &tlen, err);
+    if (rc != RK_OK)
+        return rc;
+    split = tlen + 1;
     if (!sodium_ready())
         return rk_seterr(err, RK_ERR_NOMEM, "cannot initialise libsodium");
     vnlen = strlen(v->name);

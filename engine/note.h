@@ -177,6 +177,16 @@ rk_err rk_note_verify(const rk_verifier *v, const char *note, size_t len,
                       size_t *text_len, char *err)
     __attribute__((warn_unused_result));
 
+/*
+ * Split a signed note without verifying it: *text_len is the length of the
+ * text (ending in its "\n"), before the blank line and the signature lines.
+ * The text is NOT authenticated: use it only where the signature is checked
+ * separately or cannot be (no key at hand), and say so.
+ *   RK_ERR_INVALID  no blank line, or signature lines missing/unterminated
+ */
+rk_err rk_note_text(const char *note, size_t len, size_t *text_len, char *err)
+    __attribute__((warn_unused_result));
+
 /* ---- checkpoints ----------------------------------------------------- */
 
 typedef struct rk_checkpoint {

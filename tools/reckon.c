@@ -16,9 +16,15 @@ struct command {
 };
 
 static const struct command commands[] = {
-    { "help", cmd_help, "list the commands" },
+    { "init", cmd_init, "create a ledger with its genesis record" },
+    { "append", cmd_append, "append one record (low level, for scripts and tests)" },
+    { "log", cmd_log, "print records as JSON lines" },
+    { "checkpoint", cmd_checkpoint, "sign, print and record a checkpoint" },
+    { "proof", cmd_proof, "inclusion proof of a record (C2SP tlog-proof)" },
+    { "verify", cmd_verify, "verify a whole ledger: hashes, links, tree, checkpoints" },
     { "keygen", cmd_keygen, "generate an Ed25519 key pair (PREFIX.key, PREFIX.pub)" },
     { "sign-file", cmd_sign_file, "write FILE.minisig, a minisign signature of FILE" },
+    { "help", cmd_help, "list the commands" },
     { "version", cmd_version, "print the version" },
 };
 

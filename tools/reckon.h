@@ -35,6 +35,12 @@ int rk_opt_value(const char *cmd, int argc, char **argv, int *i,
 /* Parse a decimal unsigned 64-bit number; 0 on success, -1 if not one. */
 int rk_parse_u64(const char *s, unsigned long long *out);
 
+int cmd_append(int argc, char **argv);
+int cmd_checkpoint(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_proof(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);

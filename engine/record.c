@@ -1,0 +1,258 @@
+/* record.c - encode, decode and hash one evidence record (formats/record.md). */
+#include "record.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+static const char *const kind_names[] = {
+    [RK_KIND_GENESIS] = "genesis",
+    [RK_KIND_WEBHOOK_DELIVERY] = "webhook_delivery",
+    [RK_KIND_PROVIDER_EVENT] = "provider_event",
+    [RK_KIND_API_READ] = "api_read",
+    [RK_KIND_COMMERCE_ROW] = "commerce_row",
+    [RK_KIND_FINANCE_ROW] = "finance_row",
+    [RK_KIND_OPERATOR_NOTE] = "operator_note",
+    [RK_KIND_EXCEPTION_ACTION] = "exception_action",
+    [RK_KIND_CHECKPOINT] = "checkpoint",
+    [RK_KIND_PERIOD_CLOSE] = "period_close",
+    [RK_KIND_DELIVERY_SUMMARY] = "delivery_summary",
+};
+
+const char *rk_kind_name(unsigned kind)
+{
+    if (kind > RK_KIND_KNOWN_MAX)
+        return "unknown";
+    return kind_names[kind];
+}
+
+rk_err rk_kind_parse(const char *name, rk_kind *out)
+{
+    unsigned k;
+
+    for (k = 0; k <= RK_KIND_KNOWN_MAX; k++) {
+        if (strcmp(name, kind_names[k]) == 0) {
+            *out = (rk_kind)k;
+            return RK_OK;
+        }
+    }
+    return RK_ERR_INVALID;
+}
+
+void rk_record_compute_hash(const uint8_t *p, size_t len, uint8_t out[RK_HASH_SIZE])
+{
+    rk_sha256(out, p, len - RK_HASH_SIZE);
+}
+
+rk_err rk_record_encode(rk_buf *out, unsigned kind, uint64_t seq,
+                        int64_t recorded_at, const uint8_t prev_hash[RK_HASH_SIZE],
+                        const char *ref, size_t ref_len,
+                        const uint8_t *body, size_t body_len,
+                        const uint8_t *raw, size_t raw_len,
+                        uint8_t hash_out[RK_HASH_SIZE], char *err)
+{
+    uint8_t *p;
+    size_t total, start = out->len;
+
+    if (kind > 255)
+        return rk_seterr(err, RK_ERR_INVALID, "record kind %u out of range", kind);
+    if (ref_len > RK_REF_MAX)
+        return rk_seterr(err, RK_ERR_TOOBIG, "reference is %zu bytes, limit %d",
+                         ref_len, RK_REF_MAX);
+    if (ref_len > 0 && memchr(ref, '\0', ref_len) != NULL)
+        return rk_seterr(err, RK_ERR_INVALID, "reference contains a NUL byte");
+    if (body_len > RK_BODY_MAX)
+        return rk_seterr(err, RK_ERR_TOOBIG, "body is %zu bytes, limit %u",
+                         body_len, RK_BODY_MAX);
+    if (raw_len > RK_RAW_MAX)
+        return rk_seterr(err, RK_ERR_TOOBIG, "raw blob is %zu bytes, limit %u",
+                         raw_len, RK_RAW_MAX);
+    total = RK_RECORD_OVERHEAD + ref_len + body_len + raw_len;
+    if (rk_buf_reserve(out, total) != RK_OK)
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory encoding record");
+    p = out->data + start;
+    memcpy(p, "RKR", 3);
+    p[3] = RK_RECORD_VERSION;
+    p[4] = (uint8_t)kind;
+    p[5] = 0;
+    rk_put_be16(p + 6, (uint16_t)ref_len);
+    rk_put_be64(p + 8, seq);
+    rk_put_be64(p + 16, (uint64_t)recorded_at);
+    memcpy(p + 24, prev_hash, RK_HASH_SIZE);
+    rk_put_be32(p + 56, (uint32_t)body_len);
+    rk_put_be32(p + 60, (uint32_t)raw_len);
+    p += RK_RECORD_HEADER;
+    if (ref_len > 0)
+        memcpy(p, ref, ref_len);
+    p += ref_len;
+    if (body_len > 0)
+        memcpy(p, body, body_len);
+    p += body_len;
+    if (raw_len > 0)
+        memcpy(p, raw, raw_len);
+    p += raw_len;
+    rk_sha256(p, out->data + start, total - RK_HASH_SIZE);
+    if (hash_out != NULL)
+        memcpy(hash_out, p, RK_HASH_SIZE);
+    out->len = start + total;
+    out->data[out->len] = '\0';
+    return RK_OK;
+}
+
+rk_err rk_record_decode(const uint8_t *p, size_t len, rk_record *r, char *err)
+{
+    size_t ref_len, body_len, raw_len;
+
+    if (len < RK_RECORD_OVERHEAD)
+        return rk_seterr(err, RK_ERR_CORRUPT, "record is %zu bytes, shorter than %d",
+                         len, RK_RECORD_OVERHEAD);
+    if (memcmp(p, "RKR", 3) != 0)
+        return rk_seterr(err, RK_ERR_CORRUPT, "record does not start with 'RKR'");
+    if (p[3] != RK_RECORD_VERSION)
+        return rk_seterr(err, RK_ERR_VERSION, "record format version %u is not supported",
+                         p[3]);
+    if (p[5] != 0)
+        return rk_seterr(err, RK_ERR_CORRUPT, "record flags 0x%02x are not 0", p[5]);
+    ref_len = rk_get_be16(p + 6);
+    body_len = rk_get_be32(p + 56);
+    raw_len = rk_get_be32(p + 60);
+    if (ref_len > RK_REF_MAX || body_len > RK_BODY_MAX || raw_len > RK_RAW_MAX)
+        return rk_seterr(err, RK_ERR_CORRUPT, "record part lengths exceed the limits");
+    if (RK_RECORD_OVERHEAD + ref_len + body_len + raw_len != len)
+        return rk_seterr(err, RK_ERR_CORRUPT,
+                         "record lengths add up to %zu bytes, stored %zu",
+                         RK_RECORD_OVERHEAD + ref_len + body_len + raw_len, len);
+    r->version = p[3];
+    r->kind = p[4];
+    r->seq = rk_get_be64(p + 8);
+    r->recorded_at = (int64_t)rk_get_be64(p + 16);
+    r->prev_hash = p + 24;
+    r->ref = (const char *)p + RK_RECORD_HEADER;
+    r->ref_len = ref_len;
+    r->body = p + RK_RECORD_HEADER + ref_len;
+    r->body_len = body_len;
+    r->raw = r->body + body_len;
+    r->raw_len = raw_len;
+    r->hash = r->raw + raw_len;
+    if (memchr(r->ref, '\0', ref_len) != NULL)
+        return rk_seterr(err, RK_ERR_CORRUPT, "record reference contains a NUL byte");
+    return RK_OK;
+}
+
+rk_err rk_record_check_hash(const uint8_t *p, size_t len)
+{
+    uint8_t h[RK_HASH_SIZE];
+
+    if (len < RK_RECORD_OVERHEAD)
+        return RK_ERR_CORRUPT;
+    rk_record_compute_hash(p, len, h);
+    return sodium_memcmp(h, p + len - RK_HASH_SIZE, RK_HASH_SIZE) == 0 ? RK_OK
+                                                                      : RK_ERR_CORRUPT;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    int64_t era;
+    unsigned yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+void rk_time_format(int64_t ns, char out[RK_TIME_STR_MAX])
+{
+    int64_t secs = ns / 1000000000, frac = ns % 1000000000;
+    int64_t days, z, era, y;
+    unsigned doe, yoe, doy, mp, d, m, sod;
+
+    if (frac < 0) {
+        frac += 1000000000;
+        secs -= 1;
+    }
+    days = secs / 86400;
+    if (secs % 86400 < 0)
+        days -= 1;
+    sod = (unsigned)(secs - days * 86400);
+    z = days + 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = (unsigned)(z - era * 146097);
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    y = (int64_t)yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    d = doy - (153 * mp + 2) / 5 + 1;
+    m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    snprintf(out, RK_TIME_STR_MAX, "%04lld-%02u-%02uT%02u:%02u:%02u.%09lldZ",
+             (long long)y, m, d, sod / 3600, sod / 60 % 60, sod % 60, (long long)frac);
+}
+
+static int digits(const char *p, int n, unsigned *v)
+{
+    int i;
+
+    *v = 0;
+    for (i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
+        *v = *v * 10 + (unsigned)(p[i] - '0');
+    }
+    return 1;
+}
+
+rk_err rk_time_parse(const char *t, int64_t *ns)
+{
+    static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    unsigned y, mo, d, h = 0, mi = 0, s = 0, oh = 0, om = 0;
+    int64_t frac = 0, off = 0, scale = 100000000;
+    const char *p;
+
+    if (!digits(t, 4, &y) || t[4] != '-' || !digits(t + 5, 2, &mo) || t[7] != '-' ||
+        !digits(t + 8, 2, &d))
+        return RK_ERR_INVALID;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
+        return RK_ERR_INVALID;
+    p = t + 10;
+    if (*p != '\0') {
+        if ((*p != 'T' && *p != 't') || !digits(p + 1, 2, &h) || p[3] != ':' ||
+            !digits(p + 4, 2, &mi) || p[6] != ':' || !digits(p + 7, 2, &s))
+            return RK_ERR_INVALID;
+        if (h > 23 || mi > 59 || s > 59)
+            return RK_ERR_INVALID;
+        p += 9;
+        if (*p == '.') {
+            p++;
+            if (*p < '0' || *p > '9')
+                return RK_ERR_INVALID;
+            for (; *p >= '0' && *p <= '9'; p++) {
+                if (scale == 0)
+                    return RK_ERR_INVALID; /* more than 9 digits */
+                frac += (*p - '0') * scale;
+                scale /= 10;
+            }
+        }
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) ||
+                oh > 23 || om > 59)
+                return RK_ERR_INVALID;
+            off = ((int64_t)oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
+            p += 6;
+        } else {
+            return RK_ERR_INVALID;
+        }
+        if (*p != '\0')
+            return RK_ERR_INVALID;
+    }
+    *ns = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) - off) *
+              1000000000 + frac;
+    return RK_OK;
+}

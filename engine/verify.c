@@ -1,0 +1,347 @@
+/*
+ * verify.c - whole-ledger verification and damage classification.
+ *
+ * One pass over the records column family in key order.  For each key:
+ *   - a key that is not 8 bytes, or a record past the head: inserted
+ *   - a gap in the sequence numbers: missing (or truncated, at the end)
+ *   - a record whose stored sequence number differs from its key: reordered
+ *   - bytes that do not decode, or a stored hash that does not match: modified
+ *   - prev_hash not equal to the previous record's hash: the chain is
+ *     broken at this record (a record rewritten with a recomputed hash)
+ * The Merkle tree is recomputed from the records (never read from the store)
+ * and every checkpoint, in the ledger or kept by an auditor, is checked
+ * against it: directly when its size is the current size, otherwise through
+ * a consistency proof built from the stored subtrees and verified against
+ * the recomputed root, which proves both the checkpoint and the stored tree.
+ */
+#include "verify.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "canon.h"
+#include "ledger_int.h"
+#include "merkle.h"
+#include "record.h"
+#include "store.h"
+
+const char *rk_damage_name(rk_damage d)
+{
+    switch (d) {
+    case RK_DAMAGE_MODIFIED: return "modified";
+    case RK_DAMAGE_MISSING: return "missing";
+    case RK_DAMAGE_REORDERED: return "reordered";
+    case RK_DAMAGE_INSERTED: return "inserted";
+    case RK_DAMAGE_TRUNCATED: return "truncated";
+    case RK_DAMAGE_ROLLED_BACK: return "rolled-back";
+    case RK_DAMAGE_REWRITTEN: return "rewritten";
+    case RK_DAMAGE_BAD_SIGNATURE: return "bad-signature";
+    case RK_DAMAGE_UNSUPPORTED: return "unsupported";
+    case RK_DAMAGE_META: return "meta";
+    }
+    return "unknown";
+}
+
+struct vstate {
+    const rk_verify_opts *opts;
+    rk_verify_summary *sum;
+    rk_store *store;
+    char origin[256];
+    int have_head;
+    struct rk_head head;
+    /* the recomputed chain */
+    uint64_t expected;           /* next sequence number the chain needs */
+    int linked;                  /* prev_hash is known: no gap or undecodable record */
+    uint8_t prev_hash[RK_HASH_SIZE];
+    int64_t prev_time;
+    int tree_ok;                 /* frontier covers every record so far */
+    rk_merkle_frontier frontier;
+};
+
+static void problem(struct vstate *v, uint64_t seq, rk_damage d, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void problem(struct vstate *v, uint64_t seq, rk_damage d, const char *fmt, ...)
+{
+    char what[RK_ERROR_SIZE];
+    rk_problem p;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    v->sum->problems++;
+    if (v->opts->on_problem == NULL)
+        return;
+    p.seq = seq;
+    p.damage = d;
+    p.what = what;
+    v->opts->on_problem(v->opts->ctx, &p);
+}
+
+static void read_meta(struct vstate *v)
+{
+    rk_buf b = RK_BUF_INIT;
+    char e[RK_ERROR_SIZE] = "";
+    rk_err rc;
+
+    rc = rk_store_get(v->store, RK_CF_META, RK_META_ORIGIN, strlen(RK_META_ORIGIN), &b, e);
+    if (rc == RK_OK && b.len > 0 && b.len < sizeof v->origin)
+        memcpy(v->origin, b.data, b.len);
+    else
+        problem(v, RK_VERIFY_NO_SEQ, RK_DAMAGE_META, "ledger origin is missing or damaged");
+    rc = rk_store_get(v->store, RK_CF_META, RK_META_HEAD, strlen(RK_META_HEAD), &b, e);
+    if (rc == RK_OK)
+        rc = rk_head_decode(&v->head, b.data, b.len, e);
+    else if (rc == RK_ERR_NOTFOUND)
+        snprintf(e, sizeof e, "ledger head is missing");
+    if (rc == RK_OK)
+        v->have_head = 1;
+    else
+        problem(v, RK_VERIFY_NO_SEQ,
+                rc == RK_ERR_VERSION ? RK_DAMAGE_UNSUPPORTED : RK_DAMAGE_META, "%s", e);
+    rk_buf_free(&b);
+}
+
+/*
+ * Does the checkpoint (size, root) describe the first `size` of the records
+ * recomputed so far?  Direct comparison at the current size, otherwise a
+ * consistency proof from the stored subtrees checked against our root.
+ */
+static rk_err checkpoint_matches(struct vstate *v, uint64_t size,
+                                 const uint8_t root[RK_HASH_SIZE], char *e)
+{
+    uint8_t cur[RK_HASH_SIZE];
+    uint8_t proof[2 * RK_MERKLE_MAX_LEVELS][RK_HASH_SIZE];
+    size_t n = 0;
+    rk_err rc;
+
+    rk_merkle_frontier_root(&v->frontier, cur);
+    if (size == v->frontier.size)
+        return memcmp(cur, root, RK_HASH_SIZE) == 0 ? RK_OK : RK_ERR_SIGNATURE;
+    rc = rk_merkle_consistency_proof(rk_store_merkle_get, v->store, size,
+                                     v->frontier.size, proof, &n, e);
+    if (rc != RK_OK)
+        return rc;
+    return rk_merkle_verify_consistency(size, v->frontier.size, root, cur,
+                                        (const uint8_t(*)[RK_HASH_SIZE])proof, n);
+}
+
+/* Check one signed checkpoint note; `at` is the record holding it or NO_SEQ. */
+static void check_note(struct vstate *v, uint64_t at, const char *note, size_t len,
+                       const char *label)
+{
+    rk_checkpoint cp;
+    char e[RK_ERROR_SIZE] = "";
+    size_t text_len = 0;
+    rk_err rc;
+
+    rc = rk_note_text(note, len, &text_len, e);
+    if (rc == RK_OK)
+        rc = rk_checkpoint_parse(note, text_len, &cp, e);
+    if (rc != RK_OK) {
+        problem(v, at, RK_DAMAGE_MODIFIED, "%s does not parse: %s", label, e);
+        return;
+    }
+    if (strcmp(cp.origin, v->origin) != 0)
+        problem(v, at, RK_DAMAGE_REWRITTEN, "%s is for origin '%s', the ledger is '%s'",
+                label, cp.origin, v->origin);
+    if (v->opts->pubkey != NULL) {
+        rc = rk_note_verify(v->opts->pubkey, note, len, &text_len, e);
+        if (rc == RK_OK)
+            v->sum->signatures++;
+        else
+            problem(v, at, RK_DAMAGE_BAD_SIGNATURE, "%s signature does not verify: %s",
+                    label, e);
+    }
+    if (!v->tree_ok) {
+        problem(v, at, RK_DAMAGE_META, "%s (size %llu) not checked: the chain before it "
+                "is broken", label, (unsigned long long)cp.size);
+        return;
+    }
+    if (cp.size > v->frontier.size) {
+        problem(v, at, RK_DAMAGE_ROLLED_BACK, "%s covers %llu records but the ledger has "
+                "%llu: truncated or rolled back", label, (unsigned long long)cp.size,
+                (unsigned long long)v->frontier.size);
+        return;
+    }
+    e[0] = '\0';
+    rc = checkpoint_matches(v, cp.size, cp.root, e);
+    if (rc == RK_OK)
+        return;
+    if (rc == RK_ERR_SIGNATURE)
+        problem(v, at, RK_DAMAGE_REWRITTEN, "%s (size %llu): the records before it are "
+                "not the ones it signed", label, (unsigned long long)cp.size);
+    else
+        problem(v, at, RK_DAMAGE_META, "%s (size %llu): cannot build a consistency proof "
+                "from the stored tree: %s", label, (unsigned long long)cp.size, e);
+}
+
+static void check_checkpoint_record(struct vstate *v, const rk_record *r)
+{
+    cJSON *obj = NULL;
+    const char *note = NULL;
+    char e[RK_ERROR_SIZE] = "";
+
+    v->sum->checkpoints++;
+    if (rk_json_parse((const char *)r->body, r->body_len, &obj, e) != RK_OK ||
+        rk_json_get_string(obj, "note", &note, e) != RK_OK) {
+        problem(v, r->seq, RK_DAMAGE_MODIFIED, "checkpoint body is not valid: %s", e);
+        goto out;
+    }
+    check_note(v, r->seq, note, strlen(note), "checkpoint");
+out:
+    cJSON_Delete(obj);
+}
+
+/* One stored record under key seq. */
+static void check_record(struct vstate *v, uint64_t seq, const uint8_t *val, size_t len)
+{
+    rk_record r;
+    uint8_t h[RK_HASH_SIZE], leaf[RK_HASH_SIZE];
+    char e[RK_ERROR_SIZE] = "";
+    rk_err rc;
+
+    v->sum->records++;
+    v->sum->bytes += len;
+    if (seq > v->expected) {
+        if (seq - v->expected == 1)
+            problem(v, v->expected, RK_DAMAGE_MISSING, "record is missing");
+        else
+            problem(v, v->expected, RK_DAMAGE_MISSING, "records %llu..%llu are missing",
+                    (unsigned long long)v->expected, (unsigned long long)(seq - 1));
+        v->linked = 0;
+        v->tree_ok = 0;
+    }
+    v->expected = seq + 1;
+    rc = rk_record_decode(val, len, &r, e);
+    if (rc != RK_OK) {
+        problem(v, seq, rc == RK_ERR_VERSION ? RK_DAMAGE_UNSUPPORTED : RK_DAMAGE_MODIFIED,
+                "%s", e);
+        v->linked = 0;
+        v->tree_ok = 0;
+        return;
+    }
+    if (r.seq != seq) {
+        problem(v, seq, RK_DAMAGE_REORDERED, "holds record %llu",
+                (unsigned long long)r.seq);
+        v->linked = 0;
+        v->tree_ok = 0;
+        memcpy(v->prev_hash, r.hash, RK_HASH_SIZE);
+        return;
+    }
+    rk_record_compute_hash(val, len, h);
+    if (memcmp(h, r.hash, RK_HASH_SIZE) != 0) {
+        problem(v, seq, RK_DAMAGE_MODIFIED, "record hash mismatch");
+        v->tree_ok = 0;
+    } else if (seq == 0 && r.kind != RK_KIND_GENESIS) {
+        problem(v, seq, RK_DAMAGE_MODIFIED, "record 0 is a %s record, not genesis",
+                rk_kind_name(r.kind));
+    }
+    if (v->linked && memcmp(r.prev_hash, v->prev_hash, RK_HASH_SIZE) != 0)
+        problem(v, seq, RK_DAMAGE_MODIFIED, "chain broken: prev_hash does not match "
+                "record %llu (one of the two was rewritten)",
+                (unsigned long long)(seq - 1));
+    if (v->linked && seq > 0 && r.recorded_at < v->prev_time)
+        problem(v, seq, RK_DAMAGE_MODIFIED, "recorded-at goes back in time");
+    /* the stored hash carries the chain on, so one bad record is reported once */
+    memcpy(v->prev_hash, r.hash, RK_HASH_SIZE);
+    v->prev_time = r.recorded_at;
+    v->linked = 1;
+    if (v->tree_ok) {
+        rk_merkle_leaf_hash(leaf, h, RK_HASH_SIZE);
+        rk_merkle_frontier_append(&v->frontier, leaf, NULL, NULL);
+    }
+    if (r.kind == RK_KIND_CHECKPOINT)
+        check_checkpoint_record(v, &r);
+}
+
+static void check_head(struct vstate *v)
+{
+    uint8_t a[RK_HASH_SIZE], b[RK_HASH_SIZE];
+
+    if (!v->have_head)
+        return;
+    if (v->expected < v->head.size)
+        problem(v, v->expected, RK_DAMAGE_TRUNCATED, "records %llu..%llu are missing at "
+                "the end (the head says %llu records)", (unsigned long long)v->expected,
+                (unsigned long long)(v->head.size - 1), (unsigned long long)v->head.size);
+    if (v->expected == v->head.size && v->linked &&
+        memcmp(v->head.hash, v->prev_hash, RK_HASH_SIZE) != 0)
+        problem(v, v->head.size - 1, RK_DAMAGE_MODIFIED,
+                "the head's hash is not this record's hash");
+    if (v->tree_ok && v->frontier.size == v->head.size) {
+        rk_merkle_frontier_root(&v->frontier, a);
+        rk_merkle_frontier_root(&v->head.frontier, b);
+        if (memcmp(a, b, RK_HASH_SIZE) != 0)
+            problem(v, RK_VERIFY_NO_SEQ, RK_DAMAGE_META,
+                    "the head's Merkle state does not match the records");
+    }
+}
+
+rk_err rk_verify_ledger(const char *dir, const rk_verify_opts *opts,
+                        rk_verify_summary *sum, char *err)
+{
+    struct vstate v;
+    rk_store_iter *it = NULL;
+    const uint8_t *k, *val;
+    size_t klen, vlen;
+    uint64_t seq;
+    rk_err rc;
+
+    memset(sum, 0, sizeof *sum);
+    memset(&v, 0, sizeof v);
+    v.opts = opts;
+    v.sum = sum;
+    v.linked = 1;
+    v.tree_ok = 1;
+    rk_merkle_frontier_init(&v.frontier);
+    rc = rk_store_open(dir, RK_STORE_READONLY, &v.store, err);
+    if (rc != RK_OK)
+        return rc;
+    read_meta(&v);
+    rc = rk_store_iter_new(v.store, RK_CF_RECORDS, NULL, 0, &it, err);
+    if (rc != RK_OK)
+        goto out;
+    for (; rk_store_iter_valid(it); rk_store_iter_next(it)) {
+        k = rk_store_iter_key(it, &klen);
+        val = rk_store_iter_value(it, &vlen);
+        if (klen != 8) {
+            problem(&v, RK_VERIFY_NO_SEQ, RK_DAMAGE_INSERTED,
+                    "records: a key of %zu bytes is not a sequence number", klen);
+            continue;
+        }
+        seq = rk_get_be64(k);
+        if (v.have_head && seq >= v.head.size) {
+            problem(&v, seq, RK_DAMAGE_INSERTED, "record beyond the head (%llu records)",
+                    (unsigned long long)v.head.size);
+            continue;
+        }
+        check_record(&v, seq, val, vlen);
+        if (opts->on_progress != NULL && (v.sum->records & 0xffff) == 0)
+            opts->on_progress(opts->ctx, v.sum->records,
+                              v.have_head ? v.head.size : 0);
+    }
+    rc = rk_store_iter_status(it, err);
+    if (rc != RK_OK) {
+        problem(&v, v.expected, RK_DAMAGE_META, "storage error after this record: %s", err);
+        rc = RK_OK;
+    }
+    check_head(&v);
+    if (opts->trusted != NULL)
+        check_note(&v, RK_VERIFY_NO_SEQ, opts->trusted, opts->trusted_len,
+                   "trusted checkpoint");
+    sum->size = v.expected;
+    rk_merkle_frontier_root(&v.frontier, sum->root);
+    if (sum->problems > 0)
+        rc = rk_seterr(err, RK_ERR_CORRUPT, "%llu problem%s found",
+                       (unsigned long long)sum->problems, sum->problems == 1 ? "" : "s");
+out:
+    rk_store_iter_free(it);
+    rk_store_close(v.store);
+    return rc;
+}
