@@ -18,6 +18,7 @@ struct command {
 static const struct command commands[] = {
     { "help", cmd_help, "list the commands" },
     { "version", cmd_version, "print the version" },
+    { "webhook", cmd_webhook, "verify or sign a webhook delivery's signature" },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

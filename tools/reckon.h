@@ -37,5 +37,6 @@ int rk_parse_u64(const char *s, unsigned long long *out);
 
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_webhook(int argc, char **argv);
 
 #endif
