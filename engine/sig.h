@@ -61,7 +61,7 @@ typedef struct rk_sig_header {
 } rk_sig_header;
 
 /*
- * One secret exactly as configured (text, not NUL-terminated needed): for
+ * One secret exactly as configured (need not be NUL-terminated): for
  * standard-webhooks "whsec_<base64>" (HMAC key, v1), "whpk_<base64>"
  * (Ed25519 public key, v1a, verify only) or "whsk_<base64>" (Ed25519 secret
  * key, v1a, sign only); for every other scheme the bytes are the HMAC key
