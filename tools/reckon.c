@@ -24,6 +24,7 @@ static const struct command commands[] = {
     { "verify", cmd_verify, "verify a whole ledger: hashes, links, tree, checkpoints" },
     { "keygen", cmd_keygen, "generate an Ed25519 key pair (PREFIX.key, PREFIX.pub)" },
     { "sign-file", cmd_sign_file, "write FILE.minisig, a minisign signature of FILE" },
+    { "webhook", cmd_webhook, "verify or sign a webhook delivery's signature" },
     { "help", cmd_help, "list the commands" },
     { "version", cmd_version, "print the version" },
 };

@@ -45,5 +45,6 @@ int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_sign_file(int argc, char **argv);
+int cmd_webhook(int argc, char **argv);
 
 #endif
