@@ -18,6 +18,7 @@ static const char *const kind_names[] = {
     [RK_KIND_CHECKPOINT] = "checkpoint",
     [RK_KIND_PERIOD_CLOSE] = "period_close",
     [RK_KIND_DELIVERY_SUMMARY] = "delivery_summary",
+    [RK_KIND_POLICY] = "policy",
 };
 
 const char *rk_kind_name(unsigned kind)

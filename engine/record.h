@@ -52,9 +52,10 @@ typedef enum rk_kind {
     RK_KIND_CHECKPOINT = 8,       /* a signed checkpoint of the records before it */
     RK_KIND_PERIOD_CLOSE = 9,     /* cut-off, lock and sign-off of a period */
     RK_KIND_DELIVERY_SUMMARY = 10, /* rejected deliveries counted, not stored */
+    RK_KIND_POLICY = 11,          /* the rail policy in force from here on */
 } rk_kind;
 
-#define RK_KIND_KNOWN_MAX RK_KIND_DELIVERY_SUMMARY
+#define RK_KIND_KNOWN_MAX RK_KIND_POLICY
 
 /* "webhook_delivery", ...; "unknown" for a value this build does not know. */
 const char *rk_kind_name(unsigned kind);

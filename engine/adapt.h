@@ -1,0 +1,63 @@
+/*
+ * adapt.h - provider adapters: one provider payload in, normalized provider
+ * events out (formats/provider-event.md, formats/adapters.md).
+ *
+ * One adapter per provider, one file each (adapt_coinbase.c, adapt_btcpay.c,
+ * adapt_nowpayments.c, adapt_generic.c), dispatched by provider name here.
+ * Adapters are pure: bytes in, canonical JSON out; they never touch the
+ * ledger and never read the clock.  A payload an adapter cannot map is
+ * reported with a reason so that the caller records it as evidence; it is
+ * never dropped.
+ */
+#ifndef RK_ADAPT_H
+#define RK_ADAPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bytes.h"
+#include "error.h"
+#include "record.h"
+
+#define RK_ADAPT_KEY_MAX 1024 /* bytes of an event key, as RK_EVENT_KEY_MAX */
+
+/* One normalized provider event, ready to append as a provider_event record. */
+typedef struct rk_adapt_event {
+    rk_buf body;                          /* canonical JSON, formats/provider-event.md */
+    char event_key[RK_ADAPT_KEY_MAX + 1]; /* "<provider>:<event_id>" */
+    char ref[RK_REF_MAX + 1];             /* the record reference: refs.order, else refs.payment */
+} rk_adapt_event;
+
+void rk_adapt_event_init(rk_adapt_event *ev);
+void rk_adapt_event_free(rk_adapt_event *ev); /* accepts NULL; leaves ev reusable */
+
+/* Is provider one of "coinbase-commerce", "btcpay", "nowpayments", "generic"? */
+int rk_adapt_known(const char *provider);
+
+/*
+ * Map one webhook body (the raw bytes whose signature was verified) to a
+ * provider event.
+ *   RK_OK           *ev filled
+ *   RK_ERR_INVALID  the body is not the provider's JSON (err says where)
+ *   RK_ERR_NOTFOUND the body is well formed but cannot be mapped (an event
+ *                   type or status we do not know, no reference); err says why
+ * In both error cases the caller records the delivery as unmapped with err.
+ */
+rk_err rk_adapt_webhook(const char *provider, const uint8_t *body, size_t len,
+                        rk_adapt_event *ev, char *err)
+    __attribute__((warn_unused_result));
+
+/*
+ * Map a provider API read (one payment object, a list, or the provider's
+ * list envelope) to provider events with source "api_read": fn is called
+ * once per payment, in the order of the payload.  An item that cannot be
+ * mapped is passed to fn with item_err set (ev NULL) and the walk goes on.
+ * fn returns RK_OK to go on; anything else stops the walk and is returned.
+ */
+typedef rk_err (*rk_adapt_each_fn)(void *ctx, size_t index, const rk_adapt_event *ev,
+                                   const char *item_err);
+rk_err rk_adapt_api_read(const char *provider, const uint8_t *body, size_t len,
+                         rk_adapt_each_fn fn, void *ctx, char *err)
+    __attribute__((warn_unused_result));
+
+#endif
