@@ -65,13 +65,20 @@ static void path_init(path *p)
     p->len = 1;
 }
 
+/* Append a segment; a path that would grow beyond PATH_MAX_LEN is cut and
+ * ends in "..." from then on. */
 static void path_add(path *p, const char *seg, size_t n)
 {
+    if (p->len >= 3 && memcmp(p->s + p->len - 3, "...", 3) == 0 && p->len > PATH_MAX_LEN)
+        return;
     if (p->len + n > PATH_MAX_LEN) {
-        if (p->len < PATH_MAX_LEN + 3 && strcmp(p->s + p->len - 3, "...") != 0) {
-            memcpy(p->s + p->len, "...", 3);
-            p->len += 3;
-        }
+        n = PATH_MAX_LEN - p->len;
+        while (n > 0 && ((unsigned char)seg[n] & 0xC0) == 0x80)
+            n--; /* do not split a UTF-8 sequence */
+        memcpy(p->s + p->len, seg, n);
+        p->len += n;
+        memcpy(p->s + p->len, "...", 3);
+        p->len += 3; /* now > PATH_MAX_LEN: full */
         p->s[p->len] = '\0';
         return;
     }
@@ -99,7 +106,7 @@ static int is_ident(const char *k)
 static void path_key(path *p, const char *key)
 {
     char seg[PATH_MAX_LEN + 8];
-    size_t n = 0, i;
+    size_t n = 0, i, klen = strlen(key);
 
     if (is_ident(key)) {
         seg[n++] = '.';
@@ -108,9 +115,18 @@ static void path_key(path *p, const char *key)
     } else {
         seg[n++] = '[';
         seg[n++] = '"';
-        for (i = 0; key[i] != '\0' && n < PATH_MAX_LEN + 1; i++) {
+        for (i = 0; key[i] != '\0' && n < PATH_MAX_LEN + 1;) {
             unsigned char c = (unsigned char)key[i];
-            seg[n++] = (c < 0x20 || c == 0x7f || c == '"' || c == '\\') ? '?' : (char)c;
+            size_t k = utf8_seq((const unsigned char *)key + i, klen - i);
+
+            if (c >= 0x80 && k > 1 && n + k < PATH_MAX_LEN + 1) {
+                memcpy(seg + n, key + i, k); /* valid non-ASCII stays readable */
+                n += k;
+                i += k;
+                continue;
+            }
+            seg[n++] = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '?' : (char)c;
+            i++;
         }
         seg[n++] = '"';
         seg[n++] = ']';
