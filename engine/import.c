@@ -482,9 +482,12 @@ static int check_created(struct rk_imp_row *r, cJSON *b, int64_t occurred)
         }
         contract[i] = '\0';
     }
-    memo = text(r, "expected_memo", 256, 0, &absent);
-    if (memo == NULL && !absent)
+    /* a memo is compared with what the chain carries: kept verbatim */
+    memo = field(r, "expected_memo") != NULL ? field(r, "expected_memo")->value : NULL;
+    if (memo != NULL && strlen(memo) > 256) {
+        rk_imp_row_fail(r, "expected_memo: longer than 256 bytes");
         return -1;
+    }
     if (when(r, "expires_at", 1, &expires, tbuf, &absent) != 0)
         return -1;
     if (expires <= occurred) {
