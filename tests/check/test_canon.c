@@ -732,6 +732,54 @@ START_TEST(message_paths)
 }
 END_TEST
 
+/*
+ * rk_canon_check validates in one pass; rk_canon_normalize is the reference.
+ * For canonical documents and thousands of one-byte mutations of them, the
+ * check must accept exactly when normalize maps the text to itself.
+ */
+static void agree(const char *t, size_t n)
+{
+    rk_buf b = RK_BUF_INIT;
+    char err[RK_ERROR_SIZE];
+    int same = rk_canon_normalize(t, n, &b, err) == RK_OK && b.len == n &&
+               memcmp(b.data, t, n) == 0;
+    int ok = rk_canon_check(t, n, err) == RK_OK;
+
+    ck_assert_msg(ok == same, "check %d, reference %d on '%.*s'", ok, same, (int)n, t);
+    rk_buf_free(&b);
+}
+
+START_TEST(check_agrees_with_normalize)
+{
+    static const char *docs[] = {
+        "{\"a\":1,\"b\":[true,false,null,-5,0],\"c\":{\"\":\"x\",\"d\\\"\":\"\\\\\\n\\u001f\"}}",
+        "{\"amount\":\"0.00012000\",\"asset\":\"BTC\",\"k\":9223372036854775807,\"m\":-9223372036854775807}",
+        "[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\",{\"b\":1,\"ba\":2,\"c\\t\":3}]",
+        "{\"a\":{\"a\":{\"a\":[[[]]],\"b\":{}}},\"b\":\"/\"}",
+    };
+    static const char alphabet[] = "{}[]\":,\\-0123456789.eEtrufalsn ubfnrt\x01\x7f\xc3\xa9\xff";
+    char buf[256];
+    size_t d, i, j;
+
+    for (d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+        size_t n = strlen(docs[d]);
+        agree(docs[d], n);
+        for (i = 0; i < n; i++) {
+            for (j = 0; j < sizeof alphabet - 1; j++) {
+                memcpy(buf, docs[d], n);
+                buf[i] = alphabet[j];
+                agree(buf, n);
+            }
+            /* deletion and truncation */
+            memcpy(buf, docs[d], i);
+            memcpy(buf + i, docs[d] + i + 1, n - i - 1);
+            agree(buf, n - 1);
+            agree(docs[d], i);
+        }
+    }
+}
+END_TEST
+
 Suite *rk_test_suite(void)
 {
     Suite *s = suite_create("canon");
@@ -755,6 +803,7 @@ Suite *rk_test_suite(void)
     tcase_add_test(tc, nowpayments_corpus);
     tcase_add_test(tc, corrupt_sweep);
     tcase_add_test(tc, message_paths);
+    tcase_add_test(tc, check_agrees_with_normalize);
     suite_add_tcase(s, tc);
     return s;
 }
