@@ -459,6 +459,8 @@ static rk_err parse_root(struct cfg_ctx *c, const cJSON *root, rk_config *cfg)
         cfg->threads = (unsigned)v;
     else if (rc != RK_ERR_NOTFOUND)
         return rc;
+    /* measured by tests/bench/bench_serve.c: blocking durable appends want a thread each */
+    cfg->thread_per_connection = 1;
     rc = get_bool(root, "", "thread_per_connection", &cfg->thread_per_connection, c->err);
     if (rc != RK_OK && rc != RK_ERR_NOTFOUND)
         return rc;
