@@ -63,6 +63,7 @@ AUD_ID=$(awk '$NF == "audrey" { print $1 }' "$T/keys.list")
 
 # --- start ---------------------------------------------------------------------
 start() {
+    rm -f "$T/serve.out" # an old file would show an old address
     "$R" serve --db "$D" --config "$T/reckon.json" >"$T/serve.out" 2>>"$T/serve.err" &
     PID=$!
     i=0
