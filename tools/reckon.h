@@ -50,5 +50,8 @@ int cmd_help(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_sign_file(int argc, char **argv);
 int cmd_webhook(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+int cmd_note(int argc, char **argv);
 
 #endif
