@@ -69,14 +69,8 @@ build() {
     "$R" init --db "$1" --origin "$ORIGIN" >/dev/null
     echo '{"event":"charge:confirmed","id":"evt_1"}' |
         "$R" append --db "$1" --kind webhook_delivery --ref order-1 --raw "$T/raw.bin" >/dev/null
-    i=2
-    while [ $i -le 6 ]; do
-        note="payment $i"
-        [ $i = 4 ] && note="payment 4$2"
-        echo "{\"i\":$i,\"note\":\"$note\"}" |
-            "$R" append --db "$1" --kind operator_note --ref "order-$i" >/dev/null
-        i=$((i + 1))
-    done
+    printf '{"i":%d,"note":"payment %s"}\n' 2 2 3 3 4 "4$2" 5 5 6 6 |
+        "$R" append --db "$1" --kind operator_note --ref order-2 --lines >/dev/null
     "$R" checkpoint --db "$1" --key "$T/k.key" --out "$T/cp-$3-a" >/dev/null 2>&1
     printf '{"i":8}\n{"i":9,"note":"caf\303\251"}\n{"i":10}\n' |
         "$R" append --db "$1" --kind operator_note --ref order-8 --lines >/dev/null
@@ -223,6 +217,7 @@ grep -q "^proof: modified: record 1: record hash mismatch" "$T/out" || fail "cha
 run 1 "$T/out" "$A" proof "$T/p1" --record "$T/rec1.hex" --pubkey "$T/other.pub"
 grep -q "^proof: bad-signature" "$T/out" || fail "proof with another key"
 
+nid=$(sed -n 's/^note key id: //p' "$T/keygen.out")
 # 14. a signed note: valid, another key, one changed character
 run 0 "$T/out" "$A" note "$T/cp11" --pubkey "$T/k.pub"
 grep -q "^checkpoint: origin $ORIGIN, size 11, root $(sed -n 3p "$T/cp11" | base64 -d | xxd -p -c 32)" \
@@ -230,6 +225,11 @@ grep -q "^checkpoint: origin $ORIGIN, size 11, root $(sed -n 3p "$T/cp11" | base
 run 1 "$T/out" "$A" note "$T/cp11" --pubkey "$T/other.pub"
 sed '2s/11/12/' "$T/cp11" >"$T/cp-bad"
 run 1 "$T/out" "$A" note "$T/cp-bad" --pubkey "$T/k.pub"
+grep -q "^note: bad-signature: signature by '$ORIGIN' (key id $nid) does not verify" "$T/out" ||
+    fail "changed note"
+head -n 3 "$T/cp11" >"$T/cp-unsigned"
+run 1 "$T/out" "$A" note "$T/cp-unsigned" --pubkey "$T/k.pub"
+grep -q "^note: modified: not a well-formed signed note" "$T/out" || fail "unsigned note"
 
 # 15. minisign signatures: stock minisign and reckon-audit agree
 printf 'evidence pack\n' >"$T/pack.txt"
