@@ -14,10 +14,11 @@
  * holds the leaf hashes.  A subtree exists once its last leaf is appended and
  * never changes afterwards.  rk_merkle_frontier_append reports each one as it
  * completes (so the caller can store it); the proof functions read them back
- * through an rk_merkle_get_fn, with O(log n) lookups for inclusion and
- * O(log^2 n) at worst for consistency.  See formats/merkle.md for what the
- * proofs do and do not bind (RFC 9162 binds the tree size only through the
- * proof's shape, so verify against a root signed together with its size).
+ * through an rk_merkle_get_fn, O(log n) lookups per proof (at most one
+ * ragged right edge is decomposed; every other sibling is one subtree).
+ * See formats/merkle.md for what the proofs do and do not bind: RFC 9162
+ * binds the tree size only through the proof's shape, so verify against a
+ * root that is signed together with its size.
  *
  * Everything here is allocation-free and keeps no global state.  Hashes are
  * 32 bytes (RK_HASH_SIZE).  Proof arrays are caller-owned.
