@@ -14,6 +14,7 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+    { "api-read", cmd_import_api_read, "record a provider API read (poll) as evidence" },
     { NULL, NULL, NULL } /* end */
 };
 

@@ -38,6 +38,7 @@ int rk_parse_u64(const char *s, unsigned long long *out);
 int cmd_append(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_import_api_read(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_proof(int argc, char **argv);
