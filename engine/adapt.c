@@ -357,14 +357,33 @@ cJSON *rk_adapt_put_arr(cJSON *obj, const char *key)
     return cJSON_AddArrayToObject(obj, key);
 }
 
+/* A provider word for a message: printable ASCII, '?' for the rest, cut. */
+static const char *printable(const char *in, char *out, size_t cap)
+{
+    size_t i;
+
+    for (i = 0; in[i] != '\0' && i + 1 < cap; i++)
+        out[i] = (in[i] >= 0x20 && in[i] < 0x7f && in[i] != '\'') ? in[i] : '?';
+    out[i] = '\0';
+    return out;
+}
+
 rk_err rk_adapt_put_state(cJSON *ev, const char *provider, const char *status,
                           const char *context, char *err)
 {
     rk_status_map_result m;
-    rk_err rc = rk_lifecycle_map_status(provider, status, context, &m, err);
+    char s[65], c[65];
+    rk_err rc = rk_lifecycle_map_status(provider, status, context, &m, NULL);
 
+    if (rc == RK_ERR_NOTFOUND) {
+        if (context == NULL || context[0] == '\0')
+            return rk_seterr(err, rc, "status '%s' has no lifecycle mapping",
+                             printable(status, s, sizeof s));
+        return rk_seterr(err, rc, "status '%s' with context '%s' has no lifecycle mapping",
+                         printable(status, s, sizeof s), printable(context, c, sizeof c));
+    }
     if (rc != RK_OK)
-        return rc;
+        return rk_seterr(err, rc, "internal: cannot map a status of '%s'", provider);
     rc = rk_adapt_put_str(ev, "status", status, err);
     if (rc == RK_OK && context != NULL && context[0] != '\0')
         rc = rk_adapt_put_str(ev, "context", context, err);
@@ -475,6 +494,9 @@ static rk_err map_one(const struct adapter *a, const cJSON *node, int source,
     if (rc == RK_OK)
         rc = finish(ev, a->name, source, out, err);
     cJSON_Delete(ev);
+    /* Out-of-range numbers and the like are malformed input, as documented. */
+    if (rc != RK_OK && rc != RK_ERR_NOTFOUND && rc != RK_ERR_NOMEM)
+        rc = RK_ERR_INVALID;
     return rc;
 }
 

@@ -205,11 +205,14 @@ rk_err rk_adapt_nowpayments_map(const cJSON *node, int source, cJSON *ev, char *
         rc = rk_adapt_get_str(node, "payment_status", 1, 64, &status, "$.payment_status",
                               err);
     if (rc == RK_OK) {
-        rc = get_updated(node, "updated_at", updated, sizeof updated, when, err);
         /* a payment read may not have been updated since it was created */
-        if (rc == RK_ERR_INVALID && source == RK_ADAPT_API &&
-            cJSON_GetObjectItemCaseSensitive(node, "updated_at") == NULL)
-            rc = get_updated(node, "created_at", updated, sizeof updated, when, err);
+        const char *key = "updated_at";
+
+        if (source == RK_ADAPT_API &&
+            cJSON_GetObjectItemCaseSensitive(node, "updated_at") == NULL &&
+            cJSON_GetObjectItemCaseSensitive(node, "created_at") != NULL)
+            key = "created_at";
+        rc = get_updated(node, key, updated, sizeof updated, when, err);
     }
     if (rc != RK_OK)
         return rc;
