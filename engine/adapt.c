@@ -282,7 +282,18 @@ rk_err rk_adapt_time_text(const char *text, char out[RK_TIME_STR_MAX], const cha
                           char *err)
 {
     int64_t ns;
+    int year = 0, i;
 
+    /*
+     * Years the int64 nanosecond clock holds (and nothing a payment
+     * provider sends is older than 1970); checked first because
+     * rk_time_parse does not guard its multiplication.
+     */
+    for (i = 0; i < 4 && text[i] >= '0' && text[i] <= '9'; i++)
+        year = year * 10 + (text[i] - '0');
+    if (i == 4 && (year < 1970 || year > 2261))
+        return rk_seterr(err, RK_ERR_INVALID, "%s: '%.64s' is out of range (1970..2261)",
+                         path, text);
     if (rk_time_parse(text, &ns) != RK_OK)
         return rk_seterr(err, RK_ERR_INVALID, "%s: '%.64s' is not an RFC 3339 time", path,
                          text);

@@ -567,6 +567,12 @@ START_TEST(generic_errors)
                RK_ERR_NOTFOUND, "no reference");
     hook_fails(p, "{\"v\":1,\"event_type\":\"t\"}", RK_ERR_INVALID, "$.event_id: missing");
     hook_fails(p, "{\"v\":1,\"event_id\":\"e\",\"event_type\":\"t\",\"occurred_at\":"
+                  "\"1012-01-01T00:00:00Z\"}",
+               RK_ERR_INVALID, "$.occurred_at: '1012-01-01T00:00:00Z' is out of range");
+    hook_fails(p, "{\"v\":1,\"event_id\":\"e\",\"event_type\":\"t\",\"occurred_at\":"
+                  "\"2262-12-31T00:00:00Z\"}",
+               RK_ERR_INVALID, "is out of range (1970..2261)");
+    hook_fails(p, "{\"v\":1,\"event_id\":\"e\",\"event_type\":\"t\",\"occurred_at\":"
                   "\"2024-13-01T00:00:00Z\"}",
                RK_ERR_INVALID, "$.occurred_at: '2024-13-01T00:00:00Z' is not an RFC 3339");
 }
