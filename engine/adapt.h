@@ -3,7 +3,9 @@
  * events out (formats/provider-event.md, formats/adapters.md).
  *
  * One adapter per provider, one file each (adapt_coinbase.c, adapt_btcpay.c,
- * adapt_nowpayments.c, adapt_generic.c), dispatched by provider name here.
+ * adapt_nowpayments.c, adapt_generic.c), dispatched by provider name in
+ * adapt.c; rk_adapt_record_api_read lives in adapt_record.c, the only part
+ * that needs the ledger.
  * Adapters are pure: bytes in, canonical JSON out; they never touch the
  * ledger and never read the clock.  A payload an adapter cannot map is
  * reported with a reason so that the caller records it as evidence; it is

@@ -77,10 +77,16 @@ static rk_err put_refs(const cJSON *obj, const char *id_key, const char *at, cJS
     refs = rk_adapt_put_obj(ev, "refs");
     if (refs == NULL)
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-    if (order[0] != '\0' && (rc = rk_adapt_put_str(refs, "order", order, err)) != RK_OK)
-        return rc;
-    if (inv[0] != '\0' && (rc = rk_adapt_put_str(refs, "payment", inv, err)) != RK_OK)
-        return rc;
+    if (order[0] != '\0') {
+        rc = rk_adapt_put_str(refs, "order", order, err);
+        if (rc != RK_OK)
+            return rc;
+    }
+    if (inv[0] != '\0') {
+        rc = rk_adapt_put_str(refs, "payment", inv, err);
+        if (rc != RK_OK)
+            return rc;
+    }
     return RK_OK;
 }
 
@@ -137,14 +143,16 @@ static rk_err put_payment(const cJSON *p, const char *method, const char *at, cJ
     if (!cJSON_IsObject(p))
         return rk_seterr(err, RK_ERR_INVALID, "%s: not an object", at);
     snprintf(path, sizeof path, "%s.id", at);
-    if ((rc = rk_adapt_get_str(p, "id", 1, RK_ADAPT_ID_MAX, &id, path, err)) != RK_OK)
+    rc = rk_adapt_get_str(p, "id", 1, RK_ADAPT_ID_MAX, &id, path, err);
+    if (rc != RK_OK)
         return rc;
     snprintf(path, sizeof path, "%s.value", at);
     rc = rk_adapt_amount(cJSON_GetObjectItemCaseSensitive(p, "value"), amount, path, err);
     if (rc != RK_OK)
         return rc;
     snprintf(path, sizeof path, "%s.status", at);
-    if ((rc = rk_adapt_get_str(p, "status", 0, 64, &status, path, err)) != RK_OK)
+    rc = rk_adapt_get_str(p, "status", 0, 64, &status, path, err);
+    if (rc != RK_OK)
         return rc;
     if (cJSON_GetObjectItemCaseSensitive(p, "receivedDate") != NULL) {
         if (rk_json_get_u64(p, "receivedDate", &when, NULL) != RK_OK)
@@ -183,7 +191,8 @@ static rk_err map_webhook(const cJSON *node, cJSON *ev, char *err)
     size_t i;
     rk_err rc;
 
-    if ((rc = rk_adapt_get_str(node, "type", 1, 128, &type, "$.type", err)) != RK_OK)
+    rc = rk_adapt_get_str(node, "type", 1, 128, &type, "$.type", err);
+    if (rc != RK_OK)
         return rc;
     if (!is_invoice_type(type))
         return rk_seterr(err, RK_ERR_NOTFOUND, "$.type: '%.64s' is not an invoice event",
@@ -201,11 +210,13 @@ static rk_err map_webhook(const cJSON *node, cJSON *ev, char *err)
         return rk_seterr(err, RK_ERR_INVALID, "$.timestamp: missing");
     if (rk_json_get_u64(node, "timestamp", &ts, NULL) != RK_OK)
         return rk_seterr(err, RK_ERR_INVALID, "$.timestamp: not a unix time in seconds");
-    if ((rc = rk_adapt_time_unix(ts, 1, when, "$.timestamp", err)) != RK_OK)
+    rc = rk_adapt_time_unix(ts, 1, when, "$.timestamp", err);
+    if (rc != RK_OK)
         return rc;
     for (i = 0; flags[i] != NULL; i++) {
         snprintf(path, sizeof path, "$.%s", flags[i]);
-        if ((rc = rk_adapt_get_bool(node, flags[i], &on, path, err)) != RK_OK)
+        rc = rk_adapt_get_bool(node, flags[i], &on, path, err);
+        if (rc != RK_OK)
             return rc;
         if (on && context == NULL)
             context = flags[i];
@@ -291,9 +302,11 @@ static rk_err put_price(const cJSON *node, cJSON *ev, char *err)
 
     if (an == NULL || cJSON_IsNull(an))
         return RK_OK;
-    if ((rc = rk_adapt_amount(an, amount, "$.amount", err)) != RK_OK)
+    rc = rk_adapt_amount(an, amount, "$.amount", err);
+    if (rc != RK_OK)
         return rc;
-    if ((rc = rk_adapt_get_str(node, "currency", 1, 15, &cur, "$.currency", err)) != RK_OK)
+    rc = rk_adapt_get_str(node, "currency", 1, 15, &cur, "$.currency", err);
+    if (rc != RK_OK)
         return rc;
     rk_adapt_upper(cur, up, sizeof up);
     if (rk_adapt_rail_find(crypto_currencies, up, &asset, &network)) {

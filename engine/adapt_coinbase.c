@@ -60,10 +60,16 @@ static rk_err map_refs(const cJSON *charge, const char *at, cJSON *ev, char *err
     refs = rk_adapt_put_obj(ev, "refs");
     if (refs == NULL)
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-    if (order != NULL && (rc = rk_adapt_put_str(refs, "order", order, err)) != RK_OK)
-        return rc;
-    if (code != NULL && (rc = rk_adapt_put_str(refs, "payment", code, err)) != RK_OK)
-        return rc;
+    if (order != NULL) {
+        rc = rk_adapt_put_str(refs, "order", order, err);
+        if (rc != RK_OK)
+            return rc;
+    }
+    if (code != NULL) {
+        rc = rk_adapt_put_str(refs, "payment", code, err);
+        if (rc != RK_OK)
+            return rc;
+    }
     return RK_OK;
 }
 
@@ -201,19 +207,23 @@ static rk_err map_payment(const cJSON *p, const char *at, cJSON *arr, char *err)
     if (rc != RK_OK)
         return rc;
     snprintf(path, sizeof path, "%s.value.crypto.currency", at);
-    if ((rc = rk_adapt_get_str(crypto, "currency", 1, 31, &cur, path, err)) != RK_OK)
+    rc = rk_adapt_get_str(crypto, "currency", 1, 31, &cur, path, err);
+    if (rc != RK_OK)
         return rc;
     snprintf(path, sizeof path, "%s.network", at);
-    if ((rc = rk_adapt_get_str(p, "network", 1, 64, &net, path, err)) != RK_OK)
+    rc = rk_adapt_get_str(p, "network", 1, 64, &net, path, err);
+    if (rc != RK_OK)
         return rc;
     snprintf(path, sizeof path, "%s.transaction_id", at);
-    if ((rc = rk_adapt_get_str(p, "transaction_id", 0, RK_ADAPT_ID_MAX, &tx, path, err)) !=
-        RK_OK)
+    rc = rk_adapt_get_str(p, "transaction_id", 0, RK_ADAPT_ID_MAX, &tx, path, err);
+    if (rc != RK_OK)
         return rc;
     snprintf(path, sizeof path, "%s.status", at);
-    if ((rc = rk_adapt_get_str(p, "status", 0, 64, &status, path, err)) != RK_OK)
+    rc = rk_adapt_get_str(p, "status", 0, 64, &status, path, err);
+    if (rc != RK_OK)
         return rc;
-    if ((rc = get_confirmations(p, at, &conf, &have, err)) != RK_OK)
+    rc = get_confirmations(p, at, &conf, &have, err);
+    if (rc != RK_OK)
         return rc;
     if (!rk_adapt_rail_find(networks, net, &asset, &network))
         network = "unknown";
@@ -298,9 +308,13 @@ static rk_err map_event(const cJSON *event, const char *at, int with_id, cJSON *
     if (strncmp(type, "charge:", 7) != 0)
         return rk_seterr(err, RK_ERR_NOTFOUND, "%s: '%.64s' is not a charge event", path,
                          type);
-    if (id != NULL && (rc = rk_adapt_put_str(ev, "event_id", id, err)) != RK_OK)
-        return rc;
-    if ((rc = rk_adapt_put_str(ev, "event_type", type, err)) != RK_OK)
+    if (id != NULL) {
+        rc = rk_adapt_put_str(ev, "event_id", id, err);
+        if (rc != RK_OK)
+            return rc;
+    }
+    rc = rk_adapt_put_str(ev, "event_type", type, err);
+    if (rc != RK_OK)
         return rc;
     snprintf(path, sizeof path, "%s.data", at);
     return map_charge(cJSON_GetObjectItemCaseSensitive(event, "data"), path, ev, err);

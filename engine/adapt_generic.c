@@ -109,7 +109,8 @@ static rk_err copy_payment(const cJSON *p, cJSON *arr, const char *at, char *err
     cJSON *o;
     rk_err rc;
 
-    if ((rc = only(p, payment_keys, at, err)) != RK_OK)
+    rc = only(p, payment_keys, at, err);
+    if (rc != RK_OK)
         return rc;
     o = cJSON_CreateObject();
     if (o == NULL)
@@ -136,7 +137,8 @@ static rk_err copy_payment(const cJSON *p, cJSON *arr, const char *at, char *err
         if (rk_json_get_u64(p, "confirmations", &c, NULL) != RK_OK ||
             c > ((uint64_t)1 << 53) - 1)
             return rk_seterr(err, RK_ERR_INVALID, "%s.confirmations: not a count", at);
-        if ((rc = rk_adapt_put_int(o, "confirmations", c, err)) != RK_OK)
+        rc = rk_adapt_put_int(o, "confirmations", c, err);
+        if (rc != RK_OK)
             return rc;
     }
     snprintf(path, sizeof path, "%s.finalized", at);
@@ -158,7 +160,8 @@ static rk_err copy_refs(const cJSON *node, cJSON *ev, char *err)
 
     if (refs == NULL)
         return rk_seterr(err, RK_ERR_INVALID, "$.refs: missing");
-    if ((rc = only(refs, ref_keys, "$.refs", err)) != RK_OK)
+    rc = only(refs, ref_keys, "$.refs", err);
+    if (rc != RK_OK)
         return rc;
     o = rk_adapt_put_obj(ev, "refs");
     if (o == NULL)
@@ -179,9 +182,11 @@ static rk_err copy_objects(const cJSON *node, cJSON *ev, char *err)
     rk_err rc;
 
     if (ex != NULL) {
-        if ((rc = only(ex, expected_keys, "$.expected", err)) != RK_OK)
+        rc = only(ex, expected_keys, "$.expected", err);
+        if (rc != RK_OK)
             return rc;
-        if ((o = rk_adapt_put_obj(ev, "expected")) == NULL)
+        o = rk_adapt_put_obj(ev, "expected");
+        if (o == NULL)
             return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
         rc = copy_amount(ex, o, "$.expected", err);
         if (rc == RK_OK)
@@ -194,9 +199,11 @@ static rk_err copy_objects(const cJSON *node, cJSON *ev, char *err)
             return rc;
     }
     if (fiat != NULL) {
-        if ((rc = only(fiat, fiat_keys, "$.fiat", err)) != RK_OK)
+        rc = only(fiat, fiat_keys, "$.fiat", err);
+        if (rc != RK_OK)
             return rc;
-        if ((o = rk_adapt_put_obj(ev, "fiat")) == NULL)
+        o = rk_adapt_put_obj(ev, "fiat");
+        if (o == NULL)
             return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
         rc = copy_amount(fiat, o, "$.fiat", err);
         if (rc == RK_OK)
@@ -230,12 +237,14 @@ static rk_err copy_payments(const cJSON *node, cJSON *ev, char *err)
                                               "none", scope);
     if (strcmp(scope, "none") == 0 && cJSON_GetArraySize(ps) > 0)
         return rk_seterr(err, RK_ERR_INVALID, "$.payments: not empty with scope none");
-    if ((arr = rk_adapt_put_arr(ev, "payments")) == NULL)
+    arr = rk_adapt_put_arr(ev, "payments");
+    if (arr == NULL)
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     cJSON_ArrayForEach(p, ps)
     {
         snprintf(path, sizeof path, "$.payments[%d]", i++);
-        if ((rc = copy_payment(p, arr, path, err)) != RK_OK)
+        rc = copy_payment(p, arr, path, err);
+        if (rc != RK_OK)
             return rc;
     }
     return rk_adapt_put_str(ev, "payments_scope", scope, err);
@@ -271,7 +280,8 @@ rk_err rk_adapt_generic_map(const cJSON *node, int source, cJSON *ev, char *err)
     uint64_t n;
     rk_err rc;
 
-    if ((rc = only(node, top_keys, "$", err)) != RK_OK)
+    rc = only(node, top_keys, "$", err);
+    if (rc != RK_OK)
         return rc;
     v = cJSON_GetObjectItemCaseSensitive(node, "v");
     if (v == NULL)
@@ -301,7 +311,8 @@ rk_err rk_adapt_generic_map(const cJSON *node, int source, cJSON *ev, char *err)
     if (seq != NULL) {
         if (rk_json_get_u64(node, "order_seq", &n, NULL) != RK_OK || n > ((uint64_t)1 << 53) - 1)
             return rk_seterr(err, RK_ERR_INVALID, "$.order_seq: not a count");
-        if ((rc = rk_adapt_put_int(ev, "order_seq", n, err)) != RK_OK)
+        rc = rk_adapt_put_int(ev, "order_seq", n, err);
+        if (rc != RK_OK)
             return rc;
     }
     rc = copy_refs(node, ev, err);
