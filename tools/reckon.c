@@ -27,6 +27,9 @@ static const struct command commands[] = {
     { "keygen", cmd_keygen, "generate an Ed25519 key pair (PREFIX.key, PREFIX.pub)" },
     { "sign-file", cmd_sign_file, "write FILE.minisig, a minisign signature of FILE" },
     { "webhook", cmd_webhook, "verify or sign a webhook delivery's signature" },
+    { "serve", cmd_serve, "run the webhook receiver and operator API" },
+    { "keys", cmd_keys, "add, list or revoke HTTP API keys" },
+    { "note", cmd_note, "record an operator note about a reference" },
     { "help", cmd_help, "list the commands" },
     { "version", cmd_version, "print the version" },
 };
