@@ -40,6 +40,7 @@ int cmd_checkpoint(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_import_commerce(int argc, char **argv);
 int cmd_import_finance(int argc, char **argv);
+int cmd_import_api_read(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
