@@ -285,9 +285,8 @@ rk_err rk_adapt_time_text(const char *text, char out[RK_TIME_STR_MAX], const cha
     int year = 0, i;
 
     /*
-     * Years the int64 nanosecond clock holds (and nothing a payment
-     * provider sends is older than 1970); checked first because
-     * rk_time_parse does not guard its multiplication.
+     * Nothing a payment provider sends is older than 1970, and the int64
+     * nanosecond clock ends in 2262: a narrower range than rk_time_parse's.
      */
     for (i = 0; i < 4 && text[i] >= '0' && text[i] <= '9'; i++)
         year = year * 10 + (text[i] - '0');

@@ -217,6 +217,9 @@ rk_err rk_time_parse(const char *t, int64_t *ns)
     if (!digits(t, 4, &y) || t[4] != '-' || !digits(t + 5, 2, &mo) || t[7] != '-' ||
         !digits(t + 8, 2, &d))
         return RK_ERR_INVALID;
+    /* int64 nanoseconds since 1970 span 1677-09-21 .. 2262-04-11 */
+    if (y < 1678 || y > 2261)
+        return RK_ERR_RANGE;
     if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
         (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
         return RK_ERR_INVALID;

@@ -118,7 +118,8 @@ void rk_time_format(int64_t ns, char out[RK_TIME_STR_MAX]);
 /*
  * Parse "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm)" (RFC 3339, 1..9
  * fraction digits) or a plain date "YYYY-MM-DD" (midnight UTC).
- * RK_ERR_INVALID when the text is not such a time.
+ * RK_ERR_INVALID when the text is not such a time, RK_ERR_RANGE for a year
+ * outside 1678..2261 (beyond signed 64-bit nanoseconds).
  */
 rk_err rk_time_parse(const char *text, int64_t *ns)
     __attribute__((warn_unused_result));

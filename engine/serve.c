@@ -734,12 +734,6 @@ static void *ticker_main(void *arg)
 
 /* ---- webhook deliveries ------------------------------------------------ */
 
-/*
- * The adapters are built on their own branch; until they are linked in,
- * every authentic JSON delivery is recorded unmapped ("no adapter").
- */
-#pragma weak rk_adapt_webhook
-
 static unsigned stripe_of(const char *key)
 {
     uint32_t h = 2166136261u;
@@ -873,34 +867,29 @@ static enum MHD_Result finish_webhook(rk_server *s, struct MHD_Connection *c, st
     }
 
     /* authentic and JSON: map, then dedupe on the event key */
-    if (adapt == NULL) {
+    memset(&ev, 0, sizeof ev);
+    rk_buf_init(&ev.body);
+    have_ev = 1;
+    rc = adapt(ep->provider, r->body.data, r->body.len, &ev, err);
+    if (rc != RK_OK) {
         d.outcome = OUT_UNMAPPED;
-        snprintf(d.reason, sizeof d.reason, "no adapter in this build");
+        snprintf(d.reason, sizeof d.reason, "%s", err[0] != '\0' ? err : rk_strerror(rc));
     } else {
-        memset(&ev, 0, sizeof ev);
-        rk_buf_init(&ev.body);
-        have_ev = 1;
-        rc = adapt(ep->provider, r->body.data, r->body.len, &ev, err);
-        if (rc != RK_OK) {
-            d.outcome = OUT_UNMAPPED;
-            snprintf(d.reason, sizeof d.reason, "%s", err[0] != '\0' ? err : rk_strerror(rc));
+        d.event_key = ev.event_key;
+        stripe = (int)stripe_of(ev.event_key);
+        pthread_mutex_lock(&s->event_mu[stripe]);
+        rc = rk_ledger_find_event(s->l, ev.event_key, &dup, err);
+        if (rc == RK_OK) {
+            d.outcome = OUT_DUPLICATE;
+            d.duplicate_of = (long long)dup;
+            snprintf(d.reason, sizeof d.reason, "event already recorded");
+        } else if (rc == RK_ERR_NOTFOUND) {
+            d.outcome = OUT_ACCEPTED;
         } else {
-            d.event_key = ev.event_key;
-            stripe = (int)stripe_of(ev.event_key);
-            pthread_mutex_lock(&s->event_mu[stripe]);
-            rc = rk_ledger_find_event(s->l, ev.event_key, &dup, err);
-            if (rc == RK_OK) {
-                d.outcome = OUT_DUPLICATE;
-                d.duplicate_of = (long long)dup;
-                snprintf(d.reason, sizeof d.reason, "event already recorded");
-            } else if (rc == RK_ERR_NOTFOUND) {
-                d.outcome = OUT_ACCEPTED;
-            } else {
-                pthread_mutex_unlock(&s->event_mu[stripe]);
-                rk_buf_free(&ev.body);
-                logf_(s, "event lookup failed: %s", err);
-                return respond_json(c, 503, "{\"error\":\"the ledger cannot take the write\"}");
-            }
+            pthread_mutex_unlock(&s->event_mu[stripe]);
+            rk_buf_free(&ev.body);
+            logf_(s, "event lookup failed: %s", err);
+            return respond_json(c, 503, "{\"error\":\"the ledger cannot take the write\"}");
         }
     }
     fail = record_delivery(s, &d, have_ev && d.event_key != NULL ? &ev : NULL, err);

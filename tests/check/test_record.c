@@ -173,6 +173,10 @@ START_TEST(time_text)
     ck_assert_int_eq(rk_time_parse("2023-01-01T10:00:00.1234567890Z", &ns), RK_ERR_INVALID);
     ck_assert_int_eq(rk_time_parse("2023-01-01T10:00:00Zjunk", &ns), RK_ERR_INVALID);
     ck_assert_int_eq(rk_time_parse("yesterday", &ns), RK_ERR_INVALID);
+    ck_assert_int_eq(rk_time_parse("1012-01-01T00:00:00Z", &ns), RK_ERR_RANGE);
+    ck_assert_int_eq(rk_time_parse("2262-01-01", &ns), RK_ERR_RANGE);
+    ck_assert_int_eq(rk_time_parse("2261-12-31T23:59:59.999999999Z", &ns), RK_OK);
+    ck_assert_int_eq(rk_time_parse("1678-01-01T00:00:00Z", &ns), RK_OK);
     ck_assert_int_eq(rk_time_parse("", &ns), RK_ERR_INVALID);
 }
 END_TEST
