@@ -26,6 +26,9 @@ static const struct command commands[] = {
     { "keygen", cmd_keygen, "generate an Ed25519 key pair (PREFIX.key, PREFIX.pub)" },
     { "sign-file", cmd_sign_file, "write FILE.minisig, a minisign signature of FILE" },
     { "webhook", cmd_webhook, "verify or sign a webhook delivery's signature" },
+    { "replay", cmd_replay, "three-plane state as of a record or a time" },
+    { "timeline", cmd_timeline, "every record that touched one payment, state before and after" },
+    { "diff", cmd_diff, "what changed in the three-plane state between two points" },
     { "help", cmd_help, "list the commands" },
     { "version", cmd_version, "print the version" },
 };

@@ -47,5 +47,8 @@ int cmd_help(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_sign_file(int argc, char **argv);
 int cmd_webhook(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_timeline(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 #endif
