@@ -65,13 +65,20 @@ static void path_init(path *p)
     p->len = 1;
 }
 
+/* Append a segment; a path that would grow beyond PATH_MAX_LEN is cut and
+ * ends in "..." from then on. */
 static void path_add(path *p, const char *seg, size_t n)
 {
+    if (p->len >= 3 && memcmp(p->s + p->len - 3, "...", 3) == 0 && p->len > PATH_MAX_LEN)
+        return;
     if (p->len + n > PATH_MAX_LEN) {
-        if (p->len < PATH_MAX_LEN + 3 && strcmp(p->s + p->len - 3, "...") != 0) {
-            memcpy(p->s + p->len, "...", 3);
-            p->len += 3;
-        }
+        n = PATH_MAX_LEN - p->len;
+        while (n > 0 && ((unsigned char)seg[n] & 0xC0) == 0x80)
+            n--; /* do not split a UTF-8 sequence */
+        memcpy(p->s + p->len, seg, n);
+        p->len += n;
+        memcpy(p->s + p->len, "...", 3);
+        p->len += 3; /* now > PATH_MAX_LEN: full */
         p->s[p->len] = '\0';
         return;
     }
@@ -99,7 +106,7 @@ static int is_ident(const char *k)
 static void path_key(path *p, const char *key)
 {
     char seg[PATH_MAX_LEN + 8];
-    size_t n = 0, i;
+    size_t n = 0, i, klen = strlen(key);
 
     if (is_ident(key)) {
         seg[n++] = '.';
@@ -108,9 +115,18 @@ static void path_key(path *p, const char *key)
     } else {
         seg[n++] = '[';
         seg[n++] = '"';
-        for (i = 0; key[i] != '\0' && n < PATH_MAX_LEN + 1; i++) {
+        for (i = 0; key[i] != '\0' && n < PATH_MAX_LEN + 1;) {
             unsigned char c = (unsigned char)key[i];
-            seg[n++] = (c < 0x20 || c == 0x7f || c == '"' || c == '\\') ? '?' : (char)c;
+            size_t k = utf8_seq((const unsigned char *)key + i, klen - i);
+
+            if (c >= 0x80 && k > 1 && n + k < PATH_MAX_LEN + 1) {
+                memcpy(seg + n, key + i, k); /* valid non-ASCII stays readable */
+                n += k;
+                i += k;
+                continue;
+            }
+            seg[n++] = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '?' : (char)c;
+            i++;
         }
         seg[n++] = '"';
         seg[n++] = ']';
@@ -1028,21 +1044,207 @@ rk_err rk_canon_normalize(const char *text, size_t len, rk_buf *out, char *err)
     return rc;
 }
 
+/* ---- checking canonical form in one pass ------------------------------ */
+
+/*
+ * rk_canon_check runs on every append, so it validates the canonical form
+ * directly instead of parsing and rewriting: one pass, no allocation.  It
+ * accepts exactly the byte strings that rk_canon_normalize maps to
+ * themselves (test_canon checks the two against each other).
+ */
+typedef struct checker {
+    const unsigned char *p;
+    size_t len, pos;
+} checker;
+
+/* The next byte of the string value starting at *i (after its quote), with
+ * escapes decoded; -1 at the closing quote.  The string is already valid. */
+static int key_byte(const unsigned char *p, size_t *i)
+{
+    unsigned char c = p[*i];
+
+    if (c == '"')
+        return -1;
+    if (c != '\\') {
+        (*i)++;
+        return c;
+    }
+    c = p[*i + 1];
+    *i += 2;
+    switch (c) {
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case 'u':
+        *i += 4;
+        return hexval(p[*i - 2]) * 16 + hexval(p[*i - 1]);
+    default: return c; /* '"' or '\\' */
+    }
+}
+
+/* Compare two valid string values (positions after their quotes) bytewise. */
+static int key_cmp(const unsigned char *p, size_t a, size_t b)
+{
+    for (;;) {
+        int x = key_byte(p, &a), y = key_byte(p, &b);
+        if (x != y)
+            return x < y ? -1 : 1;
+        if (x < 0)
+            return 0;
+    }
+}
+
+static int check_string(checker *c)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = c->p;
+    size_t n;
+
+    c->pos++; /* opening quote */
+    while (c->pos < c->len) {
+        unsigned char ch = p[c->pos];
+        if (ch == '"') {
+            c->pos++;
+            return 1;
+        }
+        if (ch < 0x20)
+            return 0;
+        if (ch == '\\') {
+            if (c->pos + 1 >= c->len)
+                return 0;
+            ch = p[c->pos + 1];
+            if (strchr("\"\\bfnrt", ch) != NULL && ch != '\0') {
+                c->pos += 2;
+                continue;
+            }
+            /* only controls without a short form, as \u00xx in lower case */
+            if (ch != 'u' || c->pos + 6 > c->len || p[c->pos + 2] != '0' ||
+                p[c->pos + 3] != '0' || (p[c->pos + 4] != '0' && p[c->pos + 4] != '1'))
+                return 0;
+            {
+                int v = (p[c->pos + 4] - '0') * 16 + hexval(p[c->pos + 5]);
+                if (hexval(p[c->pos + 5]) < 0 || p[c->pos + 5] != hex[v & 15] || v == 0 ||
+                    v == '\b' || v == '\f' || v == '\n' || v == '\r' || v == '\t')
+                    return 0;
+            }
+            c->pos += 6;
+            continue;
+        }
+        n = utf8_seq(p + c->pos, c->len - c->pos);
+        if (n == 0)
+            return 0;
+        c->pos += n;
+    }
+    return 0;
+}
+
+static int check_integer(checker *c)
+{
+    size_t start = c->pos;
+    char t[24];
+
+    if (c->pos < c->len && c->p[c->pos] == '-')
+        c->pos++;
+    while (c->pos < c->len && isdig(c->p[c->pos]))
+        c->pos++;
+    if (c->pos - start == 0 || c->pos - start > 20)
+        return 0;
+    memcpy(t, c->p + start, c->pos - start);
+    t[c->pos - start] = '\0';
+    return canonical_integer(t);
+}
+
+static int check_value(checker *c, int depth);
+
+static int check_container(checker *c, int depth, int is_object)
+{
+    unsigned char close = is_object ? '}' : ']';
+    size_t prev = 0, key;
+    int first = 1;
+
+    if (depth >= RK_JSON_MAX_DEPTH)
+        return 0;
+    c->pos++;
+    if (c->pos < c->len && c->p[c->pos] == close) {
+        c->pos++;
+        return 1;
+    }
+    for (;;) {
+        if (is_object) {
+            if (c->pos >= c->len || c->p[c->pos] != '"')
+                return 0;
+            key = c->pos + 1;
+            if (!check_string(c))
+                return 0;
+            /* keys strictly increasing: sorted and unique */
+            if (!first && key_cmp(c->p, prev, key) >= 0)
+                return 0;
+            prev = key;
+            first = 0;
+            if (c->pos >= c->len || c->p[c->pos] != ':')
+                return 0;
+            c->pos++;
+        }
+        if (!check_value(c, depth + 1))
+            return 0;
+        if (c->pos < c->len && c->p[c->pos] == ',') {
+            c->pos++;
+            continue;
+        }
+        if (c->pos < c->len && c->p[c->pos] == close) {
+            c->pos++;
+            return 1;
+        }
+        return 0;
+    }
+}
+
+static int check_word(checker *c, const char *w)
+{
+    size_t n = strlen(w);
+
+    if (c->len - c->pos < n || memcmp(c->p + c->pos, w, n) != 0)
+        return 0;
+    c->pos += n;
+    return 1;
+}
+
+static int check_value(checker *c, int depth)
+{
+    if (c->pos >= c->len)
+        return 0;
+    switch (c->p[c->pos]) {
+    case '{': return check_container(c, depth, 1);
+    case '[': return check_container(c, depth, 0);
+    case '"': return check_string(c);
+    case 't': return check_word(c, "true");
+    case 'f': return check_word(c, "false");
+    case 'n': return check_word(c, "null");
+    default: return check_integer(c);
+    }
+}
+
 rk_err rk_canon_check(const char *text, size_t len, char *err)
 {
+    checker c = { (const unsigned char *)text, len, 0 };
     rk_buf b = RK_BUF_INIT;
     size_t i;
-    rk_err rc = rk_canon_normalize(text, len, &b, err);
+    rk_err rc;
 
-    if (rc != RK_OK)
-        goto out;
-    for (i = 0; i < len && i < b.len; i++)
-        if ((unsigned char)text[i] != b.data[i])
-            break;
-    if (i < len || i < b.len)
-        rc = rk_seterr(err, RK_ERR_INVALID,
-                       "canon: not canonical: first difference at byte %zu", i);
-out:
+    if (check_value(&c, 0) && c.pos == len)
+        return RK_OK;
+    /* not canonical: the slow path says why, or where the first difference is */
+    rc = rk_canon_normalize(text, len, &b, err);
+    if (rc == RK_OK) {
+        for (i = 0; i < len && i < b.len; i++)
+            if ((unsigned char)text[i] != b.data[i])
+                break;
+        if (i < len || i < b.len)
+            rc = rk_seterr(err, RK_ERR_INVALID,
+                           "canon: not canonical: first difference at byte %zu", i);
+    }
     rk_buf_free(&b);
     return rc;
 }

@@ -277,6 +277,9 @@ void rk_ledger_close(rk_ledger *l)
     while (l->leader || l->queue != NULL)
         pthread_cond_wait(&l->cv, &l->mu);
     pthread_mutex_unlock(&l->mu);
+    /* best effort: a failed flush loses nothing, the WAL still holds it all */
+    if (!l->readonly && l->store != NULL)
+        (void)rk_store_flush(l->store, NULL);
     rk_store_batch_free(l->batch);
     rk_store_close(l->store);
     rk_buf_free(&l->enc);
@@ -337,6 +340,8 @@ static rk_err emit_node(void *ctx, unsigned level, uint64_t index,
     struct emit_ctx *e = ctx;
     uint8_t key[MERKLE_KEY_SIZE];
 
+    if (level < RK_MERKLE_STORED_LEVEL)
+        return RK_OK; /* recomputed from the records when needed */
     rk_merkle_key(key, level, index);
     rk_store_batch_put(e->batch, RK_CF_MERKLE, key, sizeof key, hash, RK_HASH_SIZE);
     return RK_OK;
@@ -653,6 +658,52 @@ out:
 
 /* ---- Merkle ---------------------------------------------------------- */
 
+/*
+ * Hash of the perfect subtree of 2^level leaves starting at leaf first,
+ * computed from the record hashes stored at the end of each record (below
+ * RK_MERKLE_STORED_LEVEL nothing is stored: formats/storage.md).
+ */
+static rk_err subtree_from_records(rk_store *store, unsigned level, uint64_t first,
+                                   uint8_t out[RK_HASH_SIZE], char *err)
+{
+    uint8_t stack[RK_MERKLE_STORED_LEVEL + 1][RK_HASH_SIZE], leaf[RK_HASH_SIZE];
+    uint8_t key[8];
+    uint64_t count = (uint64_t)1 << level, i;
+    unsigned depth = 0, h;
+    rk_store_iter *it = NULL;
+    const uint8_t *k, *v;
+    size_t klen, vlen;
+    rk_err rc;
+
+    rk_put_be64(key, first);
+    rc = rk_store_iter_new(store, RK_CF_RECORDS, key, sizeof key, &it, err);
+    for (i = 0; rc == RK_OK && i < count; i++, rk_store_iter_next(it)) {
+        if (!rk_store_iter_valid(it)) {
+            rc = rk_store_iter_status(it, err);
+            if (rc == RK_OK)
+                rc = rk_seterr(err, RK_ERR_CORRUPT, "seq %llu: record is missing",
+                               (unsigned long long)(first + i));
+            break;
+        }
+        k = rk_store_iter_key(it, &klen);
+        v = rk_store_iter_value(it, &vlen);
+        if (klen != 8 || rk_get_be64(k) != first + i || vlen < RK_RECORD_OVERHEAD) {
+            rc = rk_seterr(err, RK_ERR_CORRUPT, "seq %llu: record is missing or damaged",
+                           (unsigned long long)(first + i));
+            break;
+        }
+        rk_merkle_leaf_hash(leaf, v + vlen - RK_HASH_SIZE, RK_HASH_SIZE);
+        /* fold completed pairs: the stack holds one hash per finished level */
+        memcpy(stack[depth++], leaf, RK_HASH_SIZE);
+        for (h = (unsigned)__builtin_ctzll(i + 1); h > 0; h--, depth--)
+            rk_merkle_node_hash(stack[depth - 2], stack[depth - 2], stack[depth - 1]);
+    }
+    if (rc == RK_OK)
+        memcpy(out, stack[0], RK_HASH_SIZE);
+    rk_store_iter_free(it);
+    return rc;
+}
+
 rk_err rk_store_merkle_get(void *ctx, unsigned level, uint64_t index,
                            uint8_t out[RK_HASH_SIZE], char *err)
 {
@@ -661,6 +712,8 @@ rk_err rk_store_merkle_get(void *ctx, unsigned level, uint64_t index,
     rk_buf v = RK_BUF_INIT;
     rk_err rc;
 
+    if (level < RK_MERKLE_STORED_LEVEL)
+        return subtree_from_records(store, level, index << level, out, err);
     rk_merkle_key(key, level, index);
     rc = rk_store_get(store, RK_CF_MERKLE, key, sizeof key, &v, err);
     if (rc == RK_OK && v.len != RK_HASH_SIZE)

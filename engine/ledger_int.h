@@ -14,6 +14,12 @@
 #define RK_STORAGE_VERSION 1
 #define RK_HEAD_VERSION 1
 #define RK_MERKLE_KEY_SIZE 9
+/*
+ * Perfect subtrees are stored from this level up (16 leaves and more);
+ * smaller ones are recomputed from at most 8 consecutive records.  Storing
+ * every leaf and node would triple the writes of each append.
+ */
+#define RK_MERKLE_STORED_LEVEL 4
 
 /* Keys of the meta column family ("default"). */
 #define RK_META_FORMAT "format"         /* 1 byte: storage version */

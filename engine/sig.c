@@ -18,7 +18,11 @@
 #include <openssl/params.h>
 #include <sodium.h>
 
+#include <cJSON.h>
+
 #include "sig.h"
+
+#include "canon.h"
 
 #define MAC_MAX 64  /* HMAC-SHA512 and Ed25519 signatures are 64 bytes */
 #define PRE_MAX (RK_SIG_ID_MAX + 1 + 20 + 1 + 1)
@@ -77,6 +81,24 @@ typedef rk_err (*parse_fn)(const struct scheme *d, const rk_sig_params *p,
  */
 typedef rk_err (*alt_fn)(const uint8_t *body, size_t len, rk_buf *out);
 
+/*
+ * NOWPayments' second candidate: the body parsed and written back with the
+ * keys of every object sorted bytewise, no whitespace, strings escaped as
+ * JSON.stringify does, and every number exactly as its source literal
+ * (formats/webhook-signatures.md 3.5).  RK_ERR_INVALID when not JSON.
+ */
+static rk_err sorted_keys_message(const uint8_t *body, size_t len, rk_buf *out)
+{
+    cJSON *root = NULL;
+    rk_err rc;
+
+    rc = rk_json_parse((const char *)body, len, &root, NULL);
+    if (rc == RK_OK)
+        rc = rk_canon_write(root, RK_CANON_ANY_NUMBER, out, NULL);
+    cJSON_Delete(root);
+    return rc;
+}
+
 struct scheme {
     rk_sig_scheme id;
     const char *name;
@@ -109,11 +131,10 @@ static const struct scheme schemes[] = {
       K_HMAC256, RK_SIG_HEX, "BTCPay-Sig", "sha256=", NULL },
     /*
      * NOWPayments signs its JSON re-serialised with sorted keys.  The raw
-     * bytes are tried first; the sorted-keys form (the canon module) is the
-     * alt_message slot, filled when that module lands.
+     * bytes are tried first, then the sorted-keys form.
      */
     { RK_SIG_NOWPAYMENTS, "nowpayments", parse_single,
-      K_HMAC512, RK_SIG_HEX, "x-nowpayments-sig", NULL, NULL },
+      K_HMAC512, RK_SIG_HEX, "x-nowpayments-sig", NULL, sorted_keys_message },
     /* Everything comes from rk_sig_params.hmac. */
     { RK_SIG_HMAC, "hmac", parse_single, K_NONE, 0, NULL, NULL, NULL },
 };

@@ -211,6 +211,19 @@ rk_err rk_store_write(rk_store *s, rk_store_batch *b, int sync, char *err)
     return take_error(rerr, err, "cannot write ledger");
 }
 
+rk_err rk_store_flush(rk_store *s, char *err)
+{
+    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+    char *rerr = NULL;
+    int i;
+
+    rocksdb_flushoptions_set_wait(fo, 1);
+    for (i = 0; i < RK_CF__COUNT && rerr == NULL; i++)
+        rocksdb_flush_cf(s->db, fo, s->cf[i], &rerr);
+    rocksdb_flushoptions_destroy(fo);
+    return take_error(rerr, err, "cannot flush ledger");
+}
+
 rk_err rk_store_iter_new(rk_store *s, rk_cf cf, const void *start, size_t klen,
                          rk_store_iter **out, char *err)
 {

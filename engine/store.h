@@ -65,6 +65,13 @@ void rk_store_batch_free(rk_store_batch *b); /* accepts NULL */
 rk_err rk_store_write(rk_store *s, rk_store_batch *b, int sync, char *err);
 
 /*
+ * Write the memtables of every column family to table files and wait.  A
+ * ledger calls it on close so that the next open, and read-only opens by
+ * verifiers, need not replay a long write-ahead log.
+ */
+rk_err rk_store_flush(rk_store *s, char *err);
+
+/*
  * Iterate cf in key order from the first key >= start (klen 0: from the
  * beginning).  key/value pointers are valid until the next call on it.
  */

@@ -16,6 +16,7 @@
  */
 #include "verify.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,14 +284,177 @@ static void check_head(struct vstate *v)
     }
 }
 
+/* One key/value of the records column family. */
+static void check_key(struct vstate *v, const uint8_t *k, size_t klen, const uint8_t *val,
+                      size_t vlen)
+{
+    uint64_t seq;
+
+    if (klen != 8) {
+        problem(v, RK_VERIFY_NO_SEQ, RK_DAMAGE_INSERTED,
+                "records: a key of %zu bytes is not a sequence number", klen);
+        return;
+    }
+    seq = rk_get_be64(k);
+    if (v->have_head && seq >= v->head.size) {
+        problem(v, seq, RK_DAMAGE_INSERTED, "record beyond the head (%llu records)",
+                (unsigned long long)v->head.size);
+        return;
+    }
+    check_record(v, seq, val, vlen);
+    if (v->opts->on_progress != NULL && (v->sum->records & 0xffff) == 0)
+        v->opts->on_progress(v->opts->ctx, v->sum->records,
+                             v->have_head ? v->head.size : 0);
+}
+
+/*
+ * The reader thread: RocksDB iteration and decompression run on one core
+ * while hashing and checking run on the other.  It fills batches of
+ * [key length BE32 | value length BE32 | key | value] entries, handed over
+ * through a queue of RK_VERIFY_BATCHES buffers.
+ */
+#define RK_VERIFY_BATCHES 4
+#define RK_VERIFY_BATCH_BYTES (1u << 20)
+
+struct batch {
+    rk_buf data;
+};
+
+struct reader {
+    rk_store *store;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct batch slots[RK_VERIFY_BATCHES];
+    unsigned head, count;   /* full batches waiting: [head, head+count) */
+    unsigned free_next;     /* next slot the reader fills */
+    int eof, stop;
+    rk_err rc;
+    char err[RK_ERROR_SIZE];
+};
+
+static void *reader_main(void *arg)
+{
+    struct reader *r = arg;
+    rk_store_iter *it = NULL;
+    struct batch *b = NULL;
+    const uint8_t *k, *val;
+    size_t klen, vlen;
+    uint8_t lens[8];
+    rk_err rc;
+
+    rc = rk_store_iter_new(r->store, RK_CF_RECORDS, NULL, 0, &it, r->err);
+    while (rc == RK_OK) {
+        pthread_mutex_lock(&r->mu);
+        while (r->count == RK_VERIFY_BATCHES && !r->stop)
+            pthread_cond_wait(&r->cv, &r->mu);
+        if (r->stop) {
+            pthread_mutex_unlock(&r->mu);
+            break;
+        }
+        b = &r->slots[r->free_next];
+        pthread_mutex_unlock(&r->mu);
+        rk_buf_reset(&b->data);
+        for (; rk_store_iter_valid(it) && b->data.len < RK_VERIFY_BATCH_BYTES;
+             rk_store_iter_next(it)) {
+            k = rk_store_iter_key(it, &klen);
+            val = rk_store_iter_value(it, &vlen);
+            rk_put_be32(lens, (uint32_t)klen);
+            rk_put_be32(lens + 4, (uint32_t)vlen);
+            if (rk_buf_append(&b->data, lens, 8) != RK_OK ||
+                rk_buf_append(&b->data, k, klen) != RK_OK ||
+                rk_buf_append(&b->data, val, vlen) != RK_OK) {
+                rc = rk_seterr(r->err, RK_ERR_NOMEM, "out of memory");
+                break;
+            }
+        }
+        if (rc == RK_OK && !rk_store_iter_valid(it))
+            rc = rk_store_iter_status(it, r->err);
+        pthread_mutex_lock(&r->mu);
+        r->free_next = (r->free_next + 1) % RK_VERIFY_BATCHES;
+        r->count++;
+        if (rc != RK_OK || !rk_store_iter_valid(it))
+            r->eof = 1;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        if (r->eof)
+            break;
+    }
+    pthread_mutex_lock(&r->mu);
+    r->rc = rc;
+    r->eof = 1;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    rk_store_iter_free(it);
+    return NULL;
+}
+
+static rk_err reader_start(struct reader *r, rk_store *store, char *err)
+{
+    memset(r, 0, sizeof *r);
+    r->store = store;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    if (pthread_create(&r->thread, NULL, reader_main, r) != 0) {
+        pthread_cond_destroy(&r->cv);
+        pthread_mutex_destroy(&r->mu);
+        return rk_seterr(err, RK_ERR_NOMEM, "cannot start the reader thread");
+    }
+    return RK_OK;
+}
+
+/* The next full batch in order, or NULL when the reader is done. */
+static struct batch *reader_next(struct reader *r)
+{
+    struct batch *b = NULL;
+
+    pthread_mutex_lock(&r->mu);
+    while (r->count == 0 && !r->eof)
+        pthread_cond_wait(&r->cv, &r->mu);
+    if (r->count > 0)
+        b = &r->slots[r->head];
+    pthread_mutex_unlock(&r->mu);
+    return b;
+}
+
+static void reader_done(struct reader *r, struct batch *b)
+{
+    (void)b;
+    pthread_mutex_lock(&r->mu);
+    r->head = (r->head + 1) % RK_VERIFY_BATCHES;
+    r->count--;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static rk_err reader_stop(struct reader *r, char *err)
+{
+    unsigned i;
+    rk_err rc;
+
+    pthread_mutex_lock(&r->mu);
+    r->stop = 1;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->thread, NULL);
+    rc = r->rc;
+    if (rc != RK_OK && err != NULL)
+        memcpy(err, r->err, RK_ERROR_SIZE);
+    for (i = 0; i < RK_VERIFY_BATCHES; i++)
+        rk_buf_free(&r->slots[i].data);
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    return rc;
+}
+
 rk_err rk_verify_ledger(const char *dir, const rk_verify_opts *opts,
                         rk_verify_summary *sum, char *err)
 {
     struct vstate v;
-    rk_store_iter *it = NULL;
+    struct reader rd;
+    struct batch *b;
     const uint8_t *k, *val;
-    size_t klen, vlen;
-    uint64_t seq;
+    size_t off, klen = 0, vlen = 0;
     rk_err rc;
 
     memset(sum, 0, sizeof *sum);
@@ -304,29 +468,20 @@ rk_err rk_verify_ledger(const char *dir, const rk_verify_opts *opts,
     if (rc != RK_OK)
         return rc;
     read_meta(&v);
-    rc = rk_store_iter_new(v.store, RK_CF_RECORDS, NULL, 0, &it, err);
+    rc = reader_start(&rd, v.store, err);
     if (rc != RK_OK)
         goto out;
-    for (; rk_store_iter_valid(it); rk_store_iter_next(it)) {
-        k = rk_store_iter_key(it, &klen);
-        val = rk_store_iter_value(it, &vlen);
-        if (klen != 8) {
-            problem(&v, RK_VERIFY_NO_SEQ, RK_DAMAGE_INSERTED,
-                    "records: a key of %zu bytes is not a sequence number", klen);
-            continue;
+    while ((b = reader_next(&rd)) != NULL) {
+        for (off = 0; off < b->data.len; off += 8 + klen + vlen) {
+            klen = rk_get_be32(b->data.data + off);
+            vlen = rk_get_be32(b->data.data + off + 4);
+            k = b->data.data + off + 8;
+            val = k + klen;
+            check_key(&v, k, klen, val, vlen);
         }
-        seq = rk_get_be64(k);
-        if (v.have_head && seq >= v.head.size) {
-            problem(&v, seq, RK_DAMAGE_INSERTED, "record beyond the head (%llu records)",
-                    (unsigned long long)v.head.size);
-            continue;
-        }
-        check_record(&v, seq, val, vlen);
-        if (opts->on_progress != NULL && (v.sum->records & 0xffff) == 0)
-            opts->on_progress(opts->ctx, v.sum->records,
-                              v.have_head ? v.head.size : 0);
+        reader_done(&rd, b);
     }
-    rc = rk_store_iter_status(it, err);
+    rc = reader_stop(&rd, err);
     if (rc != RK_OK) {
         problem(&v, v.expected, RK_DAMAGE_META, "storage error after this record: %s", err);
         rc = RK_OK;
@@ -341,7 +496,6 @@ rk_err rk_verify_ledger(const char *dir, const rk_verify_opts *opts,
         rc = rk_seterr(err, RK_ERR_CORRUPT, "%llu problem%s found",
                        (unsigned long long)sum->problems, sum->problems == 1 ? "" : "s");
 out:
-    rk_store_iter_free(it);
     rk_store_close(v.store);
     return rc;
 }

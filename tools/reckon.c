@@ -23,6 +23,7 @@ static const struct command commands[] = {
     { "proof", cmd_proof, "inclusion proof of a record (C2SP tlog-proof)" },
     { "verify", cmd_verify, "verify a whole ledger: hashes, links, tree, checkpoints" },
     { "import", cmd_import, "import commerce or finance rows, or provider API reads" },
+    { "policy", cmd_policy, "check, record or show the rail policy (policy check|set|show)" },
     { "keygen", cmd_keygen, "generate an Ed25519 key pair (PREFIX.key, PREFIX.pub)" },
     { "sign-file", cmd_sign_file, "write FILE.minisig, a minisign signature of FILE" },
     { "webhook", cmd_webhook, "verify or sign a webhook delivery's signature" },

@@ -40,6 +40,7 @@ int cmd_checkpoint(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 int cmd_proof(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_version(int argc, char **argv);

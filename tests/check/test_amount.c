@@ -1,4 +1,5 @@
 /* test_amount.c - exact decimal amounts: parse, format, arithmetic, limits. */
+#include <stdint.h>
 #include <string.h>
 
 #include "amount.h"
@@ -343,6 +344,83 @@ START_TEST(format_limits)
 }
 END_TEST
 
+static uint64_t lcg_state = 0x2545F4914F6CDD1DULL;
+
+static uint64_t next64(void)
+{
+    /* xorshift64*: a fixed, reproducible sequence */
+    lcg_state ^= lcg_state >> 12;
+    lcg_state ^= lcg_state << 25;
+    lcg_state ^= lcg_state >> 27;
+    return lcg_state * 0x2545F4914F6CDD1DULL;
+}
+
+/* format then parse is the identity over the whole range and all decimals */
+START_TEST(round_trip_property)
+{
+    char out[RK_AMOUNT_STR_MAX], err[RK_ERROR_SIZE];
+    int i;
+
+    for (i = 0; i < 20000; i++) {
+        unsigned __int128 m = ((unsigned __int128)next64() << 64) | next64();
+        unsigned decimals = (unsigned)(next64() % 31);
+        rk_amount v, back = 0;
+        size_t n;
+
+        m >>= next64() % 128; /* all magnitudes */
+        v = (rk_amount)(m % ((unsigned __int128)RK_AMOUNT_LIMIT + 1));
+        if (next64() & 1)
+            v = -v;
+        n = rk_amount_format(v, decimals, out);
+        ck_assert_uint_eq(n, strlen(out));
+        ck_assert_msg(rk_amount_parse(out, n, decimals, &back, err) == RK_OK, "%s: %s", out, err);
+        ck_assert_msg(back == v, "%s at %u", out, decimals);
+    }
+}
+END_TEST
+
+/* muldiv agrees with plain 128-bit arithmetic where the product fits */
+START_TEST(muldiv_property)
+{
+    int i;
+
+    for (i = 0; i < 20000; i++) {
+        rk_amount a = (rk_amount)(int64_t)next64() >> (next64() % 64);
+        rk_amount num = (rk_amount)(int64_t)next64() >> (next64() % 64);
+        rk_amount den = (rk_amount)(int64_t)next64() >> (next64() % 64);
+        rk_amount p, q, r, fl, got;
+        int mode;
+
+        if (den == 0)
+            den = 3;
+        p = a * num; /* |p| < 2^126 */
+        q = p / den; /* C truncates toward zero */
+        r = p % den;
+        fl = (r != 0 && ((r < 0) != (den < 0))) ? q - 1 : q; /* floor */
+        for (mode = RK_ROUND_DOWN; mode <= RK_ROUND_HALF_UP; mode++) {
+            rk_amount want = q, twice = r < 0 ? -2 * r : 2 * r, ad = den < 0 ? -den : den;
+            int away = 0;
+
+            switch (mode) {
+            case RK_ROUND_DOWN: away = 0; break;
+            case RK_ROUND_UP: away = r != 0; break;
+            case RK_ROUND_FLOOR: want = fl; break;
+            case RK_ROUND_CEILING: want = r != 0 ? fl + 1 : q; break;
+            case RK_ROUND_HALF_UP: away = twice >= ad && r != 0; break;
+            case RK_ROUND_HALF_EVEN:
+                away = twice > ad || (twice == ad && r != 0 && (q & 1) != 0);
+                break;
+            }
+            if (away)
+                want += (p < 0) != (den < 0) ? -1 : 1;
+            ck_assert_int_eq(rk_amount_muldiv(a, num, den, mode, &got), RK_OK);
+            ck_assert_msg(got == want, "mode %d: %lld * %lld / %lld", mode, (long long)a,
+                          (long long)num, (long long)den);
+        }
+    }
+}
+END_TEST
+
 Suite *rk_test_suite(void)
 {
     Suite *s = suite_create("amount");
@@ -358,6 +436,8 @@ Suite *rk_test_suite(void)
     tcase_add_test(tc, muldiv_rounding);
     tcase_add_test(tc, muldiv_wide);
     tcase_add_test(tc, format_limits);
+    tcase_add_test(tc, round_trip_property);
+    tcase_add_test(tc, muldiv_property);
     suite_add_tcase(s, tc);
     return s;
 }

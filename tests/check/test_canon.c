@@ -298,17 +298,19 @@ END_TEST
 
 static char *nest(int depth, const char *open, const char *inner, const char *close)
 {
-    size_t n = strlen(open) * (size_t)depth + strlen(inner) + strlen(close) * (size_t)depth + 1;
-    char *s = malloc(n);
+    size_t lo = strlen(open), li = strlen(inner), lc = strlen(close);
+    char *s = malloc((lo + lc) * (size_t)depth + li + 1), *p;
     int i;
 
     ck_assert_ptr_nonnull(s);
-    s[0] = '\0';
-    for (i = 0; i < depth; i++)
-        strcat(s, open);
-    strcat(s, inner);
-    for (i = 0; i < depth; i++)
-        strcat(s, close);
+    p = s;
+    for (i = 0; i < depth; i++, p += lo)
+        memcpy(p, open, lo);
+    memcpy(p, inner, li);
+    p += li;
+    for (i = 0; i < depth; i++, p += lc)
+        memcpy(p, close, lc);
+    *p = '\0';
     return s;
 }
 
@@ -639,6 +641,145 @@ START_TEST(nowpayments_corpus)
 }
 END_TEST
 
+/* Normalizing (with source literals) is idempotent: a second pass is a no-op. */
+static void idempotent(const char *text, size_t len)
+{
+    rk_buf a = RK_BUF_INIT, b = RK_BUF_INIT;
+    cJSON *r1 = NULL, *r2 = NULL;
+    char err[RK_ERROR_SIZE];
+
+    if (rk_json_parse(text, len, &r1, err) != RK_OK)
+        return;
+    ck_assert_int_eq(rk_canon_write(r1, RK_CANON_ANY_NUMBER, &a, err), RK_OK);
+    ck_assert_msg(rk_json_parse((char *)a.data, a.len, &r2, err) == RK_OK, "%s", err);
+    ck_assert_int_eq(rk_canon_write(r2, RK_CANON_ANY_NUMBER, &b, err), RK_OK);
+    ck_assert_uint_eq(a.len, b.len);
+    ck_assert(memcmp(a.data, b.data, a.len) == 0);
+    cJSON_Delete(r1);
+    cJSON_Delete(r2);
+    rk_buf_free(&a);
+    rk_buf_free(&b);
+}
+
+/* Every truncation and every single-byte corruption of a document either
+ * parses or fails cleanly; whatever parses normalizes idempotently. */
+START_TEST(corrupt_sweep)
+{
+    static const char doc[] =
+        "{\"id\":\"evt_1\",\"amount\":\"10.50\",\"n\":[1,-2.5e3,{\"k\\\"\":\"\\u00e9\\n\"}],"
+        "\"\xc3\xa9\":true,\"x\":null,\"f\":false,\"s\":\"\\ud83d\\ude00 a1.5 \\\\\"}";
+    static const unsigned char subst[] = { '"', '\\', '{', '}', '[', ']', ',', ':', '0',
+                                           '-', '.', 'e', ' ', 0x00, 0x1f, 0x80, 0xc3, 0xff };
+    char buf[sizeof doc];
+    size_t len = sizeof doc - 1, i, j;
+    char err[RK_ERROR_SIZE];
+    cJSON *root;
+
+    idempotent(doc, len);
+    for (i = 0; i < len; i++) {
+        root = NULL;
+        err[0] = '\0';
+        if (rk_json_parse(doc, i, &root, err) == RK_OK) {
+            cJSON_Delete(root);
+        } else {
+            ck_assert_ptr_null(root);
+            ck_assert_msg(strncmp(err, "json: ", 6) == 0, "len %zu: '%s'", i, err);
+        }
+        idempotent(doc, i);
+    }
+    for (i = 0; i < len; i++) {
+        for (j = 0; j < sizeof subst; j++) {
+            memcpy(buf, doc, len);
+            buf[i] = (char)subst[j];
+            root = NULL;
+            if (rk_json_parse(buf, len, &root, err) == RK_OK)
+                cJSON_Delete(root);
+            else
+                ck_assert_ptr_null(root);
+            idempotent(buf, len);
+        }
+    }
+}
+END_TEST
+
+/* Paths in messages: non-ASCII keys stay readable, bad bytes become '?',
+ * and very long paths are cut. */
+START_TEST(message_paths)
+{
+    char err[RK_ERROR_SIZE] = "";
+    rk_buf b = RK_BUF_INIT;
+    cJSON *o = cJSON_CreateObject(), *inner = cJSON_CreateArray();
+    char *longkey = malloc(1000), *doc;
+
+    bad("{\"\xc3\xa9t\xc3\xa9\":{\"n\":1.5}}", RK_ERR_INVALID, "$[\"\xc3\xa9t\xc3\xa9\"].n: number 1.5");
+    bad("{\"a\\\"b\":[0,1.5]}", RK_ERR_INVALID, "$[\"a?b\"][1]: number 1.5");
+    bad("{\"\":1.5}", RK_ERR_INVALID, "$[\"\"]: number 1.5");
+    bad("{\"9a\":1.5}", RK_ERR_INVALID, "$[\"9a\"]: number 1.5");
+    cJSON_AddItemToArray(inner, cJSON_CreateString("\xe2\x82"));
+    cJSON_AddItemToObject(o, "k\xff", inner);
+    ck_assert_int_eq(rk_canon_write(o, 0, &b, err), RK_ERR_INVALID);
+    ck_assert_str_eq(err, "canon: $[\"k?\"]: key is not valid utf-8");
+    cJSON_Delete(o);
+    memset(longkey, 'k', 999);
+    longkey[999] = '\0';
+    doc = malloc(2100);
+    snprintf(doc, 2100, "{\"%s\":{\"%s\":1.5}}", longkey, longkey);
+    bad(doc, RK_ERR_INVALID, "$.kkkkkkkk");
+    bad(doc, RK_ERR_INVALID, "...: number 1.5");
+    free(doc);
+    free(longkey);
+    rk_buf_free(&b);
+}
+END_TEST
+
+/*
+ * rk_canon_check validates in one pass; rk_canon_normalize is the reference.
+ * For canonical documents and thousands of one-byte mutations of them, the
+ * check must accept exactly when normalize maps the text to itself.
+ */
+static void agree(const char *t, size_t n)
+{
+    rk_buf b = RK_BUF_INIT;
+    char err[RK_ERROR_SIZE];
+    int same = rk_canon_normalize(t, n, &b, err) == RK_OK && b.len == n &&
+               memcmp(b.data, t, n) == 0;
+    int ok = rk_canon_check(t, n, err) == RK_OK;
+
+    ck_assert_msg(ok == same, "check %d, reference %d on '%.*s'", ok, same, (int)n, t);
+    rk_buf_free(&b);
+}
+
+START_TEST(check_agrees_with_normalize)
+{
+    static const char *docs[] = {
+        "{\"a\":1,\"b\":[true,false,null,-5,0],\"c\":{\"\":\"x\",\"d\\\"\":\"\\\\\\n\\u001f\"}}",
+        "{\"amount\":\"0.00012000\",\"asset\":\"BTC\",\"k\":9223372036854775807,\"m\":-9223372036854775807}",
+        "[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\",{\"b\":1,\"ba\":2,\"c\\t\":3}]",
+        "{\"a\":{\"a\":{\"a\":[[[]]],\"b\":{}}},\"b\":\"/\"}",
+    };
+    static const char alphabet[] = "{}[]\":,\\-0123456789.eEtrufalsn ubfnrt\x01\x7f\xc3\xa9\xff";
+    char buf[256];
+    size_t d, i, j;
+
+    for (d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+        size_t n = strlen(docs[d]);
+        agree(docs[d], n);
+        for (i = 0; i < n; i++) {
+            for (j = 0; j < sizeof alphabet - 1; j++) {
+                memcpy(buf, docs[d], n);
+                buf[i] = alphabet[j];
+                agree(buf, n);
+            }
+            /* deletion and truncation */
+            memcpy(buf, docs[d], i);
+            memcpy(buf + i, docs[d] + i + 1, n - i - 1);
+            agree(buf, n - 1);
+            agree(docs[d], i);
+        }
+    }
+}
+END_TEST
+
 Suite *rk_test_suite(void)
 {
     Suite *s = suite_create("canon");
@@ -660,6 +801,9 @@ Suite *rk_test_suite(void)
     tcase_add_test(tc, get_amount);
     tcase_add_test(tc, get_string_u64);
     tcase_add_test(tc, nowpayments_corpus);
+    tcase_add_test(tc, corrupt_sweep);
+    tcase_add_test(tc, message_paths);
+    tcase_add_test(tc, check_agrees_with_normalize);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -641,6 +641,40 @@ START_TEST(sign_public_vectors_and_errors)
 END_TEST
 
 /* Oversized and empty bodies, and limits of the timestamp arithmetic. */
+/*
+ * NOWPayments' second candidate: the body re-serialised with sorted keys.
+ * Self-made vector: HMAC-SHA512 with secret "np-secret" over
+ * {"a":{"c":"x","d":2},"b":1.50,"payment_id":5077125051}, computed with
+ * Python's hmac module, not with our code.
+ */
+START_TEST(nowpayments_sorted_keys)
+{
+    rk_sig_params p = params("nowpayments");
+    const char *mac = "ca0fc7be9a3f9aeb38eb15cef08e54965dce5073835cb7c5146bbd6e5a187bdf"
+                      "2050d4c7f69bf0e06c0d85a94b813f1e4b44eb21251be23a1f03012264ae6af1";
+    rk_sig_header h[1] = { { "x-nowpayments-sig", mac } };
+
+    /* keys out of order at both levels, whitespace, the number literal kept */
+    ck_assert_int_eq(check(&p, "np-secret", h, 1,
+                           "{\"payment_id\": 5077125051, \"b\": 1.50,\n \"a\": {\"d\": 2, \"c\": \"x\"}}",
+                           0, RK_OK),
+                     RK_SIG_VALID);
+    /* the sorted form itself verifies as raw bytes */
+    ck_assert_int_eq(check(&p, "np-secret", h, 1,
+                           "{\"a\":{\"c\":\"x\",\"d\":2},\"b\":1.50,\"payment_id\":5077125051}",
+                           0, RK_OK),
+                     RK_SIG_VALID);
+    /* a changed number literal (1.5 for 1.50) is another message */
+    ck_assert_int_eq(check(&p, "np-secret", h, 1,
+                           "{\"payment_id\": 5077125051, \"b\": 1.5, \"a\": {\"d\": 2, \"c\": \"x\"}}",
+                           0, RK_ERR_SIGNATURE),
+                     RK_SIG_BAD_SIGNATURE);
+    /* not JSON: only the raw bytes are tried */
+    ck_assert_int_eq(check(&p, "np-secret", h, 1, "{\"a\":", 0, RK_ERR_SIGNATURE),
+                     RK_SIG_BAD_SIGNATURE);
+}
+END_TEST
+
 START_TEST(limits)
 {
     rk_sig_params p = params("stripe");
@@ -694,6 +728,7 @@ Suite *rk_test_suite(void)
     tcase_add_test(tc, round_trips);
     tcase_add_test(tc, sign_public_vectors_and_errors);
     tcase_add_test(tc, limits);
+    tcase_add_test(tc, nowpayments_sorted_keys);
     suite_add_tcase(s, tc);
     return s;
 }

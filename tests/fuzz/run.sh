@@ -15,10 +15,10 @@ SECS=${1:-30}
 CLANG=${CLANG:-clang}
 OUT=${OUT:-build-fuzz}
 # The engine sources each target family links (the sig module's floor).
-SIG_SRC="engine/sig.c engine/bytes.c engine/error.c"
+SIG_SRC="engine/sig.c engine/canon.c engine/amount.c engine/bytes.c engine/error.c"
 FLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
- -fno-sanitize-recover=all -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iengine"
-LIBS="$(pkg-config --libs libsodium libcrypto)"
+ -fno-sanitize-recover=all -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iengine $(pkg-config --cflags libcjson)"
+LIBS="$(pkg-config --libs libsodium libcrypto libcjson)"
 
 case $SECS in ''|*[!0-9]*) echo "usage: run.sh [SECONDS] [TARGET...]" >&2; exit 2 ;; esac
 if [ $# -eq 0 ]; then
