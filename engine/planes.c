@@ -17,6 +17,7 @@
 #include "canon.h"
 #include "lifecycle.h"
 #include "planes.h"
+#include "policy.h"
 
 #define NO_TIME INT64_MIN
 
@@ -105,7 +106,8 @@ struct skip {
 /*
  * The policy in force is the latest policy record folded (formats/replay.md).
  * Everything the provider view needs from it goes through rail_find and
- * rail_verdict, so the rail policy module plugs in here and nowhere else.
+ * rail_verdict: the rail policy module (engine/policy.h) is used here and
+ * nowhere else in this file.
  */
 struct rail {
     unsigned decimals;
@@ -124,40 +126,57 @@ struct policy_slot {
 
 static void policy_clear(struct policy_slot *s)
 {
+    rk_policy_free(s->impl);
     memset(s, 0, sizeof *s);
 }
 
 /*
- * Take a policy record's body.  Until the rail policy module is linked in, a
- * policy body is not understood: the caller lists it as skipped and the
- * state says "no_policy".
+ * Take a policy record's body.  A body that does not parse leaves the
+ * policy in force as it was; the caller lists the record as skipped.
  */
 static rk_err policy_set(struct policy_slot *s, const uint8_t *body, size_t len,
                          uint64_t seq, char *why)
 {
-    (void)s;
-    (void)body;
-    (void)len;
-    (void)seq;
-    return rk_seterr(why, RK_ERR_NOTFOUND, "policy: rail policy module not available");
+    rk_policy *np = NULL;
+    rk_err rc = rk_policy_from_record_body(body, len, &np, why);
+
+    if (rc != RK_OK)
+        return rc;
+    policy_clear(s);
+    s->impl = np;
+    s->present = 1;
+    s->seq = seq;
+    return rk_policy_digest(np, s->digest);
 }
 
 /* 1 and *out when the policy has the rail; 0 when it does not; -1 without policy. */
 static int rail_find(const struct policy_slot *s, const char *asset, const char *network,
                      const char *contract, struct rail *out)
 {
-    (void)asset;
-    (void)network;
-    (void)contract;
-    (void)out;
-    return s->present ? 0 : -1;
+    const rk_rail *r;
+
+    if (!s->present)
+        return -1;
+    if (asset == NULL || network == NULL)
+        return 0;
+    r = rk_policy_find(s->impl, network, asset, contract);
+    if (r == NULL)
+        return 0;
+    out->decimals = r->decimals;
+    out->to_credit = r->confirmations_to_credit;
+    out->finality = r->finality_depth;
+    out->by_flag = r->finality_by_flag;
+    out->probabilistic = r->probabilistic_finality;
+    out->expiry_grace_s = r->expiry_grace_s;
+    out->stale_after_s = r->stale_after_s;
+    out->impl = r;
+    return 1;
 }
 
 /* -1 short, 0 within tolerance, +1 over; amounts in the rail's decimals. */
 static int rail_verdict(const struct rail *r, rk_amount expected, rk_amount paid)
 {
-    (void)r;
-    return paid < expected ? -1 : paid > expected;
+    return rk_policy_amount_verdict(r->impl, expected, paid);
 }
 
 struct rk_planes {
@@ -1320,6 +1339,16 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
     if (x->has) {
         v->rail_state = rail_find(&p->pol, x->asset, x->network, x->contract, &v->rail);
         v->has_rail = v->rail_state == 1;
+    } else {
+        /* nothing expected: the rail the latest payments list was paid on */
+        for (i = y->nev; i > 0; i--) {
+            const struct pev *e = y->ev[i - 1];
+            if (e->npm == 0)
+                continue;
+            v->has_rail = rail_find(&p->pol, e->pm[0].asset, e->pm[0].network,
+                                    e->pm[0].contract, &v->rail) == 1;
+            break;
+        }
     }
     for (i = 0; i < y->nev; i++) {
         const struct pev *e = y->ev[i];

@@ -14,6 +14,7 @@
 #include "check_main.h"
 #include "ledger.h"
 #include "planes.h"
+#include "policy.h"
 #include "record.h"
 #include "replay.h"
 
@@ -973,6 +974,169 @@ START_TEST(limits)
 }
 END_TEST
 
+
+/* ---- with a rail policy ------------------------------------------------------ */
+
+static const char policy_text[] =
+    "{\"v\":1,\"rails\":[{\"network\":\"bitcoin\",\"asset\":\"BTC\",\"decimals\":8,"
+    "\"confirmations_to_credit\":6,\"finality\":{\"rule\":\"depth\",\"depth\":6,"
+    "\"probabilistic\":true},\"memo_required\":false,\"fee\":{\"treatment\":"
+    "\"payer_pays_network_fee\",\"asset\":\"BTC\"},\"tolerance\":{\"under\":{\"abs\":\"0\","
+    "\"bps\":0},\"over\":{\"abs\":\"0\",\"bps\":100}},\"windows\":{\"expiry_grace_s\":120,"
+    "\"stale_after_s\":3600},\"sources\":{\"decimals\":\"t\",\"confirmations\":\"t\","
+    "\"finality\":\"t\",\"memo\":\"t\",\"fee\":\"t\",\"tolerance\":\"t\",\"windows\":\"t\"}}]}";
+
+static struct body policy_body(void)
+{
+    rk_policy *pol = NULL;
+    rk_buf b = RK_BUF_INIT;
+    char err[RK_ERROR_SIZE] = "";
+    struct body r;
+
+    ck_assert_msg(rk_policy_parse(policy_text, strlen(policy_text), &pol, err) == RK_OK, "%s",
+                  err);
+    ck_assert_msg(rk_policy_record_body(pol, &b, err) == RK_OK, "%s", err);
+    rk_policy_free(pol);
+    r.kind = RK_KIND_POLICY;
+    r.ref = strdup("policy");
+    r.text = rk_buf_detach(&b, NULL);
+    return r;
+}
+
+/* Confirmed at 1 confirmation on a rail needing 6: confirming, both facts. */
+START_TEST(policy_depth_rule)
+{
+    rk_ledger *l = new_ledger();
+    struct pm one = { "0.00100000", "BTC", "bitcoin", 1 };
+    struct pm six = { "0.00100000", "BTC", "bitcoin", 6 };
+    struct body b[4];
+    cJSON *doc, *p;
+    char *text;
+    rk_replay_point before = { 2, INT64_MAX };
+
+    b[0] = commerce("dp-1", "created", T0, "0.00100000", "BTC", "bitcoin", 0);
+    b[1] = pe("btcpay", "dp-e1", "InvoiceSettled", NULL, "confirmed", T0 + 60, "dp-1", "INV5",
+              NULL, &one, 1, NULL);
+    b[2] = policy_body();
+    b[3] = pe("nowpayments", "dp-e2", "finished", NULL, "confirmed", T0 + 60, "dp-2", "9001",
+              NULL, &six, 1, NULL);
+    append_all(l, b, 4);
+    /* the policy at the point rules: after it, depth applies to earlier events too */
+    text = replay_doc(l, NULL, NULL, NULL);
+    doc = parse(text);
+    p = payment_of(doc, "dp-1");
+    ck_assert_str_eq(pstr(p, "provider", "state"), "confirming");
+    ck_assert_str_eq(pstr(p, "provider", "provider_state"), "confirmed");
+    ck_assert_str_eq(pstr(p, "provider", "state_why"), "rail-needs-more-confirmations");
+    ck_assert_int_eq(
+        (int)cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p, "provider"),
+                                              "confirmations")
+            ->valuedouble,
+        1);
+    ck_assert_ptr_null(diff_kind(p, "no_policy"));
+    ck_assert_ptr_null(diff_kind(p, "missing_in_plane")); /* not credited: no finance due */
+    p = payment_of(doc, "dp-2");
+    ck_assert_str_eq(pstr(p, "provider", "state"), "final");
+    ck_assert_str_eq(pstr(p, "provider", "state_why"), "rail-finality-met");
+    ck_assert(!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(doc, "state"), "policy")));
+    cJSON_Delete(doc);
+    free(text);
+    /* before the policy record: the provider's word, flagged no_policy */
+    text = replay_doc(l, &before, NULL, NULL);
+    doc = parse(text);
+    p = payment_of(doc, "dp-1");
+    ck_assert_str_eq(pstr(p, "provider", "state"), "confirmed");
+    ck_assert_ptr_nonnull(diff_kind(p, "no_policy"));
+    cJSON_Delete(doc);
+    free(text);
+    free_all(b, 4);
+    rk_ledger_close(l);
+}
+END_TEST
+
+/* Tolerance, unknown rail and stale pending under the policy. */
+START_TEST(policy_tolerance_unknown_rail_stale)
+{
+    rk_ledger *l = new_ledger();
+    struct pm over_small = { "0.00100500", "BTC", "bitcoin", 0 }; /* +0.5% <= 1% */
+    struct pm over_big = { "0.00102000", "BTC", "bitcoin", 6 };   /* +2% */
+    struct pm usdt = { "5.00", "USDT", "tron", -1 };
+    struct body b[7];
+    cJSON *doc, *p, *d;
+    char *text;
+
+    b[0] = policy_body();
+    b[1] = commerce("tol-1", "created", T0, "0.00100000", "BTC", "bitcoin", 0);
+    b[2] = pe("btcpay", "tol-e1", "InvoiceReceivedPayment", NULL, "detected", T0 + 10, "tol-1",
+              "INV6", NULL, &over_small, 1, NULL);
+    b[3] = commerce("tol-2", "created", T0, "0.00100000", "BTC", "bitcoin", 0);
+    b[4] = pe("btcpay", "tol-e2", "InvoiceSettled", NULL, "confirmed", T0 + 10, "tol-2", "INV7",
+              NULL, &over_big, 1, NULL);
+    b[5] = pe("nowpayments", "ur-1", "finished", NULL, "confirmed", T0 + 20, "ur-1", "9100",
+              NULL, &usdt, 1, NULL);
+    /* two hours later something else happens: tol-1 has waited past 3600 s */
+    b[6] = pe("nowpayments", "later", "waiting", NULL, "awaiting_payment", T0 + 7200, "other",
+              "9200", NULL, NULL, 0, NULL);
+    append_all(l, b, 7);
+    text = replay_doc(l, NULL, NULL, NULL);
+    doc = parse(text);
+    p = payment_of(doc, "tol-1");
+    ck_assert_ptr_null(diff_kind(p, "amount_mismatch"));
+    d = diff_kind(p, "stale_pending");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_int_eq((int)cJSON_GetObjectItemCaseSensitive(d, "age_s")->valuedouble, 7190);
+    p = payment_of(doc, "tol-2");
+    d = diff_kind(p, "amount_mismatch");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(d, "direction")->valuestring, "overpaid");
+    ck_assert_str_eq(pstr(p, "provider", "state"), "final");
+    ck_assert_ptr_null(diff_kind(p, "stale_pending"));
+    p = payment_of(doc, "ur-1");
+    d = diff_kind(p, "unknown_rail");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(pstr(d, "rail", "network"), "tron");
+    cJSON_Delete(doc);
+    free(text);
+    free_all(b, 7);
+    rk_ledger_close(l);
+}
+END_TEST
+
+/* A policy record that does not parse is skipped; the one before stays. */
+START_TEST(policy_bad_record_keeps_previous)
+{
+    rk_ledger *l = new_ledger();
+    struct body b[2], bad;
+    char *text;
+    cJSON *doc, *sk;
+
+    b[0] = policy_body();
+    b[1] = commerce("pb-1", "created", T0, "0.00100000", "BTC", "bitcoin", 0);
+    append_all(l, b, 2);
+    bad.kind = RK_KIND_POLICY;
+    bad.ref = (char *)"policy";
+    bad.text = (char *)"{\"policy\":{\"rails\":[],\"v\":1},\"v\":1}";
+    append(l, &bad);
+    text = replay_doc(l, NULL, NULL, NULL);
+    doc = parse(text);
+    sk = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "evidence"),
+                                          "skipped");
+    ck_assert_int_eq(cJSON_GetArraySize(sk), 1);
+    ck_assert_int_eq(
+        (int)cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(sk, 0), "seq")->valuedouble, 3);
+    ck_assert_int_eq((int)cJSON_GetObjectItemCaseSensitive(
+                         cJSON_GetObjectItemCaseSensitive(doc, "evidence"), "policy_seq")
+                         ->valuedouble,
+                     1);
+    ck_assert_ptr_null(diff_kind(payment_of(doc, "pb-1"), "no_policy"));
+    cJSON_Delete(doc);
+    free(text);
+    free_all(b, 2);
+    rk_ledger_close(l);
+}
+END_TEST
+
 Suite *rk_test_suite(void)
 {
     Suite *s = suite_create("replay");
@@ -996,6 +1160,9 @@ Suite *rk_test_suite(void)
     tcase_add_test(t, diff_between_points);
     tcase_add_test(t, corrupt_bodies_are_skipped_not_fatal);
     tcase_add_test(t, limits);
+    tcase_add_test(t, policy_depth_rule);
+    tcase_add_test(t, policy_tolerance_unknown_rail_stale);
+    tcase_add_test(t, policy_bad_record_keeps_previous);
     suite_add_tcase(s, t);
     return s;
 }
