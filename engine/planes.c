@@ -423,14 +423,32 @@ static int map_put(rk_planes *p, const char *key, struct pay *pay)
     return 0;
 }
 
+/* Map keys: "o" US order, "p" US provider US payment id (US = 0x1f). */
+static void key_join(char *out, size_t n, const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = c != NULL ? strlen(c) : 0;
+
+    if (la + 1 + lb + (c != NULL ? 1 + lc : 0) + 1 > n) {
+        out[0] = '\0'; /* cannot happen: references are at most RK_REF_MAX bytes */
+        return;
+    }
+    memcpy(out, a, la);
+    out[la] = '\x1f';
+    memcpy(out + la + 1, b, lb + 1);
+    if (c != NULL) {
+        out[la + 1 + lb] = '\x1f';
+        memcpy(out + la + 2 + lb, c, lc + 1);
+    }
+}
+
 static void key_order(char *out, size_t n, const char *order)
 {
-    snprintf(out, n, "o\x1f%s", order);
+    key_join(out, n, "o", order, NULL);
 }
 
 static void key_pid(char *out, size_t n, const char *provider, const char *pid)
 {
-    snprintf(out, n, "p\x1f%s\x1f%s", provider, pid);
+    key_join(out, n, "p", provider, pid);
 }
 
 #define KEY_MAX (2 * RK_REF_MAX + 64)
