@@ -1106,6 +1106,7 @@ void rk_planes_free(rk_planes *p)
         free(p->slots[i].key);
     for (i = 0; i < p->nskips; i++)
         free(p->skips[i].reason);
+    policy_clear(&p->pol);
     free(p->skips);
     free(p->slots);
     free(p->pays);
