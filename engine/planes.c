@@ -2041,7 +2041,7 @@ rk_err rk_planes_render(rk_planes *p, const char *ref, cJSON **state, cJSON **ev
     char hex[2 * RK_HASH_SIZE + 1];
 
     compact_pays(p);
-    if (ref == NULL)
+    if (ref == NULL && p->npays > 1)
         qsort(p->pays, p->npays, sizeof *p->pays, pay_ref_cmp);
     sp = cJSON_AddObjectToObject(s, "payments");
     if (p->pol.present) {
