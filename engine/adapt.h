@@ -3,7 +3,9 @@
  * events out (formats/provider-event.md, formats/adapters.md).
  *
  * One adapter per provider, one file each (adapt_coinbase.c, adapt_btcpay.c,
- * adapt_nowpayments.c, adapt_generic.c), dispatched by provider name here.
+ * adapt_nowpayments.c, adapt_generic.c), dispatched by provider name in
+ * adapt.c; rk_adapt_record_api_read lives in adapt_record.c, the only part
+ * that needs the ledger.
  * Adapters are pure: bytes in, canonical JSON out; they never touch the
  * ledger and never read the clock.  A payload an adapter cannot map is
  * reported with a reason so that the caller records it as evidence; it is
@@ -17,6 +19,7 @@
 
 #include "bytes.h"
 #include "error.h"
+#include "ledger.h"
 #include "record.h"
 
 #define RK_ADAPT_KEY_MAX 1024 /* bytes of an event key, as RK_EVENT_KEY_MAX */
@@ -58,6 +61,34 @@ typedef rk_err (*rk_adapt_each_fn)(void *ctx, size_t index, const rk_adapt_event
                                    const char *item_err);
 rk_err rk_adapt_api_read(const char *provider, const uint8_t *body, size_t len,
                          rk_adapt_each_fn fn, void *ctx, char *err)
+    __attribute__((warn_unused_result));
+
+/*
+ * Record one provider API read (the bytes of one poll response) in ONE
+ * rk_ledger_append batch: an api_read record (kind RK_KIND_API_READ, raw =
+ * the bytes exactly, body = {"v":1,"provider":P,"items":N,"mapped":M,
+ * "unmapped":[{"index":i,"reason":"..."}...]}, no reference) followed by one
+ * provider_event record per mapped item, each with its event key, so that an
+ * unchanged re-read appends the api_read record alone (the ledger reports
+ * RK_ERR_EXISTS for each event, counted as unchanged).
+ *
+ * sum (may be NULL) receives the counts.  Returns RK_OK when the batch was
+ * written, unmapped items included (sum->unmapped tells); RK_ERR_INVALID
+ * when provider is unknown or the bytes are not the provider's JSON at all
+ * (nothing is written: there is no item to record); RK_ERR_TOOBIG beyond
+ * RK_RAW_MAX bytes; the ledger's error otherwise.
+ */
+typedef struct rk_adapt_api_summary {
+    size_t items;     /* items in the payload */
+    size_t mapped;    /* items mapped to a provider event */
+    size_t added;     /* provider events appended */
+    size_t unchanged; /* provider events already in the ledger (same event key) */
+    size_t unmapped;  /* items that could not be mapped (recorded with a reason) */
+    uint64_t seq;     /* sequence number of the api_read record */
+} rk_adapt_api_summary;
+
+rk_err rk_adapt_record_api_read(rk_ledger *l, const char *provider, const uint8_t *bytes,
+                                size_t len, rk_adapt_api_summary *sum, char *err)
     __attribute__((warn_unused_result));
 
 #endif

@@ -287,6 +287,8 @@ rk_err rk_buf_read_file(rk_buf *b, const char *path, size_t max, char *err)
     else if (b->data == NULL)
         rc = rk_buf_append(b, "", 0); /* an empty file is still a C string */
 out:
+    /* the file may hold a secret (a webhook key): leave no copy on the stack */
+    sodium_memzero(chunk, sizeof chunk);
     if (!is_stdin)
         fclose(f);
     return rc;

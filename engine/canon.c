@@ -1096,6 +1096,24 @@ static int key_cmp(const unsigned char *p, size_t a, size_t b)
     }
 }
 
+/*
+ * Are all 8 bytes at p printable ASCII other than '"' and '\\'?  Word-at-a-
+ * time tests, exact as booleans: a byte >= 0x80 sets its top bit; "has a
+ * zero byte" is (v - 0x01..) & ~v & 0x80..; "has a byte below 0x20" is
+ * (v - 0x20..) & ~v & 0x80.. (valid because 0x20 <= 0x80).
+ */
+static int plain8(const unsigned char *p)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t w, q, b;
+
+    memcpy(&w, p, 8);
+    q = w ^ (ones * '"');
+    b = w ^ (ones * '\\');
+    return ((w & high) | ((w - ones * 0x20) & ~w & high) | ((q - ones) & ~q & high) |
+            ((b - ones) & ~b & high)) == 0;
+}
+
 static int check_string(checker *c)
 {
     static const char hex[] = "0123456789abcdef";
@@ -1104,7 +1122,19 @@ static int check_string(checker *c)
 
     c->pos++; /* opening quote */
     while (c->pos < c->len) {
-        unsigned char ch = p[c->pos];
+        unsigned char ch;
+        size_t i = c->pos, end = c->len;
+
+        /* the common case first: printable ASCII that needs no escape,
+         * eight bytes at a time, then byte by byte */
+        while (end - i >= 8 && plain8(p + i))
+            i += 8;
+        while (i < end && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+            i++;
+        c->pos = i;
+        if (i == end)
+            break;
+        ch = p[i];
         if (ch == '"') {
             c->pos++;
             return 1;

@@ -376,7 +376,7 @@ rk_err rk_merkle_root_from_inclusion(const uint8_t leaf_hash[32],
     sn = size - 1;
     memcpy(r, leaf_hash, 32);
     for (i = 0; i < n; i++) {
-        if (0)
+        if (sn == 0)
             return RK_ERR_SIGNATURE; /* more hashes than levels */
         if ((fn & 1) || fn == sn) {
             rk_merkle_node_hash(r, proof[i], r);

@@ -14,8 +14,11 @@
  * holds the leaf hashes.  A subtree exists once its last leaf is appended and
  * never changes afterwards.  rk_merkle_frontier_append reports each one as it
  * completes (so the caller can store it); the proof functions read them back
- * through an rk_merkle_get_fn, with O(log n) lookups for inclusion and
- * O(log^2 n) at worst for consistency.
+ * through an rk_merkle_get_fn, O(log n) lookups per proof (at most one
+ * ragged right edge is decomposed; every other sibling is one subtree).
+ * See formats/merkle.md for what the proofs do and do not bind: RFC 9162
+ * binds the tree size only through the proof's shape, so verify against a
+ * root that is signed together with its size.
  *
  * Everything here is allocation-free and keeps no global state.  Hashes are
  * 32 bytes (RK_HASH_SIZE).  Proof arrays are caller-owned.
@@ -161,8 +164,8 @@ rk_err rk_merkle_inclusion_proof(rk_merkle_get_fn get, void *ctx,
 /*
  * RFC 6962 section 2.1.2 PROOF(m, D[0:size]) into proof[0..*n), at most
  * RK_MERKLE_MAX_CONSISTENCY hashes.  m == 0 and m == size give the empty
- * proof (RFC 9162 section 2.1.4).  RK_OK; RK_ERR_INVALID when m > size; or
- * get's error.
+ * proof (the RFCs define 0 < m < size only; formats/merkle.md).  RK_OK;
+ * RK_ERR_INVALID when m > size; or get's error.
  */
 rk_err rk_merkle_consistency_proof(rk_merkle_get_fn get, void *ctx,
                                    uint64_t m, uint64_t size,

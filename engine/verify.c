@@ -134,7 +134,7 @@ static rk_err checkpoint_matches(struct vstate *v, uint64_t size,
 
 /* Check one signed checkpoint note; `at` is the record holding it or NO_SEQ. */
 static void check_note(struct vstate *v, uint64_t at, const char *note, size_t len,
-                       const char *label)
+                       const char *label, uint64_t *size_out)
 {
     rk_checkpoint cp;
     char e[RK_ERROR_SIZE] = "";
@@ -148,6 +148,8 @@ static void check_note(struct vstate *v, uint64_t at, const char *note, size_t l
         problem(v, at, RK_DAMAGE_MODIFIED, "%s does not parse: %s", label, e);
         return;
     }
+    if (size_out != NULL)
+        *size_out = cp.size;
     if (strcmp(cp.origin, v->origin) != 0)
         problem(v, at, RK_DAMAGE_REWRITTEN, "%s is for origin '%s', the ledger is '%s'",
                 label, cp.origin, v->origin);
@@ -187,14 +189,19 @@ static void check_checkpoint_record(struct vstate *v, const rk_record *r)
     cJSON *obj = NULL;
     const char *note = NULL;
     char e[RK_ERROR_SIZE] = "";
+    uint64_t body_size = 0, note_size = UINT64_MAX;
 
     v->sum->checkpoints++;
     if (rk_json_parse((const char *)r->body, r->body_len, &obj, e) != RK_OK ||
-        rk_json_get_string(obj, "note", &note, e) != RK_OK) {
+        rk_json_get_string(obj, "note", &note, e) != RK_OK ||
+        rk_json_get_u64(obj, "size", &body_size, e) != RK_OK) {
         problem(v, r->seq, RK_DAMAGE_MODIFIED, "checkpoint body is not valid: %s", e);
         goto out;
     }
-    check_note(v, r->seq, note, strlen(note), "checkpoint");
+    check_note(v, r->seq, note, strlen(note), "checkpoint", &note_size);
+    if (note_size != UINT64_MAX && note_size != body_size)
+        problem(v, r->seq, RK_DAMAGE_MODIFIED, "checkpoint body says size %llu, its note %llu",
+                (unsigned long long)body_size, (unsigned long long)note_size);
 out:
     cJSON_Delete(obj);
 }
@@ -242,6 +249,11 @@ static void check_record(struct vstate *v, uint64_t seq, const uint8_t *val, siz
     } else if (seq == 0 && r.kind != RK_KIND_GENESIS) {
         problem(v, seq, RK_DAMAGE_MODIFIED, "record 0 is a %s record, not genesis",
                 rk_kind_name(r.kind));
+    } else if (seq > 0 && r.kind == RK_KIND_GENESIS) {
+        problem(v, seq, RK_DAMAGE_MODIFIED, "a second genesis record");
+    } else if (rk_canon_check((const char *)r.body, r.body_len, e) != RK_OK) {
+        /* the hash matches: whoever wrote it hashed a body the appender refuses */
+        problem(v, seq, RK_DAMAGE_MODIFIED, "body is not canonical JSON: %s", e);
     }
     if (v->linked && memcmp(r.prev_hash, v->prev_hash, RK_HASH_SIZE) != 0)
         problem(v, seq, RK_DAMAGE_MODIFIED, "chain broken: prev_hash does not match "
@@ -489,7 +501,7 @@ rk_err rk_verify_ledger(const char *dir, const rk_verify_opts *opts,
     check_head(&v);
     if (opts->trusted != NULL)
         check_note(&v, RK_VERIFY_NO_SEQ, opts->trusted, opts->trusted_len,
-                   "trusted checkpoint");
+                   "trusted checkpoint", NULL);
     sum->size = v.expected;
     rk_merkle_frontier_root(&v.frontier, sum->root);
     if (sum->problems > 0)

@@ -16,7 +16,7 @@
 #include "error.h"
 #include "note.h"
 
-/* Kinds of damage; the names are printed and documented in formats/. */
+/* Kinds of damage; the names are printed and documented in formats/verify.md. */
 typedef enum rk_damage {
     RK_DAMAGE_MODIFIED = 0,    /* a record's bytes changed */
     RK_DAMAGE_MISSING = 1,     /* records absent from the middle of the chain */

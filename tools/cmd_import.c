@@ -14,6 +14,9 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+    { "commerce", cmd_import_commerce, "import commerce rows (orders, fulfilment, refunds, cancels)" },
+    { "finance", cmd_import_finance, "import finance rows (journal entries)" },
+    { "api-read", cmd_import_api_read, "record a provider API read (poll) as evidence" },
     { NULL, NULL, NULL } /* end */
 };
 

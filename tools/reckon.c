@@ -30,6 +30,9 @@ static const struct command commands[] = {
     { "replay", cmd_replay, "three-plane state as of a record or a time" },
     { "timeline", cmd_timeline, "every record that touched one payment, state before and after" },
     { "diff", cmd_diff, "what changed in the three-plane state between two points" },
+    { "serve", cmd_serve, "run the webhook receiver and operator API" },
+    { "keys", cmd_keys, "add, list or revoke HTTP API keys" },
+    { "note", cmd_note, "record an operator note about a reference" },
     { "help", cmd_help, "list the commands" },
     { "version", cmd_version, "print the version" },
 };

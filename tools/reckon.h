@@ -38,6 +38,9 @@ int rk_parse_u64(const char *s, unsigned long long *out);
 int cmd_append(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_import_commerce(int argc, char **argv);
+int cmd_import_finance(int argc, char **argv);
+int cmd_import_api_read(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
@@ -51,5 +54,8 @@ int cmd_webhook(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+int cmd_note(int argc, char **argv);
 
 #endif

@@ -756,6 +756,8 @@ START_TEST(check_agrees_with_normalize)
         "{\"amount\":\"0.00012000\",\"asset\":\"BTC\",\"k\":9223372036854775807,\"m\":-9223372036854775807}",
         "[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\",{\"b\":1,\"ba\":2,\"c\\t\":3}]",
         "{\"a\":{\"a\":{\"a\":[[[]]],\"b\":{}}},\"b\":\"/\"}",
+        /* long plain runs: the word-at-a-time path of the check */
+        "{\"k\":\"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ~ !#$%&'()*+,-./\"}",
     };
     static const char alphabet[] = "{}[]\":,\\-0123456789.eEtrufalsn ubfnrt\x01\x7f\xc3\xa9\xff";
     char buf[256];

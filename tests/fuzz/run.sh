@@ -16,6 +16,10 @@ CLANG=${CLANG:-clang}
 OUT=${OUT:-build-fuzz}
 # The engine sources each target family links (the sig module's floor).
 SIG_SRC="engine/sig.c engine/canon.c engine/amount.c engine/bytes.c engine/error.c"
+# The adapters without the ledger (adapt_record.c is the only part that needs it).
+ADAPT_SRC="engine/adapt.c engine/adapt_coinbase.c engine/adapt_btcpay.c \
+ engine/adapt_nowpayments.c engine/adapt_generic.c engine/canon.c engine/amount.c \
+ engine/lifecycle.c engine/record.c engine/bytes.c engine/error.c"
 FLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
  -fno-sanitize-recover=all -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iengine $(pkg-config --cflags libcjson)"
 LIBS="$(pkg-config --libs libsodium libcrypto libcjson)"
@@ -30,6 +34,7 @@ failed=""
 for t in "$@"; do
     case $t in
     fuzz_sig_*) src=$SIG_SRC ;;
+    fuzz_adapt_*) src=$ADAPT_SRC ;;
     *) echo "run.sh: no source list for '$t'" >&2; exit 2 ;;
     esac
     echo "== fuzz $t (${SECS}s)"

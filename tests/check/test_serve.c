@@ -1,0 +1,620 @@
+/*
+ * test_serve.c - the receiver in-process on 127.0.0.1 (a free port), driven
+ * by a tiny socket client: every response code and the records behind it.
+ *
+ * The adapter is the test's own (opts.adapt): {"id":ID,"ref":REF} maps to
+ * event key "generic:ID"; anything else is unmappable.  The provider
+ * adapters have their own suite.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "apikey.h"
+#include "canon.h"
+#include "check_main.h"
+#include "config.h"
+#include "ledger.h"
+#include "serve.h"
+#include "sig.h"
+
+#define NOW_S 1795692930LL
+static int64_t fake_now = NOW_S * 1000000000LL + 123456789;
+
+static int64_t fake_clock(void *ctx)
+{
+    (void)ctx;
+    return fake_now;
+}
+
+static rk_err test_adapt(const char *provider, const uint8_t *body, size_t len,
+                         rk_adapt_event *ev, char *err)
+{
+    cJSON *j = NULL;
+    const char *id, *ref;
+    rk_err rc;
+
+    (void)provider;
+    rc = rk_json_parse((const char *)body, len, &j, err);
+    if (rc != RK_OK)
+        return rc;
+    if (rk_json_get_string(j, "id", &id, NULL) != RK_OK ||
+        rk_json_get_string(j, "ref", &ref, NULL) != RK_OK) {
+        cJSON_Delete(j);
+        return rk_seterr(err, RK_ERR_NOTFOUND, "test adapter: no id or ref");
+    }
+    snprintf(ev->event_key, sizeof ev->event_key, "generic:%s", id);
+    snprintf(ev->ref, sizeof ev->ref, "%s", ref);
+    rc = rk_buf_printf(&ev->body, "{\"event_id\":\"%s\",\"v\":1}", id);
+    cJSON_Delete(j);
+    return rc;
+}
+
+struct fix {
+    char *dir;
+    char db[4200];
+    char keys[4200];
+    rk_config *cfg;
+    rk_ledger *l;
+    rk_server *s;
+    char key_op[RK_APIKEY_TEXT_SIZE], key_aud[RK_APIKEY_TEXT_SIZE];
+    char key_op_id[RK_APIKEY_ID_SIZE];
+};
+
+static struct fix F;
+
+static void start(const char *extra_cfg, int readonly)
+{
+    char err[RK_ERROR_SIZE] = "", text[4096], p[4300];
+    rk_serve_opts o;
+    rk_apikeys *ks = rk_apikeys_new();
+    const rk_apikey *k;
+    FILE *f;
+
+    memset(&F, 0, sizeof F);
+    F.dir = rk_test_tmpdir();
+    snprintf(F.db, sizeof F.db, "%s/db", F.dir);
+    ck_assert_int_eq(rk_ledger_create(F.db, "test.example/serve", fake_now, err), RK_OK);
+    ck_assert_int_eq(rk_ledger_open(F.db, readonly ? RK_LEDGER_READONLY : 0, &F.l, err), RK_OK);
+    rk_ledger_set_clock(F.l, fake_clock, NULL);
+    snprintf(p, sizeof p, "%s/cb.secret", F.dir);
+    f = fopen(p, "wb");
+    fputs("cb-secret", f);
+    fclose(f);
+    snprintf(F.keys, sizeof F.keys, "%s/keys.json", F.dir);
+    ck_assert_int_eq(rk_apikeys_add(ks, "olga", RK_ROLE_OPERATOR, 0, F.key_op, &k, err), RK_OK);
+    memcpy(F.key_op_id, k->id, sizeof F.key_op_id);
+    ck_assert_int_eq(rk_apikeys_add(ks, "audrey", RK_ROLE_AUDITOR, 0, F.key_aud, NULL, err),
+                     RK_OK);
+    ck_assert_int_eq(rk_apikeys_save(ks, F.keys, err), RK_OK);
+    rk_apikeys_free(ks);
+    setenv("RK_TEST_SW", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 1);
+    snprintf(text, sizeof text,
+             "{\"listen\":\"127.0.0.1:0\",\"body_limit\":1000,\"api_keys\":\"keys.json\",%s"
+             "\"endpoints\":{"
+             "\"cb\":{\"provider\":\"generic\",\"scheme\":\"coinbase-commerce\","
+             "\"secrets\":[{\"file\":\"cb.secret\"}]},"
+             "\"sw\":{\"provider\":\"generic\",\"scheme\":\"standard-webhooks\","
+             "\"secrets\":[{\"env\":\"RK_TEST_SW\"}]}}}", extra_cfg);
+    ck_assert_msg(rk_config_parse(text, strlen(text), F.dir, &F.cfg, err) == RK_OK, "%s", err);
+    memset(&o, 0, sizeof o);
+    o.clock = fake_clock;
+    o.adapt = test_adapt;
+    ck_assert_msg(rk_serve_start(F.l, F.cfg, &o, &F.s, err) == RK_OK, "%s", err);
+    ck_assert_uint_ne(rk_serve_port(F.s), 0);
+}
+
+static void stop(void)
+{
+    char err[RK_ERROR_SIZE] = "";
+
+    if (F.s != NULL)
+        ck_assert_msg(rk_serve_stop(F.s, err) == RK_OK, "%s", err);
+    rk_serve_free(F.s);
+    rk_ledger_close(F.l);
+    rk_config_free(F.cfg);
+    free(F.dir);
+    F.s = NULL;
+}
+
+/* ---- the tiny client --------------------------------------------------- */
+
+struct resp {
+    int code;
+    char body[16384];
+    unsigned peer_port;
+};
+
+/* Send raw request bytes (headers and body as given), read to EOF. */
+static void http_raw(const char *req, size_t len, struct resp *r)
+{
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    char buf[65536];
+    size_t got = 0;
+    ssize_t n;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    char *b;
+
+    ck_assert_int_ge(fd, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(rk_serve_port(F.s));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    getsockname(fd, (struct sockaddr *)&a, &al);
+    r->peer_port = ntohs(a.sin_port);
+    while (len > 0) {
+        n = send(fd, req, len, MSG_NOSIGNAL);
+        if (n <= 0)
+            break; /* the server may close early (413) */
+        req += n;
+        len -= (size_t)n;
+    }
+    while (got < sizeof buf - 1 && (n = recv(fd, buf + got, sizeof buf - 1 - got, 0)) > 0)
+        got += (size_t)n;
+    buf[got] = '\0';
+    close(fd);
+    r->code = 0;
+    sscanf(buf, "HTTP/1.1 %d", &r->code);
+    b = strstr(buf, "\r\n\r\n");
+    snprintf(r->body, sizeof r->body, "%s", b != NULL ? b + 4 : "");
+}
+
+/* POST body to path with extra header lines ("Name: value\n" each). */
+static void post(const char *path, const char *hdrs, const char *body, struct resp *r)
+{
+    char req[65536], line[8192];
+    const char *p = hdrs, *nl;
+    size_t n;
+
+    n = (size_t)snprintf(req, sizeof req, "POST %s HTTP/1.1\r\nHost: test\r\n"
+                         "Connection: close\r\nContent-Length: %zu\r\n", path, strlen(body));
+    while (p != NULL && *p != '\0') {
+        nl = strchr(p, '\n');
+        snprintf(line, sizeof line, "%.*s\r\n", (int)(nl != NULL ? nl - p : (long)strlen(p)), p);
+        n += (size_t)snprintf(req + n, sizeof req - n, "%s", line);
+        p = nl != NULL ? nl + 1 : NULL;
+    }
+    n += (size_t)snprintf(req + n, sizeof req - n, "\r\n%s", body);
+    http_raw(req, n, r);
+}
+
+static void get(const char *path, struct resp *r)
+{
+    char req[512];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                     path);
+    http_raw(req, (size_t)n, r);
+}
+
+/* The signature header lines for body under an endpoint's scheme. */
+static void sign(const char *scheme, const char *secret, const char *id, int64_t ts,
+                 const char *body, char *out, size_t outn)
+{
+    rk_sig_params p;
+    rk_sig_secret s = { (const uint8_t *)secret, strlen(secret) };
+    rk_buf h = RK_BUF_INIT;
+
+    ck_assert_int_eq(rk_sig_scheme_parse(scheme, &p, NULL), RK_OK);
+    ck_assert_int_eq(rk_sig_sign(&p, &s, id, ts, (const uint8_t *)body, strlen(body), &h, NULL),
+                     RK_OK);
+    snprintf(out, outn, "%s", (const char *)h.data);
+    rk_buf_free(&h);
+}
+
+static uint64_t ledger_size(void)
+{
+    uint64_t n;
+    uint8_t h[32];
+
+    rk_ledger_head(F.l, &n, h);
+    return n;
+}
+
+/* Record seq: kind, body (NUL-terminated copy), raw length. */
+static unsigned rec(uint64_t seq, char *body, size_t bn, size_t *raw_len, char *ref, size_t rn)
+{
+    rk_buf b = RK_BUF_INIT;
+    rk_record r;
+    unsigned kind;
+
+    ck_assert_int_eq(rk_ledger_read(F.l, seq, &b, &r, NULL), RK_OK);
+    snprintf(body, bn, "%.*s", (int)r.body_len, (const char *)r.body);
+    if (raw_len != NULL)
+        *raw_len = r.raw_len;
+    if (ref != NULL)
+        snprintf(ref, rn, "%.*s", (int)r.ref_len, r.ref);
+    kind = r.kind;
+    rk_buf_free(&b);
+    return kind;
+}
+
+#define WHEN "2026-11-26T11:35:30.123456789Z"
+
+START_TEST(accepted_then_duplicate)
+{
+    char h[1024], body[4096], want[4096], ref[64], sigv[200];
+    const char *payload = "{\"id\":\"evt1\",\"ref\":\"order-7\"}";
+    struct resp r;
+    size_t raw;
+
+    start("", 0);
+    sign("coinbase-commerce", "cb-secret", NULL, 0, payload, h, sizeof h);
+    post("/webhooks/cb", h, payload, &r);
+    ck_assert_int_eq(r.code, 200);
+    ck_assert_str_eq(r.body, "{\"outcome\":\"accepted\"}");
+    ck_assert_uint_eq(ledger_size(), 3);
+    /* the delivery, byte for byte */
+    ck_assert_int_eq(rec(1, body, sizeof body, &raw, ref, sizeof ref), RK_KIND_WEBHOOK_DELIVERY);
+    /* the signature header's value, without its line ending */
+    snprintf(sigv, sizeof sigv, "%.*s", (int)strcspn(strchr(h, ' ') + 1, "\n"),
+             strchr(h, ' ') + 1);
+    snprintf(want, sizeof want,
+             "{\"declared_size\":%zu,\"endpoint\":\"cb\",\"event_key\":\"generic:evt1\","
+             "\"headers\":[[\"host\",\"test\"],[\"connection\",\"close\"],"
+             "[\"content-length\",\"%zu\"],[\"x-cc-webhook-signature\",\"%s\"]],"
+             "\"outcome\":\"accepted\",\"peer\":\"127.0.0.1:%u\",\"provider\":\"generic\","
+             "\"received_at\":\"" WHEN "\",\"secret_index\":0,\"signature\":\"valid\","
+             "\"size\":%zu,\"v\":1}",
+             strlen(payload), strlen(payload), sigv, r.peer_port, strlen(payload));
+    ck_assert_str_eq(body, want);
+    ck_assert_uint_eq(raw, strlen(payload));
+    ck_assert_str_eq(ref, "order-7");
+    ck_assert_int_eq(rec(2, body, sizeof body, NULL, ref, sizeof ref), RK_KIND_PROVIDER_EVENT);
+    ck_assert_str_eq(body, "{\"event_id\":\"evt1\",\"v\":1}");
+    ck_assert_str_eq(ref, "order-7");
+
+    /* the same event again: recorded as a duplicate, acknowledged, not applied */
+    post("/webhooks/cb", h, payload, &r);
+    ck_assert_int_eq(r.code, 200);
+    ck_assert_str_eq(r.body, "{\"outcome\":\"duplicate\"}");
+    ck_assert_uint_eq(ledger_size(), 4);
+    ck_assert_int_eq(rec(3, body, sizeof body, &raw, NULL, 0), RK_KIND_WEBHOOK_DELIVERY);
+    ck_assert(strstr(body, "\"duplicate_of\":2,") != NULL);
+    ck_assert(strstr(body, "\"outcome\":\"duplicate\"") != NULL);
+    ck_assert(strstr(body, "\"reason\":\"event already recorded\"") != NULL);
+    ck_assert_uint_eq(raw, strlen(payload));
+    stop();
+}
+END_TEST
+
+START_TEST(rejects)
+{
+    char h[1024], body[4096], hdrs[2048];
+    const char *payload = "{\"id\":\"evt2\",\"ref\":\"order-8\"}";
+    struct resp r;
+    size_t raw;
+
+    start("", 0);
+    /* forged */
+    post("/webhooks/cb", "X-CC-Webhook-Signature: "
+         "0000000000000000000000000000000000000000000000000000000000000000\n"
+         "Authorization: Bearer secret\nCookie: c=1\nX-Api-Key: k\nProxy-Authorization: p\n",
+         payload, &r);
+    ck_assert_int_eq(r.code, 401);
+    ck_assert_int_eq(rec(1, body, sizeof body, &raw, NULL, 0), RK_KIND_WEBHOOK_DELIVERY);
+    ck_assert(strstr(body, "\"outcome\":\"rejected\",\"peer\"") != NULL);
+    ck_assert(strstr(body, "\"reason\":\"bad signature\"") != NULL);
+    ck_assert(strstr(body, "[\"authorization\",\"[redacted]\"],[\"cookie\",\"[redacted]\"],"
+                           "[\"x-api-key\",\"[redacted]\"],[\"proxy-authorization\",\"[redacted]\"]")
+              != NULL);
+    ck_assert_ptr_null(strstr(body, "secret"));
+    ck_assert_uint_eq(raw, strlen(payload));
+    /* missing header */
+    post("/webhooks/cb", "", payload, &r);
+    ck_assert_int_eq(r.code, 401);
+    rec(2, body, sizeof body, NULL, NULL, 0);
+    ck_assert(strstr(body, "\"reason\":\"missing header\"") != NULL);
+    /* stale: authentic, so it records the message id and timestamp */
+    sign("standard-webhooks", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_1", NOW_S - 301,
+         payload, hdrs, sizeof hdrs);
+    post("/webhooks/sw", hdrs, payload, &r);
+    ck_assert_int_eq(r.code, 401);
+    rec(3, body, sizeof body, NULL, NULL, 0);
+    ck_assert(strstr(body, "\"msg_id\":\"msg_1\"") != NULL);
+    ck_assert(strstr(body, "\"reason\":\"timestamp too old\"") != NULL);
+    ck_assert(strstr(body, "\"timestamp\":1795692629") != NULL);
+    ck_assert(strstr(body, "\"secret_index\":0") != NULL);
+    /* verified but not JSON */
+    sign("coinbase-commerce", "cb-secret", NULL, 0, "not json", h, sizeof h);
+    post("/webhooks/cb", h, "not json", &r);
+    ck_assert_int_eq(r.code, 400);
+    rec(4, body, sizeof body, &raw, NULL, 0);
+    ck_assert(strstr(body, "\"reason\":\"body is not JSON: ") != NULL);
+    ck_assert_uint_eq(raw, 8);
+    /* verified JSON the adapter cannot map: kept, 202 */
+    sign("coinbase-commerce", "cb-secret", NULL, 0, "{\"x\":1}", h, sizeof h);
+    post("/webhooks/cb", h, "{\"x\":1}", &r);
+    ck_assert_int_eq(r.code, 202);
+    rec(5, body, sizeof body, NULL, NULL, 0);
+    ck_assert(strstr(body, "\"outcome\":\"unmapped\"") != NULL);
+    ck_assert(strstr(body, "\"reason\":\"test adapter: no id or ref\"") != NULL);
+    /* unknown endpoint */
+    post("/webhooks/nope", "", payload, &r);
+    ck_assert_int_eq(r.code, 404);
+    rec(6, body, sizeof body, NULL, NULL, 0);
+    ck_assert(strstr(body, "\"endpoint\":\"nope\"") != NULL);
+    ck_assert(strstr(body, "\"reason\":\"unknown endpoint\"") != NULL);
+    ck_assert_ptr_null(strstr(body, "provider"));
+    /* too large by Content-Length: recorded without the body */
+    {
+        char big[1200];
+        memset(big, 'a', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        post("/webhooks/cb", "", big, &r);
+        ck_assert_int_eq(r.code, 413);
+        rec(7, body, sizeof body, &raw, NULL, 0);
+        ck_assert(strstr(body, "\"declared_size\":1199") != NULL);
+        ck_assert(strstr(body, "\"size\":0") != NULL);
+        ck_assert(strstr(body, "\"reason\":\"body larger than 1000 bytes\"") != NULL);
+        ck_assert_uint_eq(raw, 0);
+    }
+    /* other paths and methods are not deliveries */
+    get("/webhooks/cb", &r);
+    ck_assert_int_eq(r.code, 404);
+    http_raw("PUT /webhooks/cb HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+             77, &r);
+    ck_assert_int_eq(r.code, 405);
+    get("/nothing", &r);
+    ck_assert_int_eq(r.code, 404);
+    ck_assert_uint_eq(ledger_size(), 8);
+    stop();
+}
+END_TEST
+
+START_TEST(chunked_too_large)
+{
+    char req[4096], body[4096];
+    struct resp r;
+    size_t n, raw;
+
+    start("", 0);
+    /* no Content-Length: the stream passes the limit, the server records and closes */
+    n = (size_t)snprintf(req, sizeof req, "POST /webhooks/cb HTTP/1.1\r\nHost: t\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n");
+    n += (size_t)snprintf(req + n, sizeof req - n, "3e8\r\n");
+    memset(req + n, 'b', 1000);
+    n += 1000;
+    n += (size_t)snprintf(req + n, sizeof req - n, "\r\n10\r\nbbbbbbbbbbbbbbbb\r\n0\r\n\r\n");
+    http_raw(req, n, &r);
+    ck_assert_int_ne(r.code, 200);
+    ck_assert_uint_eq(ledger_size(), 2);
+    rec(1, body, sizeof body, &raw, NULL, 0);
+    ck_assert(strstr(body, "\"reason\":\"body larger than 1000 bytes\"") != NULL);
+    ck_assert(strstr(body, "\"size\":1016") != NULL);
+    ck_assert_ptr_null(strstr(body, "declared_size"));
+    ck_assert_uint_eq(raw, 0);
+    stop();
+}
+END_TEST
+
+START_TEST(flood)
+{
+    char body[4096];
+    struct resp r;
+    int i;
+
+    start("\"reject_flood\":{\"per_peer_per_minute\":2},", 0);
+    for (i = 0; i < 5; i++) {
+        post("/webhooks/cb", "X-CC-Webhook-Signature: zz\n", "{}", &r);
+        ck_assert_int_eq(r.code, 401);
+    }
+    post("/webhooks/gone", "", "{}", &r);
+    ck_assert_int_eq(r.code, 404);
+    ck_assert_str_eq(r.body, "{\"outcome\":\"rejected\",\"recorded\":false}");
+    ck_assert_uint_eq(ledger_size(), 3);
+    stop();
+    /* the summary is written on stop */
+    ck_assert_int_eq(rk_ledger_open(F.db, RK_LEDGER_READONLY, &F.l, NULL), RK_OK);
+    ck_assert_uint_eq(ledger_size(), 4);
+    ck_assert_int_eq(rec(3, body, sizeof body, NULL, NULL, 0), RK_KIND_DELIVERY_SUMMARY);
+    ck_assert_str_eq(body,
+                     "{\"counts\":[{\"count\":3,\"endpoint\":\"cb\",\"peer\":\"127.0.0.1\","
+                     "\"reason\":\"malformed header\"},{\"count\":1,\"endpoint\":\"gone\","
+                     "\"peer\":\"127.0.0.1\",\"reason\":\"unknown endpoint\"}],\"limit\":2,"
+                     "\"suppressed\":4,\"unattributed\":0,\"v\":1,"
+                     "\"window_end\":\"2026-11-26T11:36:00.000000000Z\","
+                     "\"window_start\":\"2026-11-26T11:35:00.000000000Z\"}");
+    rk_ledger_close(F.l);
+}
+END_TEST
+
+START_TEST(health_and_metrics)
+{
+    char h[1024];
+    const char *payload = "{\"id\":\"e\",\"ref\":\"r\"}";
+    struct resp r;
+
+    start("", 0);
+    get("/healthz", &r);
+    ck_assert_int_eq(r.code, 200);
+    ck_assert_str_eq(r.body, "{\"head_seq\":0,\"size\":1,\"status\":\"ok\"}");
+    sign("coinbase-commerce", "cb-secret", NULL, 0, payload, h, sizeof h);
+    post("/webhooks/cb", h, payload, &r);
+    post("/webhooks/cb", h, payload, &r);
+    get("/healthz", &r);
+    ck_assert_str_eq(r.body, "{\"head_seq\":3,\"size\":4,\"status\":\"ok\"}");
+    get("/metrics", &r);
+    ck_assert_int_eq(r.code, 200);
+    ck_assert(strstr(r.body, "reckon_deliveries_total{endpoint=\"cb\",outcome=\"accepted\"} 1\n")
+              != NULL);
+    ck_assert(strstr(r.body, "reckon_deliveries_total{endpoint=\"cb\",outcome=\"duplicate\"} 1\n")
+              != NULL);
+    ck_assert(strstr(r.body, "reckon_append_seconds_count 2\n") != NULL);
+    ck_assert(strstr(r.body, "reckon_append_seconds_bucket{le=\"+Inf\"} 2\n") != NULL);
+    ck_assert(strstr(r.body, "reckon_ledger_size 4\n") != NULL);
+    ck_assert(strstr(r.body, "reckon_checkpoints_total 0\n") != NULL);
+    stop();
+}
+END_TEST
+
+START_TEST(ledger_refuses)
+{
+    char h[1024];
+    const char *payload = "{\"id\":\"e\",\"ref\":\"r\"}";
+    struct resp r;
+
+    start("", 1); /* a read-only ledger refuses every append */
+    sign("coinbase-commerce", "cb-secret", NULL, 0, payload, h, sizeof h);
+    post("/webhooks/cb", h, payload, &r);
+    ck_assert_int_eq(r.code, 503);
+    post("/webhooks/cb", "", payload, &r);
+    ck_assert_int_eq(r.code, 503);
+    get("/metrics", &r);
+    ck_assert(strstr(r.body, "reckon_append_failures_total 2\n") != NULL);
+    ck_assert_uint_eq(ledger_size(), 1);
+    stop();
+}
+END_TEST
+
+START_TEST(notes_api)
+{
+    char auth[200], body[4096], want[512], ref[64];
+    struct resp r;
+    rk_apikeys *ks = NULL;
+
+    start("", 0);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s\n", F.key_op);
+    post("/api/notes", auth, "{\"ref\":\"order-7\",\"text\":\"customer called\",\"author\":\"x\"}",
+         &r);
+    ck_assert_int_eq(r.code, 400);
+    post("/api/notes", auth, "{\"ref\":\"order-7\",\"text\":\"customer called\"}", &r);
+    ck_assert_int_eq(r.code, 201);
+    ck_assert_str_eq(r.body, "{\"seq\":1}");
+    ck_assert_int_eq(rec(1, body, sizeof body, NULL, ref, sizeof ref), RK_KIND_OPERATOR_NOTE);
+    snprintf(want, sizeof want, "{\"author\":\"olga\",\"key_id\":\"%s\",\"ref\":\"order-7\","
+             "\"text\":\"customer called\",\"v\":1,\"via\":\"api\"}", F.key_op_id);
+    ck_assert_str_eq(body, want);
+    ck_assert_str_eq(ref, "order-7");
+    post("/api/notes", auth, "not json", &r);
+    ck_assert_int_eq(r.code, 400);
+    post("/api/notes", auth, "{\"ref\":\"\",\"text\":\"t\"}", &r);
+    ck_assert_int_eq(r.code, 400);
+    post("/api/notes", auth, "{\"ref\":\"r\",\"text\":7}", &r);
+    ck_assert_int_eq(r.code, 400);
+    post("/api/notes", "", "{\"ref\":\"r\",\"text\":\"t\"}", &r);
+    ck_assert_int_eq(r.code, 401);
+    post("/api/notes", "Authorization: Bearer rk_0000\n", "{\"ref\":\"r\",\"text\":\"t\"}", &r);
+    ck_assert_int_eq(r.code, 401);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s\n", F.key_aud);
+    post("/api/notes", auth, "{\"ref\":\"r\",\"text\":\"t\"}", &r);
+    ck_assert_int_eq(r.code, 403);
+    ck_assert_str_eq(r.body, "{\"error\":\"role auditor may not write notes\"}");
+    /* revoking in the file takes effect at once */
+    ck_assert_int_eq(rk_apikeys_load(F.keys, &ks, NULL), RK_OK);
+    ck_assert_int_eq(rk_apikeys_revoke(ks, F.key_op_id, 1, NULL), RK_OK);
+    ck_assert_int_eq(rk_apikeys_save(ks, F.keys, NULL), RK_OK);
+    rk_apikeys_free(ks);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s\n", F.key_op);
+    post("/api/notes", auth, "{\"ref\":\"r\",\"text\":\"t\"}", &r);
+    ck_assert_int_eq(r.code, 401);
+    ck_assert_uint_eq(ledger_size(), 2);
+    stop();
+}
+END_TEST
+
+START_TEST(start_errors)
+{
+    char err[RK_ERROR_SIZE] = "", text[512], *dir = rk_test_tmpdir(), db[4200];
+    rk_config *cfg = NULL;
+    rk_ledger *l = NULL;
+    rk_server *s = (rk_server *)1;
+    rk_serve_opts o;
+
+    snprintf(db, sizeof db, "%s/db", dir);
+    ck_assert_int_eq(rk_ledger_create(db, "t.example/x", 0, err), RK_OK);
+    ck_assert_int_eq(rk_ledger_open(db, 0, &l, err), RK_OK);
+    setenv("RK_TEST_SW", "k", 1);
+    snprintf(text, sizeof text, "{\"listen\":\"127.0.0.1:0\",\"api_keys\":\"nokeys.json\","
+             "\"endpoints\":{\"a\":{\"provider\":\"btcpay\",\"secrets\":[{\"env\":\"RK_TEST_SW\"}]}}}");
+    ck_assert_int_eq(rk_config_parse(text, strlen(text), dir, &cfg, err), RK_OK);
+    memset(&o, 0, sizeof o);
+    ck_assert_int_eq(rk_serve_start(l, cfg, &o, &s, err), RK_ERR_INVALID);
+    ck_assert_ptr_null(s);
+    o.clock = fake_clock;
+    ck_assert_int_eq(rk_serve_start(l, cfg, &o, &s, err), RK_ERR_NOTFOUND);
+    ck_assert(strncmp(err, "api keys: cannot open", 21) == 0);
+    rk_config_free(cfg);
+    snprintf(text, sizeof text, "{\"listen\":\"192.0.2.1:1\",\"checkpoint\":{\"key\":\"no.key\","
+             "\"every_records\":1},"
+             "\"endpoints\":{\"a\":{\"provider\":\"btcpay\",\"secrets\":[{\"env\":\"RK_TEST_SW\"}]}}}");
+    ck_assert_int_eq(rk_config_parse(text, strlen(text), dir, &cfg, err), RK_OK);
+    ck_assert_int_eq(rk_serve_start(l, cfg, &o, &s, err), RK_ERR_NOTFOUND);
+    ck_assert(strncmp(err, "checkpoint key: ", 16) == 0);
+    rk_config_free(cfg);
+    /* an address of no interface here */
+    snprintf(text, sizeof text, "{\"listen\":\"192.0.2.1:1\","
+             "\"endpoints\":{\"a\":{\"provider\":\"btcpay\",\"secrets\":[{\"env\":\"RK_TEST_SW\"}]}}}");
+    ck_assert_int_eq(rk_config_parse(text, strlen(text), dir, &cfg, err), RK_OK);
+    ck_assert_int_eq(rk_serve_start(l, cfg, &o, &s, err), RK_ERR_IO);
+    ck_assert_str_eq(err, "cannot listen on 192.0.2.1:1 (address in use, or not an address of "
+                          "this host?)");
+    rk_config_free(cfg);
+    rk_serve_free(NULL);
+    rk_ledger_close(l);
+    free(dir);
+}
+END_TEST
+
+START_TEST(checkpoints)
+{
+    char err[RK_ERROR_SIZE] = "", p[4300], body[8800], h[1024];
+    rk_signer *sg = NULL;
+    struct resp r;
+    uint64_t cp = 0;
+    rk_buf note = RK_BUF_INIT;
+    char *d = rk_test_tmpdir();
+    int i;
+
+    /* a key beside the test's files: start() makes its own directory, so use an absolute path */
+    snprintf(p, sizeof p, "%s/cp", d);
+    ck_assert_int_eq(rk_signer_generate("test.example/cp", &sg, err), RK_OK);
+    ck_assert_int_eq(rk_signer_write(sg, p, err), RK_OK);
+    rk_signer_free(sg);
+    snprintf(body, sizeof body, "\"checkpoint\":{\"key\":\"%s.key\",\"every_records\":1000},", p);
+    start(body, 0);
+    for (i = 0; i < 3; i++) {
+        char payload[64];
+        snprintf(payload, sizeof payload, "{\"id\":\"e%d\",\"ref\":\"r\"}", i);
+        sign("coinbase-commerce", "cb-secret", NULL, 0, payload, h, sizeof h);
+        post("/webhooks/cb", h, payload, &r);
+        ck_assert_int_eq(r.code, 200);
+    }
+    stop();
+    /* stop writes a final checkpoint covering everything before it */
+    ck_assert_int_eq(rk_ledger_open(F.db, RK_LEDGER_READONLY, &F.l, NULL), RK_OK);
+    ck_assert_uint_eq(ledger_size(), 8);
+    ck_assert_int_eq(rk_ledger_latest_checkpoint(F.l, &note, &cp, err), RK_OK);
+    ck_assert_uint_eq(cp, 7);
+    ck_assert(strstr((const char *)note.data, "test.example/serve\n7\n") != NULL);
+    rk_buf_free(&note);
+    rk_ledger_close(F.l);
+    free(d);
+}
+END_TEST
+
+Suite *rk_test_suite(void)
+{
+    Suite *s = suite_create("serve");
+    TCase *tc = tcase_create("serve");
+
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, accepted_then_duplicate);
+    tcase_add_test(tc, rejects);
+    tcase_add_test(tc, chunked_too_large);
+    tcase_add_test(tc, flood);
+    tcase_add_test(tc, health_and_metrics);
+    tcase_add_test(tc, ledger_refuses);
+    tcase_add_test(tc, notes_api);
+    tcase_add_test(tc, start_errors);
+    tcase_add_test(tc, checkpoints);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,9 @@
+/* fuzz_adapt_nowpayments.c - the nowpayments adapter: webhook bodies and API reads. */
+#include "fuzz_adapt_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_adapt("nowpayments", data, size);
+}
