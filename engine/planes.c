@@ -1,0 +1,2087 @@
+/*
+ * planes.c - three-plane state per payment reference (formats/replay.md).
+ *
+ * Storage per payment: the folded provider events in a compact form, kept
+ * sorted by the event order of formats/replay.md; the latest version of
+ * each commerce and finance row.  The provider view is derived from the
+ * sorted events when the state is rendered, so an event that arrives late
+ * costs one insertion into its payment's array and no other payment is
+ * touched.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "amount.h"
+#include "bytes.h"
+#include "canon.h"
+#include "lifecycle.h"
+#include "planes.h"
+#include "policy.h"
+
+#define NO_TIME INT64_MIN
+
+/* An exact decimal: v units of 10^-scale.  Text in, text out, no floats. */
+typedef struct dec {
+    rk_amount v;
+    unsigned scale;
+} dec;
+
+/* One item of a provider event's payments[] list. */
+struct pmt {
+    dec amount;
+    const char *asset, *network, *contract, *tx, *memo;
+    int64_t conf; /* -1 when not reported */
+    int finalized;
+};
+
+/* One folded provider event; every string points into mem. */
+struct pev {
+    int64_t occurred_at;
+    int64_t order_seq; /* -1 when absent */
+    int rank;
+    uint64_t seq;
+    const char *provider, *event_id, *event_type, *status, *context;
+    const char *pid, *parent, *order, *flag, *reason;
+    rk_state implied;
+    int mapped; /* 1: status word mapped; 0: the body's state; -1: neither */
+    int api;    /* source api_read */
+    int has_expected;
+    dec exp_amount;
+    const char *exp_asset, *exp_network, *exp_contract;
+    size_t npm;
+    struct pmt *pm;
+    char *mem;
+};
+
+struct crow {
+    uint64_t seq;
+    const char *row_id, *event, *price_cur, *exp_asset, *exp_network, *exp_contract,
+        *exp_memo;
+    int64_t occurred_at, expires_at;
+    int has_price, has_expected, has_amount;
+    dec price, exp, amount;
+    char *mem;
+};
+
+struct frow {
+    uint64_t seq;
+    const char *row_id, *account, *currency, *fx_rate, *fx_source, *period;
+    int credit;
+    dec amount;
+    int64_t recognised_at;
+    char *mem;
+};
+
+struct pay {
+    char *ref;
+    int has_order;
+    int dead;
+    char **keys; /* map keys that point here */
+    size_t nkeys;
+    struct pev **ev;
+    size_t nev, evcap;
+    struct crow **cr;
+    size_t ncr;
+    struct frow **fr;
+    size_t nfr;
+    uint64_t dups;
+    uint64_t *dupseq; /* sequence numbers of the duplicates, for the evidence */
+    size_t ndupseq;
+};
+
+struct slot {
+    char *key;
+    struct pay *pay;
+};
+
+struct skip {
+    uint64_t seq;
+    char *reason;
+};
+
+
+/* ---- the rail policy, behind one small interface ---------------------- */
+
+/*
+ * The policy in force is the latest policy record folded (formats/replay.md).
+ * Everything the provider view needs from it goes through rail_find and
+ * rail_verdict: the rail policy module (engine/policy.h) is used here and
+ * nowhere else in this file.
+ */
+struct rail {
+    unsigned decimals;
+    uint32_t to_credit, finality;
+    int by_flag, probabilistic;
+    int64_t expiry_grace_s, stale_after_s;
+    const void *impl;
+};
+
+struct policy_slot {
+    int present;   /* a policy record was folded and understood */
+    uint64_t seq;  /* its sequence number */
+    uint8_t digest[RK_HASH_SIZE]; /* SHA-256 of its body */
+    void *impl;
+};
+
+static void policy_clear(struct policy_slot *s)
+{
+    rk_policy_free(s->impl);
+    memset(s, 0, sizeof *s);
+}
+
+/*
+ * Take a policy record's body.  A body that does not parse leaves the
+ * policy in force as it was; the caller lists the record as skipped.
+ */
+static rk_err policy_set(struct policy_slot *s, const uint8_t *body, size_t len,
+                         uint64_t seq, char *why)
+{
+    rk_policy *np = NULL;
+    rk_err rc = rk_policy_from_record_body(body, len, &np, why);
+
+    if (rc != RK_OK)
+        return rc;
+    policy_clear(s);
+    s->impl = np;
+    s->present = 1;
+    s->seq = seq;
+    return rk_policy_digest(np, s->digest);
+}
+
+/* 1 and *out when the policy has the rail; 0 when it does not; -1 without policy. */
+static int rail_find(const struct policy_slot *s, const char *asset, const char *network,
+                     const char *contract, struct rail *out)
+{
+    const rk_rail *r;
+
+    if (!s->present)
+        return -1;
+    if (asset == NULL || network == NULL)
+        return 0;
+    r = rk_policy_find(s->impl, network, asset, contract);
+    if (r == NULL)
+        return 0;
+    out->decimals = r->decimals;
+    out->to_credit = r->confirmations_to_credit;
+    out->finality = r->finality_depth;
+    out->by_flag = r->finality_by_flag;
+    out->probabilistic = r->probabilistic_finality;
+    out->expiry_grace_s = r->expiry_grace_s;
+    out->stale_after_s = r->stale_after_s;
+    out->impl = r;
+    return 1;
+}
+
+/* -1 short, 0 within tolerance, +1 over; amounts in the rail's decimals. */
+static int rail_verdict(const struct rail *r, rk_amount expected, rk_amount paid)
+{
+    return rk_policy_amount_verdict(r->impl, expected, paid);
+}
+
+struct rk_planes {
+    struct slot *slots;
+    size_t nslots, used;
+    struct pay **pays;
+    size_t npays, paycap;
+    struct skip *skips;
+    size_t nskips;
+    uint64_t last_seq;
+    int any;
+    struct pay *last;
+    int last_dup;
+    int64_t clock; /* latest provider occurred_at folded: the replay's clock */
+    rk_planes_stats st;
+    struct policy_slot pol;
+};
+
+/* ---- small helpers -------------------------------------------------- */
+
+static int dec_parse(const char *s, dec *out)
+{
+    const char *dot;
+    size_t n;
+    unsigned scale = 0;
+
+    if (s == NULL)
+        return -1;
+    n = strlen(s);
+    dot = strchr(s, '.');
+    if (dot != NULL)
+        scale = (unsigned)(n - (size_t)(dot - s) - 1);
+    if (scale > RK_AMOUNT_MAX_DECIMALS)
+        return -1;
+    if (rk_amount_parse(s, n, scale, &out->v, NULL) != RK_OK)
+        return -1;
+    out->scale = scale;
+    return 0;
+}
+
+/* Bring a and b to one scale; -1 when that overflows. */
+static int dec_align(dec *a, dec *b)
+{
+    unsigned s = a->scale > b->scale ? a->scale : b->scale;
+
+    if (rk_amount_rescale(a->v, a->scale, s, &a->v) != RK_OK ||
+        rk_amount_rescale(b->v, b->scale, s, &b->v) != RK_OK)
+        return -1;
+    a->scale = b->scale = s;
+    return 0;
+}
+
+static int dec_add(dec *acc, dec x)
+{
+    if (dec_align(acc, &x) != 0)
+        return -1;
+    return rk_amount_add(acc->v, x.v, &acc->v) == RK_OK ? 0 : -1;
+}
+
+static int dec_cmp(dec a, dec b, int *out)
+{
+    if (dec_align(&a, &b) != 0)
+        return -1;
+    *out = rk_amount_cmp(a.v, b.v);
+    return 0;
+}
+
+static void dec_format(dec d, char out[RK_AMOUNT_STR_MAX])
+{
+    rk_amount_format(d.v, d.scale, out);
+}
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    while (*s != '\0') {
+        h ^= (unsigned char)*s++;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static int streq(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+static int strcmp0(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+/*
+ * Strings of one body packed into one allocation: first count, then copy.
+ * pack_add records a source; pack_done allocates and rewrites each target.
+ */
+#define PACK_MAX 96
+struct pack {
+    const char **dst[PACK_MAX];
+    const char *src[PACK_MAX];
+    size_t n, bytes, extra;
+};
+
+static void pack_add(struct pack *k, const char **dst, const char *src)
+{
+    *dst = NULL;
+    if (src == NULL || k->n >= PACK_MAX)
+        return;
+    k->dst[k->n] = dst;
+    k->src[k->n] = src;
+    k->bytes += strlen(src) + 1;
+    k->n++;
+}
+
+/* Allocate extra bytes (aligned, at the start) plus the strings. */
+static char *pack_done(struct pack *k, void **extra_out)
+{
+    size_t head = (k->extra + 15) & ~(size_t)15, i, len;
+    char *mem = malloc(head + k->bytes + 1), *w;
+
+    if (mem == NULL)
+        return NULL;
+    if (extra_out != NULL)
+        *extra_out = k->extra > 0 ? mem : NULL;
+    w = mem + head;
+    for (i = 0; i < k->n; i++) {
+        len = strlen(k->src[i]) + 1;
+        memcpy(w, k->src[i], len);
+        *k->dst[i] = w;
+        w += len;
+    }
+    return mem;
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    return cJSON_IsString(m) ? m->valuestring : NULL;
+}
+
+/* An integer member (canonical bodies carry only small integers). */
+static int jint(const cJSON *o, const char *key, int64_t *out)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, key);
+    double d;
+
+    if (!cJSON_IsNumber(m))
+        return -1;
+    d = m->valuedouble;
+    if (d != d || d < -9007199254740991.0 || d > 9007199254740991.0 ||
+        (double)(int64_t)d != d)
+        return -1;
+    *out = (int64_t)d;
+    return 0;
+}
+
+static int jtime(const cJSON *o, const char *key, int64_t *out)
+{
+    const char *s = jstr(o, key);
+
+    if (s == NULL)
+        return 1; /* absent */
+    return rk_time_parse(s, out) == RK_OK ? 0 : -1;
+}
+
+/* ---- the key map ------------------------------------------------------ */
+
+static struct slot *map_find(const rk_planes *p, const char *key)
+{
+    size_t i;
+
+    if (p->nslots == 0)
+        return NULL;
+    i = (size_t)hash_str(key) & (p->nslots - 1);
+    while (p->slots[i].key != NULL) {
+        if (strcmp(p->slots[i].key, key) == 0)
+            return &p->slots[i];
+        i = (i + 1) & (p->nslots - 1);
+    }
+    return NULL;
+}
+
+static struct pay *map_get(const rk_planes *p, const char *key)
+{
+    struct slot *s = map_find(p, key);
+
+    return s != NULL ? s->pay : NULL;
+}
+
+static int map_grow(rk_planes *p)
+{
+    size_t n = p->nslots == 0 ? 1024 : p->nslots * 2, i, j;
+    struct slot *ns = calloc(n, sizeof *ns);
+
+    if (ns == NULL)
+        return -1;
+    for (i = 0; i < p->nslots; i++) {
+        if (p->slots[i].key == NULL)
+            continue;
+        j = (size_t)hash_str(p->slots[i].key) & (n - 1);
+        while (ns[j].key != NULL)
+            j = (j + 1) & (n - 1);
+        ns[j] = p->slots[i];
+    }
+    free(p->slots);
+    p->slots = ns;
+    p->nslots = n;
+    return 0;
+}
+
+/* Point key at pay (insert or overwrite); the key string is copied. */
+static int map_put(rk_planes *p, const char *key, struct pay *pay)
+{
+    struct slot *s = map_find(p, key);
+    size_t i;
+    char **nk;
+
+    if (s != NULL) {
+        s->pay = pay;
+    } else {
+        if ((p->used + 1) * 4 >= p->nslots * 3 && map_grow(p) != 0)
+            return -1;
+        i = (size_t)hash_str(key) & (p->nslots - 1);
+        while (p->slots[i].key != NULL)
+            i = (i + 1) & (p->nslots - 1);
+        p->slots[i].key = strdup(key);
+        if (p->slots[i].key == NULL)
+            return -1;
+        p->slots[i].pay = pay;
+        p->used++;
+        s = &p->slots[i];
+    }
+    nk = realloc(pay->keys, (pay->nkeys + 1) * sizeof *nk);
+    if (nk == NULL)
+        return -1;
+    pay->keys = nk;
+    pay->keys[pay->nkeys++] = s->key; /* borrowed from the map */
+    return 0;
+}
+
+/* Map keys: "o" US order, "p" US provider US payment id (US = 0x1f). */
+static void key_join(char *out, size_t n, const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = c != NULL ? strlen(c) : 0;
+
+    if (la + 1 + lb + (c != NULL ? 1 + lc : 0) + 1 > n) {
+        out[0] = '\0'; /* cannot happen: references are at most RK_REF_MAX bytes */
+        return;
+    }
+    memcpy(out, a, la);
+    out[la] = '\x1f';
+    memcpy(out + la + 1, b, lb + 1);
+    if (c != NULL) {
+        out[la + 1 + lb] = '\x1f';
+        memcpy(out + la + 2 + lb, c, lc + 1);
+    }
+}
+
+static void key_order(char *out, size_t n, const char *order)
+{
+    key_join(out, n, "o", order, NULL);
+}
+
+static void key_pid(char *out, size_t n, const char *provider, const char *pid)
+{
+    key_join(out, n, "p", provider, pid);
+}
+
+#define KEY_MAX (2 * RK_REF_MAX + 64)
+
+/* ---- payments --------------------------------------------------------- */
+
+static void pev_free(struct pev *e)
+{
+    if (e != NULL) {
+        free(e->mem);
+        free(e);
+    }
+}
+
+static void pay_free(struct pay *y)
+{
+    size_t i;
+
+    if (y == NULL)
+        return;
+    for (i = 0; i < y->nev; i++)
+        pev_free(y->ev[i]);
+    for (i = 0; i < y->ncr; i++) {
+        free(y->cr[i]->mem);
+        free(y->cr[i]);
+    }
+    for (i = 0; i < y->nfr; i++) {
+        free(y->fr[i]->mem);
+        free(y->fr[i]);
+    }
+    free(y->ev);
+    free(y->cr);
+    free(y->fr);
+    free(y->keys);
+    free(y->dupseq);
+    free(y->ref);
+    free(y);
+}
+
+static struct pay *pay_new(rk_planes *p, const char *ref, int has_order)
+{
+    struct pay *y = calloc(1, sizeof *y), **np;
+
+    if (y == NULL)
+        return NULL;
+    y->ref = strdup(ref);
+    y->has_order = has_order;
+    if (y->ref == NULL)
+        goto fail;
+    if (p->npays == p->paycap) {
+        size_t n = p->paycap == 0 ? 256 : p->paycap * 2;
+        np = realloc(p->pays, n * sizeof *np);
+        if (np == NULL)
+            goto fail;
+        p->pays = np;
+        p->paycap = n;
+    }
+    p->pays[p->npays++] = y;
+    p->st.payments++;
+    return y;
+fail:
+    pay_free(y);
+    return NULL;
+}
+
+/* The event order of formats/replay.md. */
+static int pev_cmp(const struct pev *a, const struct pev *b)
+{
+    int c;
+
+    if (a->occurred_at != b->occurred_at)
+        return a->occurred_at < b->occurred_at ? -1 : 1;
+    if (a->order_seq != b->order_seq)
+        return a->order_seq < b->order_seq ? -1 : 1;
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    c = strcmp(a->event_id, b->event_id);
+    if (c != 0)
+        return c;
+    c = strcmp(a->provider, b->provider);
+    if (c != 0)
+        return c;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int pay_insert_event(rk_planes *p, struct pay *y, struct pev *e)
+{
+    size_t lo = 0, hi = y->nev, mid;
+
+    if (y->nev == y->evcap) {
+        size_t n = y->evcap == 0 ? 4 : y->evcap * 2;
+        struct pev **ne = realloc(y->ev, n * sizeof *ne);
+        if (ne == NULL)
+            return -1;
+        y->ev = ne;
+        y->evcap = n;
+    }
+    /* appending is the common case */
+    if (y->nev > 0 && pev_cmp(y->ev[y->nev - 1], e) > 0) {
+        p->st.reorders++;
+        while (lo < hi) {
+            mid = lo + (hi - lo) / 2;
+            if (pev_cmp(y->ev[mid], e) <= 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        memmove(y->ev + lo + 1, y->ev + lo, (y->nev - lo) * sizeof *y->ev);
+        y->ev[lo] = e;
+    } else {
+        y->ev[y->nev] = e;
+    }
+    y->nev++;
+    return 0;
+}
+
+static int pay_add_dup(struct pay *y, uint64_t seq)
+{
+    uint64_t *n = realloc(y->dupseq, (y->ndupseq + 1) * sizeof *n);
+
+    if (n == NULL)
+        return -1;
+    y->dupseq = n;
+    n[y->ndupseq++] = seq;
+    y->dups++;
+    return 0;
+}
+
+static int pay_has_event(const struct pay *y, const struct pev *e)
+{
+    size_t i;
+
+    for (i = 0; i < y->nev; i++)
+        if (strcmp(y->ev[i]->event_id, e->event_id) == 0 &&
+            strcmp(y->ev[i]->provider, e->provider) == 0)
+            return 1;
+    return 0;
+}
+
+/* The smallest provider payment id of a payment without an order. */
+static int pay_rename_orphan(struct pay *y)
+{
+    const char *best = NULL, *k, *id;
+    size_t i;
+    char *r;
+
+    if (y->has_order)
+        return 0;
+    for (i = 0; i < y->nkeys; i++) {
+        k = y->keys[i];
+        if (k[0] != 'p')
+            continue;
+        id = strchr(k + 2, '\x1f');
+        if (id == NULL)
+            continue;
+        id++;
+        if (best == NULL || strcmp(id, best) < 0)
+            best = id;
+    }
+    if (best == NULL || strcmp(best, y->ref) == 0)
+        return 0;
+    r = strdup(best);
+    if (r == NULL)
+        return -1;
+    free(y->ref);
+    y->ref = r;
+    return 0;
+}
+
+/* Move everything of src into dst; src dies. */
+static int pay_merge(rk_planes *p, struct pay *dst, struct pay *src)
+{
+    size_t i;
+    struct slot *s;
+    char **nk;
+
+    for (i = 0; i < src->nev; i++) {
+        if (pay_has_event(dst, src->ev[i])) {
+            if (pay_add_dup(dst, src->ev[i]->seq) != 0)
+                return -1;
+            pev_free(src->ev[i]);
+        } else if (pay_insert_event(p, dst, src->ev[i]) != 0) {
+            return -1;
+        }
+        src->ev[i] = NULL;
+    }
+    src->nev = 0;
+    /* rows always carry an order, and two orders never merge: src has none */
+    for (i = 0; i < src->ndupseq; i++)
+        if (pay_add_dup(dst, src->dupseq[i]) != 0)
+            return -1;
+    nk = realloc(dst->keys, (dst->nkeys + src->nkeys) * sizeof *nk);
+    if (nk == NULL)
+        return -1;
+    dst->keys = nk;
+    for (i = 0; i < src->nkeys; i++) {
+        s = map_find(p, src->keys[i]);
+        if (s != NULL)
+            s->pay = dst;
+        dst->keys[dst->nkeys++] = src->keys[i];
+    }
+    src->nkeys = 0;
+    src->dead = 1;
+    p->st.merges++;
+    p->st.payments--;
+    return pay_rename_orphan(dst);
+}
+
+/* ---- folding one body ------------------------------------------------- */
+
+static int skip(rk_planes *p, uint64_t seq, const char *reason)
+{
+    struct skip *ns = realloc(p->skips, (p->nskips + 1) * sizeof *ns);
+
+    if (ns == NULL)
+        return -1;
+    p->skips = ns;
+    p->skips[p->nskips].seq = seq;
+    p->skips[p->nskips].reason = strdup(reason);
+    if (p->skips[p->nskips].reason == NULL)
+        return -1;
+    p->nskips++;
+    p->st.skipped++;
+    return 0;
+}
+
+/* Parse a provider event body; NULL with *why set when it does not follow
+ * formats/provider-event.md. */
+static struct pev *pev_parse(const cJSON *o, uint64_t seq, const char **why)
+{
+    struct pev *e = calloc(1, sizeof *e);
+    const cJSON *refs, *pl, *it, *exp;
+    struct pack k;
+    int64_t v;
+    size_t i, n;
+    const char *state_word, *src, *fin, *amount;
+    rk_status_map_result mr;
+    rk_state st;
+    void *extra = NULL;
+
+    memset(&k, 0, sizeof k);
+    *why = "out of memory";
+    if (e == NULL)
+        return NULL;
+    e->seq = seq;
+    if (jint(o, "v", &v) != 0 || v != 1) {
+        *why = "provider event: version is not 1";
+        goto fail;
+    }
+    refs = cJSON_GetObjectItemCaseSensitive(o, "refs");
+    pl = cJSON_GetObjectItemCaseSensitive(o, "payments");
+    if (!cJSON_IsObject(refs) || (pl != NULL && !cJSON_IsArray(pl))) {
+        *why = "provider event: refs or payments malformed";
+        goto fail;
+    }
+    pack_add(&k, &e->provider, jstr(o, "provider"));
+    pack_add(&k, &e->event_id, jstr(o, "event_id"));
+    pack_add(&k, &e->event_type, jstr(o, "event_type"));
+    pack_add(&k, &e->status, jstr(o, "status"));
+    pack_add(&k, &e->context, jstr(o, "context"));
+    pack_add(&k, &e->pid, jstr(refs, "payment"));
+    pack_add(&k, &e->parent, jstr(refs, "parent"));
+    pack_add(&k, &e->order, jstr(refs, "order"));
+    if (jstr(o, "provider") == NULL || jstr(o, "event_id") == NULL ||
+        jstr(o, "status") == NULL) {
+        *why = "provider event: provider, event_id or status missing";
+        goto fail;
+    }
+    if (jstr(refs, "payment") == NULL) {
+        /* an event with only an order joins by order; its payment id is the order */
+        if (jstr(refs, "order") == NULL) {
+            *why = "provider event: refs has neither order nor payment";
+            goto fail;
+        }
+    }
+    if (jtime(o, "occurred_at", &e->occurred_at) != 0) {
+        *why = "provider event: occurred_at missing or not a time";
+        goto fail;
+    }
+    e->order_seq = -1;
+    if (cJSON_GetObjectItemCaseSensitive(o, "order_seq") != NULL &&
+        (jint(o, "order_seq", &e->order_seq) != 0 || e->order_seq < 0)) {
+        *why = "provider event: order_seq is not a non-negative integer";
+        goto fail;
+    }
+    src = jstr(o, "source");
+    e->api = src != NULL && strcmp(src, "api_read") == 0;
+    exp = cJSON_GetObjectItemCaseSensitive(o, "expected");
+    if (cJSON_IsObject(exp)) {
+        if (dec_parse(jstr(exp, "amount"), &e->exp_amount) != 0) {
+            *why = "provider event: expected.amount is not an amount";
+            goto fail;
+        }
+        e->has_expected = 1;
+        pack_add(&k, &e->exp_asset, jstr(exp, "asset"));
+        pack_add(&k, &e->exp_network, jstr(exp, "network"));
+        pack_add(&k, &e->exp_contract, jstr(exp, "contract"));
+    }
+    n = (size_t)cJSON_GetArraySize(pl);
+    if (n > 64) {
+        *why = "provider event: more than 64 payments";
+        goto fail;
+    }
+    k.extra = n * sizeof(struct pmt);
+    i = 0;
+    cJSON_ArrayForEach(it, pl)
+    {
+        struct pmt tmp;
+        amount = jstr(it, "amount");
+        if (!cJSON_IsObject(it) || dec_parse(amount, &tmp.amount) != 0 ||
+            jstr(it, "asset") == NULL || jstr(it, "network") == NULL) {
+            *why = "provider event: a payment lacks amount, asset or network";
+            goto fail;
+        }
+        i++;
+    }
+    /* a second pass fills the items once their memory exists */
+    {
+        struct pmt *pm;
+        char *mem;
+        /* strings of the items go through the pack as well */
+        pm = calloc(n > 0 ? n : 1, sizeof *pm);
+        if (pm == NULL)
+            goto fail;
+        i = 0;
+        cJSON_ArrayForEach(it, pl)
+        {
+            (void)dec_parse(jstr(it, "amount"), &pm[i].amount);
+            pack_add(&k, &pm[i].asset, jstr(it, "asset"));
+            pack_add(&k, &pm[i].network, jstr(it, "network"));
+            pack_add(&k, &pm[i].contract, jstr(it, "contract"));
+            pack_add(&k, &pm[i].tx, jstr(it, "tx"));
+            pack_add(&k, &pm[i].memo, jstr(it, "memo"));
+            pm[i].conf = -1;
+            if (cJSON_GetObjectItemCaseSensitive(it, "confirmations") != NULL &&
+                (jint(it, "confirmations", &pm[i].conf) != 0 || pm[i].conf < 0)) {
+                free(pm);
+                *why = "provider event: confirmations is not a non-negative integer";
+                goto fail;
+            }
+            fin = jstr(it, "finalized");
+            pm[i].finalized = fin != NULL && strcmp(fin, "true") == 0;
+            i++;
+        }
+        if (k.n >= PACK_MAX) {
+            free(pm);
+            *why = "provider event: too many strings";
+            goto fail;
+        }
+        /* pack_done rewrites the item string pointers, which live in pm,
+         * so copy the items after packing */
+        mem = pack_done(&k, &extra);
+        if (mem == NULL) {
+            free(pm);
+            goto fail;
+        }
+        e->mem = mem;
+        e->pm = extra;
+        if (n > 0)
+            memcpy(e->pm, pm, n * sizeof *pm);
+        e->npm = n;
+        free(pm);
+    }
+    /* map the provider's word; fall back to the adapter's state */
+    if (rk_lifecycle_map_status(e->provider, e->status, e->context, &mr, NULL) == RK_OK) {
+        e->implied = mr.state;
+        e->reason = mr.reason;
+        e->flag = mr.flag;
+        e->mapped = 1;
+    } else {
+        state_word = jstr(o, "state");
+        if (state_word != NULL && rk_state_parse(state_word, &st) == RK_OK) {
+            e->implied = st;
+            e->mapped = 0;
+            if (st == RK_STATE_NEEDS_REVIEW) {
+                const char *r = jstr(o, "reason");
+                if (r == NULL || rk_lifecycle_reason_parse(r, &e->reason) != RK_OK)
+                    e->reason = "other";
+            }
+            {
+                const char *f = jstr(o, "flag");
+                if (f != NULL && strcmp(f, "overpaid") == 0)
+                    e->flag = "overpaid";
+            }
+        } else {
+            e->implied = RK_STATE_CREATED;
+            e->mapped = -1;
+        }
+    }
+    e->rank = e->mapped >= 0 ? rk_state_rank(e->implied) : -1;
+    return e;
+fail:
+    free(e->mem);
+    free(e);
+    return NULL;
+}
+
+static rk_err fold_provider(rk_planes *p, const cJSON *o, uint64_t seq, char *err)
+{
+    const char *why = NULL, *pid;
+    struct pev *e = pev_parse(o, seq, &why);
+    struct pay *pO = NULL, *pP = NULL, *pPP = NULL, *t;
+    char kO[KEY_MAX], kP[KEY_MAX], kPP[KEY_MAX];
+
+    if (e == NULL) {
+        if (strcmp(why, "out of memory") == 0)
+            return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+        return skip(p, seq, why) == 0 ? RK_OK
+                                       : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    }
+    p->st.events++;
+    if (e->occurred_at > p->clock || p->clock == NO_TIME)
+        p->clock = e->occurred_at;
+    pid = e->pid != NULL ? e->pid : e->order;
+    if (e->order != NULL) {
+        key_order(kO, sizeof kO, e->order);
+        pO = map_get(p, kO);
+    }
+    key_pid(kP, sizeof kP, e->provider, pid);
+    pP = map_get(p, kP);
+    if (e->parent != NULL) {
+        key_pid(kPP, sizeof kPP, e->provider, e->parent);
+        pPP = map_get(p, kPP);
+    }
+    t = pO != NULL ? pO : pP != NULL ? pP : pPP;
+    if (t == NULL) {
+        t = pay_new(p, e->order != NULL ? e->order : pid, e->order != NULL);
+        if (t == NULL)
+            goto nomem;
+    }
+    if (e->order != NULL && !t->has_order) {
+        free(t->ref);
+        t->ref = strdup(e->order);
+        if (t->ref == NULL)
+            goto nomem;
+        t->has_order = 1;
+    }
+    /* link: merge a payment-id payment without an order into t */
+    if (pP != NULL && pP != t && !pP->has_order && pay_merge(p, t, pP) != 0)
+        goto nomem;
+    if (pPP != NULL && pPP != t && !pPP->dead && !pPP->has_order &&
+        pay_merge(p, t, pPP) != 0)
+        goto nomem;
+    if (e->order != NULL && map_get(p, kO) == NULL && map_put(p, kO, t) != 0)
+        goto nomem;
+    if (map_get(p, kP) == NULL && map_put(p, kP, t) != 0)
+        goto nomem;
+    if (e->parent != NULL && map_get(p, kPP) == NULL && map_put(p, kPP, t) != 0)
+        goto nomem;
+    if (pay_rename_orphan(t) != 0)
+        goto nomem;
+    p->last = t;
+    if (pay_has_event(t, e)) {
+        if (pay_add_dup(t, seq) != 0)
+            goto nomem;
+        p->st.duplicates++;
+        p->last_dup = 1;
+        pev_free(e);
+        return RK_OK;
+    }
+    if (pay_insert_event(p, t, e) != 0)
+        goto nomem;
+    return RK_OK;
+nomem:
+    pev_free(e);
+    return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+}
+
+static struct pay *pay_for_order(rk_planes *p, const char *order)
+{
+    char k[KEY_MAX];
+    struct pay *y;
+
+    key_order(k, sizeof k, order);
+    y = map_get(p, k);
+    if (y != NULL)
+        return y;
+    y = pay_new(p, order, 1);
+    if (y == NULL || map_put(p, k, y) != 0)
+        return NULL;
+    return y;
+}
+
+/* Replace the row with the same row_id, or add it. */
+static int put_row(void ***rows, size_t *n, void *row, const char *row_id,
+                   const char *(*id_of)(const void *), void (*free_row)(void *))
+{
+    size_t i;
+    void **nr;
+
+    for (i = 0; i < *n; i++) {
+        if (strcmp(id_of((*rows)[i]), row_id) == 0) {
+            free_row((*rows)[i]);
+            (*rows)[i] = row;
+            return 0;
+        }
+    }
+    nr = realloc(*rows, (*n + 1) * sizeof *nr);
+    if (nr == NULL)
+        return -1;
+    *rows = nr;
+    nr[(*n)++] = row;
+    return 0;
+}
+
+static const char *crow_id(const void *r) { return ((const struct crow *)r)->row_id; }
+static const char *frow_id(const void *r) { return ((const struct frow *)r)->row_id; }
+static void crow_free(void *r)
+{
+    free(((struct crow *)r)->mem);
+    free(r);
+}
+static void frow_free(void *r)
+{
+    free(((struct frow *)r)->mem);
+    free(r);
+}
+
+static rk_err fold_commerce(rk_planes *p, const cJSON *o, uint64_t seq, char *err)
+{
+    struct crow *c = calloc(1, sizeof *c);
+    const cJSON *price, *exp;
+    const char *order = jstr(o, "order"), *why = NULL;
+    struct pack k;
+    struct pay *y;
+    int64_t v;
+
+    memset(&k, 0, sizeof k);
+    if (c == NULL)
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    c->seq = seq;
+    c->expires_at = NO_TIME;
+    if (jint(o, "v", &v) != 0 || v != 1)
+        why = "commerce row: version is not 1";
+    else if (order == NULL || jstr(o, "row_id") == NULL || jstr(o, "event") == NULL)
+        why = "commerce row: order, row_id or event missing";
+    else if (jtime(o, "occurred_at", &c->occurred_at) != 0)
+        why = "commerce row: occurred_at missing or not a time";
+    else if (jtime(o, "expires_at", &c->expires_at) < 0)
+        why = "commerce row: expires_at is not a time";
+    if (why == NULL) {
+        price = cJSON_GetObjectItemCaseSensitive(o, "price");
+        exp = cJSON_GetObjectItemCaseSensitive(o, "expected");
+        if (price != NULL) {
+            c->has_price = 1;
+            if (dec_parse(jstr(price, "amount"), &c->price) != 0 ||
+                jstr(price, "currency") == NULL)
+                why = "commerce row: price malformed";
+            pack_add(&k, &c->price_cur, jstr(price, "currency"));
+        }
+        if (exp != NULL) {
+            c->has_expected = 1;
+            if (dec_parse(jstr(exp, "amount"), &c->exp) != 0 ||
+                jstr(exp, "asset") == NULL || jstr(exp, "network") == NULL)
+                why = "commerce row: expected malformed";
+            pack_add(&k, &c->exp_asset, jstr(exp, "asset"));
+            pack_add(&k, &c->exp_network, jstr(exp, "network"));
+            pack_add(&k, &c->exp_contract, jstr(exp, "contract"));
+            pack_add(&k, &c->exp_memo, jstr(exp, "memo"));
+        }
+        if (jstr(o, "amount") != NULL) {
+            c->has_amount = 1;
+            if (dec_parse(jstr(o, "amount"), &c->amount) != 0)
+                why = "commerce row: amount malformed";
+        }
+    }
+    if (why != NULL) {
+        free(c);
+        return skip(p, seq, why) == 0 ? RK_OK
+                                       : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    }
+    pack_add(&k, &c->row_id, jstr(o, "row_id"));
+    pack_add(&k, &c->event, jstr(o, "event"));
+    c->mem = pack_done(&k, NULL);
+    y = c->mem != NULL ? pay_for_order(p, order) : NULL;
+    if (y == NULL || put_row((void ***)&y->cr, &y->ncr, c, c->row_id, crow_id, crow_free) != 0) {
+        crow_free(c);
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    }
+    p->last = y;
+    return RK_OK;
+}
+
+static rk_err fold_finance(rk_planes *p, const cJSON *o, uint64_t seq, char *err)
+{
+    struct frow *f = calloc(1, sizeof *f);
+    const char *order = jstr(o, "order"), *side = jstr(o, "side"), *why = NULL;
+    struct pack k;
+    struct pay *y;
+    int64_t v;
+    dec rate;
+
+    memset(&k, 0, sizeof k);
+    if (f == NULL)
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    f->seq = seq;
+    if (jint(o, "v", &v) != 0 || v != 1)
+        why = "finance row: version is not 1";
+    else if (order == NULL || jstr(o, "row_id") == NULL || jstr(o, "account") == NULL ||
+             jstr(o, "currency") == NULL || jstr(o, "period") == NULL)
+        why = "finance row: order, row_id, account, currency or period missing";
+    else if (side == NULL || (strcmp(side, "debit") != 0 && strcmp(side, "credit") != 0))
+        why = "finance row: side is neither debit nor credit";
+    else if (dec_parse(jstr(o, "amount"), &f->amount) != 0)
+        why = "finance row: amount malformed";
+    else if (jtime(o, "recognised_at", &f->recognised_at) != 0)
+        why = "finance row: recognised_at missing or not a time";
+    else if (jstr(o, "fx_rate") != NULL && dec_parse(jstr(o, "fx_rate"), &rate) != 0)
+        why = "finance row: fx_rate malformed";
+    if (why != NULL) {
+        free(f);
+        return skip(p, seq, why) == 0 ? RK_OK
+                                       : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    }
+    f->credit = strcmp(side, "credit") == 0;
+    pack_add(&k, &f->row_id, jstr(o, "row_id"));
+    pack_add(&k, &f->account, jstr(o, "account"));
+    pack_add(&k, &f->currency, jstr(o, "currency"));
+    pack_add(&k, &f->fx_rate, jstr(o, "fx_rate"));
+    pack_add(&k, &f->fx_source, jstr(o, "fx_source"));
+    pack_add(&k, &f->period, jstr(o, "period"));
+    f->mem = pack_done(&k, NULL);
+    y = f->mem != NULL ? pay_for_order(p, order) : NULL;
+    if (y == NULL || put_row((void ***)&y->fr, &y->nfr, f, f->row_id, frow_id, frow_free) != 0) {
+        frow_free(f);
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    }
+    p->last = y;
+    return RK_OK;
+}
+
+/* ---- public: new, free, apply ------------------------------------------ */
+
+rk_err rk_planes_new(rk_planes **out, char *err)
+{
+    rk_planes *p = calloc(1, sizeof *p);
+
+    if (p == NULL)
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    p->clock = NO_TIME;
+    policy_clear(&p->pol);
+    *out = p;
+    return RK_OK;
+}
+
+void rk_planes_free(rk_planes *p)
+{
+    size_t i;
+
+    if (p == NULL)
+        return;
+    for (i = 0; i < p->npays; i++)
+        pay_free(p->pays[i]);
+    for (i = 0; i < p->nslots; i++)
+        free(p->slots[i].key);
+    for (i = 0; i < p->nskips; i++)
+        free(p->skips[i].reason);
+    policy_clear(&p->pol);
+    free(p->skips);
+    free(p->slots);
+    free(p->pays);
+    free(p);
+}
+
+/* Drop dead payments from the list (after merges). */
+static void compact_pays(rk_planes *p)
+{
+    size_t i, j = 0;
+
+    for (i = 0; i < p->npays; i++) {
+        if (p->pays[i]->dead)
+            pay_free(p->pays[i]);
+        else
+            p->pays[j++] = p->pays[i];
+    }
+    p->npays = j;
+}
+
+rk_err rk_planes_apply(rk_planes *p, const rk_record *rec, char *err)
+{
+    cJSON *o = NULL;
+    rk_err rc = RK_OK;
+    char why[RK_ERROR_SIZE];
+
+    if (p->any && rec->seq <= p->last_seq)
+        return rk_seterr(err, RK_ERR_INVALID, "seq %llu: records out of order",
+                         (unsigned long long)rec->seq);
+    p->any = 1;
+    p->last_seq = rec->seq;
+    p->last = NULL;
+    p->last_dup = 0;
+    p->st.records++;
+    if (rec->kind == RK_KIND_POLICY) {
+        if (policy_set(&p->pol, rec->body, rec->body_len, rec->seq, why) != RK_OK) {
+            if (skip(p, rec->seq, why) != 0)
+                return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+        }
+        return RK_OK;
+    }
+    if (rec->kind != RK_KIND_PROVIDER_EVENT && rec->kind != RK_KIND_COMMERCE_ROW &&
+        rec->kind != RK_KIND_FINANCE_ROW)
+        return RK_OK;
+    o = cJSON_ParseWithLength((const char *)rec->body, rec->body_len);
+    if (!cJSON_IsObject(o)) {
+        rc = skip(p, rec->seq, "body is not a JSON object") == 0
+                 ? RK_OK
+                 : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (rec->kind == RK_KIND_PROVIDER_EVENT)
+        rc = fold_provider(p, o, rec->seq, err);
+    else if (rec->kind == RK_KIND_COMMERCE_ROW)
+        rc = fold_commerce(p, o, rec->seq, err);
+    else
+        rc = fold_finance(p, o, rec->seq, err);
+    if (p->st.merges > 0 && p->npays > 64 && p->npays > 2 * p->st.payments)
+        compact_pays(p);
+out:
+    cJSON_Delete(o);
+    return rc;
+}
+
+const char *rk_planes_last_ref(const rk_planes *p)
+{
+    return p->last != NULL ? p->last->ref : NULL;
+}
+
+int rk_planes_last_was_duplicate(const rk_planes *p)
+{
+    return p->last_dup;
+}
+
+void rk_planes_stats_get(const rk_planes *p, rk_planes_stats *st)
+{
+    *st = p->st;
+}
+
+
+/* ---- deriving the views ------------------------------------------------ */
+
+struct step {
+    const struct pev *e;
+    rk_state from, to;
+    const char *rule;
+};
+
+struct total {
+    const char *asset, *network, *contract;
+    dec sum;
+    int bad; /* the sum overflowed */
+};
+
+struct latest {
+    const char *pid;
+    const struct pev *e;
+};
+
+struct cview {
+    const struct crow *created, *fulfilled, *refunded, *canceled;
+};
+
+struct pview {
+    rk_state state;
+    const struct pev *state_ev; /* the event that set the state */
+    const struct pev *last;     /* the latest event in event order */
+    rk_state last_shown;
+    const char *why;            /* depth reason for the last event */
+    int64_t conf;
+    const struct pev *conf_ev;
+    int64_t detected_at;
+    struct step *ill, *rev;
+    size_t nill, nrev;
+    int overpaid, multiple;
+    const char *reason;
+    const struct pev *last_api, *last_hook;
+    struct latest *lat;
+    size_t nlat;
+    struct total *tot;
+    size_t ntot;
+    int has_rail, rail_state; /* rail_state: rail_find result */
+    struct rail rail;
+};
+
+/* The rule of formats/replay.md for a commerce event: latest occurred_at,
+ * then greatest row_id. */
+static int crow_later(const struct crow *a, const struct crow *b)
+{
+    if (b == NULL)
+        return 1;
+    if (a->occurred_at != b->occurred_at)
+        return a->occurred_at > b->occurred_at;
+    return strcmp(a->row_id, b->row_id) > 0;
+}
+
+static void commerce_view(const struct pay *y, struct cview *v)
+{
+    size_t i;
+    const struct crow *c;
+    const struct crow **slot;
+
+    memset(v, 0, sizeof *v);
+    for (i = 0; i < y->ncr; i++) {
+        c = y->cr[i];
+        if (strcmp(c->event, "created") == 0)
+            slot = &v->created;
+        else if (strcmp(c->event, "fulfilled") == 0)
+            slot = &v->fulfilled;
+        else if (strcmp(c->event, "refunded") == 0)
+            slot = &v->refunded;
+        else if (strcmp(c->event, "canceled") == 0)
+            slot = &v->canceled;
+        else
+            continue;
+        if (crow_later(c, *slot))
+            *slot = c;
+    }
+}
+
+static int push_step(struct step **a, size_t *n, const struct pev *e, rk_state from,
+                     rk_state to, const char *rule)
+{
+    struct step *na = realloc(*a, (*n + 1) * sizeof *na);
+
+    if (na == NULL)
+        return -1;
+    *a = na;
+    na[*n].e = e;
+    na[*n].from = from;
+    na[*n].to = to;
+    na[*n].rule = rule;
+    (*n)++;
+    return 0;
+}
+
+static void pview_free(struct pview *v)
+{
+    free(v->ill);
+    free(v->rev);
+    free(v->lat);
+    free(v->tot);
+    memset(v, 0, sizeof *v);
+}
+
+static int tot_cmp(const void *va, const void *vb)
+{
+    const struct total *a = va, *b = vb;
+    int c = strcmp(a->asset, b->asset);
+
+    if (c == 0)
+        c = strcmp(a->network, b->network);
+    if (c == 0)
+        c = strcmp0(a->contract, b->contract);
+    return c;
+}
+
+/* Expected payment: the commerce plane's, else the latest provider word's. */
+struct expect {
+    int has;
+    dec amount;
+    const char *asset, *network, *contract, *memo;
+    const char *from; /* "commerce" or "provider" */
+};
+
+static void expected_of(const struct pay *y, const struct cview *cv, struct expect *x)
+{
+    size_t i;
+
+    memset(x, 0, sizeof *x);
+    if (cv->created != NULL && cv->created->has_expected) {
+        x->has = 1;
+        x->amount = cv->created->exp;
+        x->asset = cv->created->exp_asset;
+        x->network = cv->created->exp_network;
+        x->contract = cv->created->exp_contract;
+        x->memo = cv->created->exp_memo;
+        x->from = "commerce";
+        return;
+    }
+    for (i = y->nev; i > 0; i--) {
+        const struct pev *e = y->ev[i - 1];
+        if (e->has_expected && e->exp_asset != NULL && e->exp_network != NULL) {
+            x->has = 1;
+            x->amount = e->exp_amount;
+            x->asset = e->exp_asset;
+            x->network = e->exp_network;
+            x->contract = e->exp_contract;
+            x->from = "provider";
+            return;
+        }
+    }
+}
+
+/* Replay the payment's sorted events through the lifecycle (formats/lifecycle.md
+ * section 4 order: map, depth, effective, check). */
+static int provider_view(const rk_planes *p, const struct pay *y, const struct expect *x,
+                         struct pview *v)
+{
+    size_t i, j;
+    rk_state cur = RK_STATE_CREATED, shown, eff;
+    const char *why, *rule;
+    rk_transition_verdict vd;
+
+    memset(v, 0, sizeof *v);
+    v->conf = -1;
+    v->detected_at = NO_TIME;
+    v->rail_state = -1;
+    if (x->has) {
+        v->rail_state = rail_find(&p->pol, x->asset, x->network, x->contract, &v->rail);
+        v->has_rail = v->rail_state == 1;
+    } else {
+        /* nothing expected: the rail the latest payments list was paid on */
+        for (i = y->nev; i > 0; i--) {
+            const struct pev *e = y->ev[i - 1];
+            if (e->npm == 0)
+                continue;
+            v->has_rail = rail_find(&p->pol, e->pm[0].asset, e->pm[0].network,
+                                    e->pm[0].contract, &v->rail) == 1;
+            break;
+        }
+    }
+    for (i = 0; i < y->nev; i++) {
+        const struct pev *e = y->ev[i];
+        int64_t conf = -1;
+        int fin = e->npm > 0;
+        const char *pid = e->pid != NULL ? e->pid : e->order;
+
+        for (j = 0; j < e->npm; j++) {
+            if (e->pm[j].conf >= 0 && (conf < 0 || e->pm[j].conf < conf))
+                conf = e->pm[j].conf;
+            if (!e->pm[j].finalized)
+                fin = 0;
+        }
+        /* the latest payments[] list per provider payment id */
+        for (j = 0; j < v->nlat; j++)
+            if (strcmp(v->lat[j].pid, pid) == 0)
+                break;
+        if (j == v->nlat) {
+            struct latest *nl = realloc(v->lat, (v->nlat + 1) * sizeof *nl);
+            if (nl == NULL)
+                return -1;
+            v->lat = nl;
+            v->nlat++;
+            v->lat[j].pid = pid;
+        }
+        v->lat[j].e = e;
+        if (e->api)
+            v->last_api = e;
+        else
+            v->last_hook = e;
+        v->last = e;
+        if (conf >= 0) {
+            v->conf = conf;
+            v->conf_ev = e;
+        }
+        if (e->flag != NULL && strcmp(e->flag, "overpaid") == 0)
+            v->overpaid = 1;
+        if (e->mapped < 0) {
+            v->last_shown = cur;
+            v->why = "unmapped";
+            continue;
+        }
+        shown = e->implied;
+        why = "no-rail";
+        if (v->has_rail) {
+            rk_depth d;
+            d.confirmations = conf;
+            d.to_credit = v->rail.to_credit;
+            d.finality = v->rail.finality;
+            d.finalized = fin && v->rail.by_flag;
+            if (rk_lifecycle_depth(e->implied, &d, &shown, &why) != RK_OK) {
+                shown = e->implied;
+                why = "provider-word";
+            }
+        }
+        eff = rk_lifecycle_effective(cur, shown, NULL);
+        v->last_shown = eff;
+        v->why = why;
+        vd = rk_lifecycle_check_rail(cur, eff, v->has_rail && v->rail.probabilistic, &rule);
+        if (vd == RK_TRANSITION_ALLOWED) {
+            cur = eff;
+            v->state_ev = e;
+        } else if (vd == RK_TRANSITION_FORBIDDEN) {
+            if (rk_lifecycle_via_reversal(cur, eff)) {
+                if (push_step(&v->rev, &v->nrev, e, cur, eff, "via-reversal") != 0)
+                    return -1;
+                cur = eff;
+                v->state_ev = e;
+            } else {
+                if (push_step(&v->ill, &v->nill, e, cur, eff, rule) != 0)
+                    return -1;
+                if (cur == RK_STATE_FINAL)
+                    v->multiple = 1; /* a provider word after final: a second payment */
+            }
+        }
+        if (cur == RK_STATE_NEEDS_REVIEW && v->state_ev == e)
+            v->reason = e->reason;
+        if (e->reason != NULL && strcmp(e->reason, "multiple") == 0)
+            v->multiple = 1;
+        if (v->detected_at == NO_TIME &&
+            (cur == RK_STATE_DETECTED || cur == RK_STATE_CONFIRMING ||
+             cur == RK_STATE_CONFIRMED || cur == RK_STATE_FINAL ||
+             cur == RK_STATE_UNDERPAID || cur == RK_STATE_PAID_LATE))
+            v->detected_at = e->occurred_at;
+    }
+    v->state = cur;
+    /* amounts paid: the latest list of each provider payment id, added up */
+    for (i = 0; i < v->nlat; i++) {
+        const struct pev *e = v->lat[i].e;
+        for (j = 0; j < e->npm; j++) {
+            const struct pmt *m = &e->pm[j];
+            size_t t;
+            for (t = 0; t < v->ntot; t++)
+                if (streq(v->tot[t].asset, m->asset) && streq(v->tot[t].network, m->network) &&
+                    streq(v->tot[t].contract, m->contract))
+                    break;
+            if (t == v->ntot) {
+                struct total *nt = realloc(v->tot, (v->ntot + 1) * sizeof *nt);
+                if (nt == NULL)
+                    return -1;
+                v->tot = nt;
+                v->ntot++;
+                nt[t].asset = m->asset;
+                nt[t].network = m->network;
+                nt[t].contract = m->contract;
+                nt[t].sum.v = 0;
+                nt[t].sum.scale = 0;
+                nt[t].bad = 0;
+            }
+            if (dec_add(&v->tot[t].sum, m->amount) != 0)
+                v->tot[t].bad = 1;
+        }
+    }
+    if (v->ntot > 1)
+        qsort(v->tot, v->ntot, sizeof *v->tot, tot_cmp);
+    /* several provider payments, none a top-up of another: paid twice */
+    {
+        size_t paid = 0;
+        int topup = 0;
+        for (i = 0; i < v->nlat; i++) {
+            if (v->lat[i].e->npm > 0)
+                paid++;
+            if (v->lat[i].e->parent != NULL)
+                topup = 1;
+        }
+        if (paid > 1 && !topup)
+            v->multiple = 1;
+    }
+    return 0;
+}
+
+/* ---- rendering ------------------------------------------------------------ */
+
+static cJSON *add_str(cJSON *o, const char *k, const char *s)
+{
+    return s != NULL ? cJSON_AddStringToObject(o, k, s) : NULL;
+}
+
+static void add_time(cJSON *o, const char *k, int64_t t)
+{
+    char buf[RK_TIME_STR_MAX];
+
+    if (t == NO_TIME)
+        return;
+    rk_time_format(t, buf);
+    cJSON_AddStringToObject(o, k, buf);
+}
+
+static void add_dec(cJSON *o, const char *k, dec d)
+{
+    char buf[RK_AMOUNT_STR_MAX];
+
+    dec_format(d, buf);
+    cJSON_AddStringToObject(o, k, buf);
+}
+
+static void add_num(cJSON *o, const char *k, uint64_t n)
+{
+    cJSON_AddNumberToObject(o, k, (double)n);
+}
+
+static cJSON *rail_obj(const char *asset, const char *network, const char *contract)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    add_str(o, "asset", asset);
+    add_str(o, "network", network);
+    add_str(o, "contract", contract);
+    return o;
+}
+
+static char *event_name(const struct pev *e, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s:%s", e->provider, e->event_id);
+    return buf;
+}
+
+static cJSON *render_commerce(const struct pay *y, const struct cview *cv)
+{
+    cJSON *o, *x;
+
+    if (y->ncr == 0)
+        return cJSON_CreateNull();
+    o = cJSON_CreateObject();
+    if (cv->created != NULL) {
+        const struct crow *c = cv->created;
+        add_time(o, "created_at", c->occurred_at);
+        add_time(o, "expires_at", c->expires_at);
+        if (c->has_price) {
+            x = cJSON_AddObjectToObject(o, "price");
+            add_dec(x, "amount", c->price);
+            add_str(x, "currency", c->price_cur);
+        }
+        if (c->has_expected) {
+            x = cJSON_AddObjectToObject(o, "expected");
+            add_dec(x, "amount", c->exp);
+            add_str(x, "asset", c->exp_asset);
+            add_str(x, "network", c->exp_network);
+            add_str(x, "contract", c->exp_contract);
+            add_str(x, "memo", c->exp_memo);
+        }
+    }
+    if (cv->fulfilled != NULL)
+        add_time(o, "fulfilled_at", cv->fulfilled->occurred_at);
+    if (cv->canceled != NULL)
+        add_time(o, "canceled_at", cv->canceled->occurred_at);
+    if (cv->refunded != NULL) {
+        x = cJSON_AddObjectToObject(o, "refunded");
+        add_time(x, "at", cv->refunded->occurred_at);
+        if (cv->refunded->has_amount)
+            add_dec(x, "amount", cv->refunded->amount);
+    }
+    add_num(o, "rows", y->ncr);
+    return o;
+}
+
+static cJSON *render_provider(const struct pay *y, const struct pview *v)
+{
+    cJSON *o, *a, *x;
+    size_t i;
+    char buf[RK_AMOUNT_STR_MAX];
+
+    if (y->nev == 0)
+        return cJSON_CreateNull();
+    o = cJSON_CreateObject();
+    if (v->conf >= 0)
+        add_num(o, "confirmations", (uint64_t)v->conf);
+    add_time(o, "detected_at", v->detected_at);
+    add_num(o, "events", y->nev);
+    a = cJSON_AddArrayToObject(o, "flags");
+    if (v->overpaid)
+        cJSON_AddItemToArray(a, cJSON_CreateString("overpaid"));
+    a = cJSON_AddArrayToObject(o, "paid");
+    for (i = 0; i < v->ntot; i++) {
+        x = rail_obj(v->tot[i].asset, v->tot[i].network, v->tot[i].contract);
+        if (v->tot[i].bad)
+            strcpy(buf, "overflow");
+        else
+            dec_format(v->tot[i].sum, buf);
+        cJSON_AddStringToObject(x, "amount", buf);
+        cJSON_AddItemToArray(a, x);
+    }
+    a = cJSON_AddArrayToObject(o, "payment_ids");
+    {
+        /* sorted, distinct */
+        const char **ids = calloc(v->nlat + 1, sizeof *ids);
+        size_t n = 0, j;
+        if (ids != NULL) {
+            for (i = 0; i < v->nlat; i++) {
+                for (j = n; j > 0 && strcmp(ids[j - 1], v->lat[i].pid) > 0; j--)
+                    ids[j] = ids[j - 1];
+                ids[j] = v->lat[i].pid;
+                n++;
+            }
+            for (i = 0; i < n; i++)
+                cJSON_AddItemToArray(a, cJSON_CreateString(ids[i]));
+            free(ids);
+        }
+    }
+    add_str(o, "provider", v->last->provider);
+    add_str(o, "provider_state", v->last->mapped >= 0 ? rk_state_name(v->last->implied)
+                                                      : "unmapped");
+    x = cJSON_AddObjectToObject(o, "provider_word");
+    add_str(x, "context", v->last->context);
+    add_str(x, "status", v->last->status);
+    add_str(x, "event_type", v->last->event_type);
+    add_str(o, "reason", v->state == RK_STATE_NEEDS_REVIEW ? v->reason : NULL);
+    add_str(o, "state", rk_state_name(v->state));
+    if (v->last_shown != v->last->implied || v->state != v->last->implied)
+        add_str(o, "state_why", v->why);
+    add_time(o, "updated_at", v->last->occurred_at);
+    return o;
+}
+
+/* Finance: totals per currency and per account, FX rates, periods. */
+struct fsum {
+    const char *account, *currency;
+    dec debit, credit;
+    int bad;
+};
+
+static int fsum_cmp(const void *va, const void *vb)
+{
+    const struct fsum *a = va, *b = vb;
+    int c = strcmp0(a->account, b->account);
+
+    return c != 0 ? c : strcmp(a->currency, b->currency);
+}
+
+static int fsum_add(struct fsum **s, size_t *n, const char *account, const struct frow *f)
+{
+    size_t i;
+    struct fsum *ns;
+
+    for (i = 0; i < *n; i++)
+        if (streq((*s)[i].account, account) && strcmp((*s)[i].currency, f->currency) == 0)
+            break;
+    if (i == *n) {
+        ns = realloc(*s, (*n + 1) * sizeof *ns);
+        if (ns == NULL)
+            return -1;
+        *s = ns;
+        memset(&ns[i], 0, sizeof ns[i]);
+        ns[i].account = account;
+        ns[i].currency = f->currency;
+        (*n)++;
+    }
+    if (dec_add(f->credit ? &(*s)[i].credit : &(*s)[i].debit, f->amount) != 0)
+        (*s)[i].bad = 1;
+    return 0;
+}
+
+static void add_sides(cJSON *o, const struct fsum *s)
+{
+    char buf[RK_AMOUNT_STR_MAX];
+
+    if (s->bad) {
+        cJSON_AddStringToObject(o, "credit", "overflow");
+        cJSON_AddStringToObject(o, "debit", "overflow");
+        return;
+    }
+    dec_format(s->credit, buf);
+    cJSON_AddStringToObject(o, "credit", buf);
+    dec_format(s->debit, buf);
+    cJSON_AddStringToObject(o, "debit", buf);
+}
+
+static int strp_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static cJSON *render_finance(const struct pay *y)
+{
+    struct fsum *cur = NULL, *acc = NULL;
+    size_t ncur = 0, nacc = 0, i, j;
+    cJSON *o, *a, *x, *last = NULL;
+    const char **per = NULL;
+    const char *prev = NULL;
+
+    if (y->nfr == 0)
+        return cJSON_CreateNull();
+    o = cJSON_CreateObject();
+    per = calloc(y->nfr, sizeof *per);
+    if (per == NULL)
+        goto nomem;
+    for (i = 0; i < y->nfr; i++) {
+        if (fsum_add(&cur, &ncur, NULL, y->fr[i]) != 0 ||
+            fsum_add(&acc, &nacc, y->fr[i]->account, y->fr[i]) != 0)
+            goto nomem;
+        per[i] = y->fr[i]->period;
+    }
+    qsort(acc, nacc, sizeof *acc, fsum_cmp);
+    qsort(cur, ncur, sizeof *cur, fsum_cmp);
+    qsort(per, y->nfr, sizeof *per, strp_cmp);
+    a = cJSON_AddObjectToObject(o, "accounts");
+    for (i = 0; i < nacc; i++) {
+        if (prev == NULL || strcmp(prev, acc[i].account) != 0) {
+            last = cJSON_AddObjectToObject(a, acc[i].account);
+            prev = acc[i].account;
+        }
+        x = cJSON_AddObjectToObject(last, acc[i].currency);
+        add_sides(x, &acc[i]);
+    }
+    /* fx: each distinct (currency, rate, source), sorted */
+    a = cJSON_AddArrayToObject(o, "fx");
+    {
+        const struct frow **fx = calloc(y->nfr, sizeof *fx);
+        size_t n = 0;
+        if (fx == NULL)
+            goto nomem;
+        for (i = 0; i < y->nfr; i++) {
+            const struct frow *f = y->fr[i];
+            int c = 1;
+            if (f->fx_rate == NULL)
+                continue;
+            for (j = 0; j < n; j++) {
+                c = strcmp(fx[j]->currency, f->currency);
+                if (c == 0)
+                    c = strcmp(fx[j]->fx_rate, f->fx_rate);
+                if (c == 0)
+                    c = strcmp0(fx[j]->fx_source, f->fx_source);
+                if (c >= 0)
+                    break;
+            }
+            if (j < n && c == 0)
+                continue;
+            memmove(fx + j + 1, fx + j, (n - j) * sizeof *fx);
+            fx[j] = f;
+            n++;
+        }
+        for (j = 0; j < n; j++) {
+            x = cJSON_CreateObject();
+            add_str(x, "currency", fx[j]->currency);
+            add_str(x, "rate", fx[j]->fx_rate);
+            add_str(x, "source", fx[j]->fx_source);
+            cJSON_AddItemToArray(a, x);
+        }
+        free(fx);
+    }
+    a = cJSON_AddArrayToObject(o, "periods");
+    for (i = 0; i < y->nfr; i++)
+        if (i == 0 || strcmp(per[i], per[i - 1]) != 0)
+            cJSON_AddItemToArray(a, cJSON_CreateString(per[i]));
+    add_num(o, "rows", y->nfr);
+    a = cJSON_AddObjectToObject(o, "totals");
+    for (i = 0; i < ncur; i++) {
+        x = cJSON_AddObjectToObject(a, cur[i].currency);
+        add_sides(x, &cur[i]);
+    }
+    free(cur);
+    free(acc);
+    free(per);
+    return o;
+nomem:
+    free(cur);
+    free(acc);
+    free(per);
+    cJSON_Delete(o);
+    return NULL;
+}
+
+static int credited(rk_state s)
+{
+    return s == RK_STATE_CONFIRMED || s == RK_STATE_FINAL || s == RK_STATE_PAID_LATE ||
+           s == RK_STATE_RESOLVED;
+}
+
+static cJSON *diff_new(cJSON *arr, const char *kind)
+{
+    cJSON *d = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(d, "kind", kind);
+    cJSON_AddItemToArray(arr, d);
+    return d;
+}
+
+static void add_step(cJSON *d, const struct step *s)
+{
+    char name[2 * RK_REF_MAX];
+
+    cJSON_AddStringToObject(d, "event", event_name(s->e, name, sizeof name));
+    cJSON_AddStringToObject(d, "from", rk_state_name(s->from));
+    cJSON_AddStringToObject(d, "to", rk_state_name(s->to));
+    add_str(d, "rule", s->rule);
+}
+
+/* The visible differences, in the order of formats/replay.md. */
+static void render_differences(const rk_planes *p, const struct pay *y, const struct cview *cv,
+                               const struct expect *x, const struct pview *v, cJSON *arr)
+{
+    size_t i;
+    cJSON *d;
+    char name[2 * RK_REF_MAX];
+    int any_provider = y->nev > 0;
+
+    if (cv->created == NULL && (any_provider || y->nfr > 0))
+        cJSON_AddStringToObject(diff_new(arr, "missing_in_plane"), "plane", "commerce");
+    if (cv->created != NULL && !any_provider)
+        cJSON_AddStringToObject(diff_new(arr, "missing_in_plane"), "plane", "provider");
+    if (y->nfr == 0 && any_provider && credited(v->state))
+        cJSON_AddStringToObject(diff_new(arr, "missing_in_plane"), "plane", "finance");
+    if (!p->pol.present && (any_provider || x->has))
+        diff_new(arr, "no_policy");
+    if (p->pol.present) {
+        struct rail r;
+        if (x->has && v->rail_state == 0) {
+            d = diff_new(arr, "unknown_rail");
+            cJSON_AddItemToObject(d, "rail", rail_obj(x->asset, x->network, x->contract));
+        }
+        for (i = 0; i < v->ntot; i++) {
+            if (rail_find(&p->pol, v->tot[i].asset, v->tot[i].network, v->tot[i].contract,
+                          &r) == 0 &&
+                !(x->has && streq(x->asset, v->tot[i].asset) &&
+                  streq(x->network, v->tot[i].network) &&
+                  streq(x->contract, v->tot[i].contract))) {
+                d = diff_new(arr, "unknown_rail");
+                cJSON_AddItemToObject(
+                    d, "rail", rail_obj(v->tot[i].asset, v->tot[i].network, v->tot[i].contract));
+            }
+        }
+    }
+    if (x->has) {
+        for (i = 0; i < v->ntot; i++) {
+            const struct total *t = &v->tot[i];
+            const char *kind = NULL;
+            if (strcmp(t->asset, x->asset) != 0)
+                kind = "wrong_asset";
+            else if (strcmp(t->network, x->network) != 0)
+                kind = "wrong_network";
+            else if (!streq(t->contract, x->contract))
+                kind = "wrong_contract";
+            if (kind == NULL)
+                continue;
+            d = diff_new(arr, kind);
+            cJSON_AddItemToObject(d, "expected", rail_obj(x->asset, x->network, x->contract));
+            cJSON_AddItemToObject(d, "paid", rail_obj(t->asset, t->network, t->contract));
+        }
+        for (i = 0; i < v->ntot; i++) {
+            const struct total *t = &v->tot[i];
+            dec e = x->amount, pd = t->sum;
+            int verdict = 0, c;
+            if (t->bad || strcmp(t->asset, x->asset) != 0 ||
+                strcmp(t->network, x->network) != 0 || !streq(t->contract, x->contract))
+                continue;
+            if (v->has_rail) {
+                rk_amount ea, pa;
+                if (rk_amount_rescale(e.v, e.scale, v->rail.decimals, &ea) == RK_OK &&
+                    rk_amount_rescale(pd.v, pd.scale, v->rail.decimals, &pa) == RK_OK)
+                    verdict = rail_verdict(&v->rail, ea, pa);
+                else if (dec_cmp(e, pd, &c) == 0)
+                    verdict = -c;
+            } else if (dec_cmp(e, pd, &c) == 0) {
+                verdict = -c;
+            }
+            if (verdict == 0)
+                continue;
+            d = diff_new(arr, "amount_mismatch");
+            cJSON_AddStringToObject(d, "direction", verdict < 0 ? "underpaid" : "overpaid");
+            add_dec(d, "expected", e);
+            add_dec(d, "paid", pd);
+            add_str(d, "asset", t->asset);
+        }
+    }
+    if (v->state == RK_STATE_PAID_LATE) {
+        d = diff_new(arr, "paid_late");
+        add_time(d, "detected_at", v->detected_at);
+    } else if (cv->created != NULL && cv->created->expires_at != NO_TIME &&
+               v->detected_at != NO_TIME) {
+        int64_t grace = v->has_rail ? v->rail.expiry_grace_s : 0;
+        if (v->detected_at > cv->created->expires_at + grace * 1000000000LL) {
+            d = diff_new(arr, "paid_late");
+            add_time(d, "detected_at", v->detected_at);
+            add_time(d, "expires_at", cv->created->expires_at);
+        }
+    }
+    for (i = 0; i < v->nill; i++)
+        add_step(diff_new(arr, "illegal_transition"), &v->ill[i]);
+    for (i = 0; i < v->nrev; i++)
+        add_step(diff_new(arr, "reversal"), &v->rev[i]);
+    if (v->multiple)
+        diff_new(arr, "duplicate_payment");
+    if (v->last_api != NULL && v->last_hook != NULL && pev_cmp(v->last_api, v->last_hook) > 0 &&
+        v->last_api->mapped >= 0 && v->last_hook->mapped >= 0 &&
+        v->last_api->implied != v->last_hook->implied) {
+        d = diff_new(arr, "api_drift");
+        cJSON_AddStringToObject(d, "api_read", rk_state_name(v->last_api->implied));
+        cJSON_AddStringToObject(d, "webhook", rk_state_name(v->last_hook->implied));
+    }
+    if (v->has_rail && v->rail.stale_after_s > 0 && v->detected_at != NO_TIME &&
+        (v->state == RK_STATE_DETECTED || v->state == RK_STATE_CONFIRMING ||
+         v->state == RK_STATE_CONFIRMED) &&
+        p->clock - v->detected_at > v->rail.stale_after_s * 1000000000LL) {
+        d = diff_new(arr, "stale_pending");
+        add_time(d, "since", v->detected_at);
+        add_num(d, "age_s", (uint64_t)((p->clock - v->detected_at) / 1000000000LL));
+    }
+    for (i = 0; i < y->nev; i++) {
+        if (y->ev[i]->mapped == 1)
+            continue;
+        d = diff_new(arr, "unmapped_status");
+        cJSON_AddStringToObject(d, "event", event_name(y->ev[i], name, sizeof name));
+        add_str(d, "status", y->ev[i]->status);
+        add_str(d, "context", y->ev[i]->context);
+    }
+}
+
+static cJSON *render_evidence(const struct pay *y, const struct expect *x,
+                              const struct cview *cv, const struct pview *v)
+{
+    cJSON *o = cJSON_CreateObject(), *a, *f, *it;
+    size_t i;
+    char name[2 * RK_REF_MAX];
+
+    a = cJSON_AddObjectToObject(o, "commerce");
+    for (i = 0; i < y->ncr; i++)
+        add_num(a, y->cr[i]->row_id, y->cr[i]->seq);
+    a = cJSON_AddArrayToObject(o, "duplicates");
+    for (i = 0; i < y->ndupseq; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)y->dupseq[i]));
+    a = cJSON_AddObjectToObject(o, "finance");
+    for (i = 0; i < y->nfr; i++)
+        add_num(a, y->fr[i]->row_id, y->fr[i]->seq);
+    f = cJSON_AddObjectToObject(o, "facts");
+    if (v->conf_ev != NULL)
+        add_num(f, "confirmations", v->conf_ev->seq);
+    if (x->has && strcmp(x->from, "commerce") == 0)
+        add_num(f, "expected", cv->created->seq);
+    a = cJSON_AddArrayToObject(f, "paid");
+    for (i = 0; i < v->nlat; i++)
+        if (v->lat[i].e->npm > 0)
+            cJSON_AddItemToArray(a, cJSON_CreateNumber((double)v->lat[i].e->seq));
+    if (v->state_ev != NULL)
+        add_num(f, "state", v->state_ev->seq);
+    a = cJSON_AddArrayToObject(o, "illegal_transitions");
+    for (i = 0; i < v->nill; i++) {
+        it = cJSON_CreateObject();
+        add_step(it, &v->ill[i]);
+        add_num(it, "seq", v->ill[i].e->seq);
+        cJSON_AddItemToArray(a, it);
+    }
+    a = cJSON_AddArrayToObject(o, "provider");
+    for (i = 0; i < y->nev; i++) {
+        it = cJSON_CreateObject();
+        add_num(it, "delivery_seq", y->ev[i]->seq - 1);
+        cJSON_AddStringToObject(it, "event", event_name(y->ev[i], name, sizeof name));
+        add_num(it, "seq", y->ev[i]->seq);
+        cJSON_AddItemToArray(a, it);
+    }
+    return o;
+}
+
+static int render_one(const rk_planes *p, const struct pay *y, cJSON *states, cJSON *evid)
+{
+    struct cview cv;
+    struct expect x;
+    struct pview v;
+    cJSON *o, *c;
+
+    commerce_view(y, &cv);
+    expected_of(y, &cv, &x);
+    if (provider_view(p, y, &x, &v) != 0) {
+        pview_free(&v);
+        return -1;
+    }
+    o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "commerce", render_commerce(y, &cv));
+    render_differences(p, y, &cv, &x, &v, cJSON_AddArrayToObject(o, "differences"));
+    if (x.has) {
+        c = rail_obj(x.asset, x.network, x.contract);
+        add_dec(c, "amount", x.amount);
+        add_str(c, "from", x.from);
+        add_str(c, "memo", x.memo);
+        cJSON_AddItemToObject(o, "expected", c);
+    }
+    c = render_finance(y);
+    if (c == NULL) {
+        cJSON_Delete(o);
+        pview_free(&v);
+        return -1;
+    }
+    cJSON_AddItemToObject(o, "finance", c);
+    cJSON_AddItemToObject(o, "provider", render_provider(y, &v));
+    cJSON_AddItemToObject(states, y->ref, o);
+    if (evid != NULL)
+        cJSON_AddItemToObject(evid, y->ref, render_evidence(y, &x, &cv, &v));
+    pview_free(&v);
+    return 0;
+}
+
+static int pay_ref_cmp(const void *a, const void *b)
+{
+    return strcmp((*(struct pay *const *)a)->ref, (*(struct pay *const *)b)->ref);
+}
+
+int rk_planes_has(const rk_planes *p, const char *ref)
+{
+    size_t i;
+
+    for (i = 0; i < p->npays; i++)
+        if (!p->pays[i]->dead && strcmp(p->pays[i]->ref, ref) == 0)
+            return 1;
+    return 0;
+}
+
+rk_err rk_planes_render(rk_planes *p, const char *ref, cJSON **state, cJSON **evidence,
+                        char *err)
+{
+    cJSON *s = cJSON_CreateObject(), *e = NULL, *sp, *ep = NULL, *a;
+    size_t i, found = 0;
+    char hex[2 * RK_HASH_SIZE + 1];
+
+    compact_pays(p);
+    if (ref == NULL && p->npays > 1)
+        qsort(p->pays, p->npays, sizeof *p->pays, pay_ref_cmp);
+    sp = cJSON_AddObjectToObject(s, "payments");
+    if (p->pol.present) {
+        a = cJSON_AddObjectToObject(s, "policy");
+        rk_hex_encode(hex, p->pol.digest, RK_HASH_SIZE);
+        cJSON_AddStringToObject(a, "sha256", hex);
+    } else {
+        cJSON_AddNullToObject(s, "policy");
+    }
+    if (evidence != NULL) {
+        e = cJSON_CreateObject();
+        ep = cJSON_AddObjectToObject(e, "payments");
+        if (p->pol.present)
+            add_num(e, "policy_seq", p->pol.seq);
+        add_num(e, "records", p->st.records);
+        a = cJSON_AddArrayToObject(e, "skipped");
+        for (i = 0; i < p->nskips; i++) {
+            cJSON *k = cJSON_CreateObject();
+            cJSON_AddStringToObject(k, "reason", p->skips[i].reason);
+            add_num(k, "seq", p->skips[i].seq);
+            cJSON_AddItemToArray(a, k);
+        }
+    }
+    for (i = 0; i < p->npays; i++) {
+        if (ref != NULL && strcmp(p->pays[i]->ref, ref) != 0)
+            continue;
+        found++;
+        if (render_one(p, p->pays[i], sp, ep) != 0) {
+            cJSON_Delete(s);
+            cJSON_Delete(e);
+            return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+        }
+    }
+    if (ref != NULL && found == 0) {
+        cJSON_Delete(s);
+        cJSON_Delete(e);
+        return rk_seterr(err, RK_ERR_NOTFOUND, "no payment '%s' in the state", ref);
+    }
+    *state = s;
+    if (evidence != NULL)
+        *evidence = e;
+    return RK_OK;
+}

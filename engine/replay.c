@@ -1,0 +1,446 @@
+/*
+ * replay.c - the deterministic fold over the ledger, the replay document,
+ * the timeline and the diff (formats/replay.md).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "canon.h"
+#include "replay.h"
+
+/* A scan callback result that only means "the point is reached". */
+#define STOP RK_ERR_CLOSED
+
+/* Per-record hook for the timeline; NULL for plain folds. */
+typedef rk_err (*fold_hook)(void *ctx, rk_planes *p, const rk_record *rec, int phase);
+
+struct fold_ctx {
+    rk_planes *p;
+    const rk_replay_point *pt;
+    rk_replay_at *at;
+    int stopped;
+    fold_hook hook;
+    void *hook_ctx;
+    char *err;
+};
+
+static rk_err fold_one(void *vctx, const rk_record *rec, const uint8_t *bytes, size_t len)
+{
+    struct fold_ctx *c = vctx;
+    rk_err rc;
+
+    (void)bytes;
+    (void)len;
+    if (rec->recorded_at > c->pt->as_of) {
+        c->stopped = 1;
+        return STOP;
+    }
+    if (c->hook != NULL && (rc = c->hook(c->hook_ctx, c->p, rec, 0)) != RK_OK)
+        return rc;
+    rc = rk_planes_apply(c->p, rec, c->err);
+    if (rc != RK_OK)
+        return rc;
+    c->at->records = rec->seq + 1;
+    c->at->recorded_at = rec->recorded_at;
+    if (c->hook != NULL && (rc = c->hook(c->hook_ctx, c->p, rec, 1)) != RK_OK)
+        return rc;
+    return RK_OK;
+}
+
+/* Fold into an existing state from record `from` on. */
+static rk_err fold_range(rk_ledger *l, rk_planes *p, uint64_t from, const rk_replay_point *pt,
+                         rk_replay_at *at, fold_hook hook, void *hook_ctx, char *err)
+{
+    struct fold_ctx c = { p, pt, at, 0, hook, hook_ctx, err };
+    uint64_t size;
+    uint8_t head[RK_HASH_SIZE];
+    rk_err rc;
+
+    rk_ledger_head(l, &size, head);
+    if (pt->at != UINT64_MAX && pt->at >= size)
+        return rk_seterr(err, RK_ERR_NOTFOUND, "seq %llu is beyond the last record %llu",
+                         (unsigned long long)pt->at, (unsigned long long)(size - 1));
+    at->has_as_of = pt->as_of != INT64_MAX;
+    at->as_of = pt->as_of;
+    rc = rk_ledger_scan(l, from, pt->at == UINT64_MAX ? size : pt->at + 1, fold_one, &c, err);
+    if (rc == STOP && c.stopped)
+        rc = RK_OK;
+    return rc;
+}
+
+rk_err rk_replay_fold(rk_ledger *l, const rk_replay_point *pt, rk_planes **out,
+                      rk_replay_at *at, char *err)
+{
+    rk_planes *p = NULL;
+    rk_err rc;
+
+    memset(at, 0, sizeof *at);
+    rc = rk_planes_new(&p, err);
+    if (rc != RK_OK)
+        return rc;
+    rc = fold_range(l, p, 0, pt, at, NULL, NULL, err);
+    if (rc != RK_OK) {
+        rk_planes_free(p);
+        return rc;
+    }
+    *out = p;
+    return RK_OK;
+}
+
+static cJSON *at_json(const rk_replay_at *at)
+{
+    cJSON *o = cJSON_CreateObject();
+    char t[RK_TIME_STR_MAX];
+
+    if (at->has_as_of) {
+        rk_time_format(at->as_of, t);
+        cJSON_AddStringToObject(o, "as_of", t);
+    }
+    if (at->records > 0) {
+        rk_time_format(at->recorded_at, t);
+        cJSON_AddStringToObject(o, "recorded_at", t);
+        cJSON_AddNumberToObject(o, "seq", (double)(at->records - 1));
+    }
+    cJSON_AddNumberToObject(o, "records", (double)at->records);
+    return o;
+}
+
+rk_err rk_replay_document(rk_planes *p, const rk_replay_at *at, const char *ref,
+                          rk_buf *out, uint8_t digest_out[RK_HASH_SIZE], char *err)
+{
+    cJSON *state = NULL, *evid = NULL, *doc = NULL;
+    rk_buf sb = RK_BUF_INIT;
+    uint8_t d[RK_HASH_SIZE];
+    char hex[2 * RK_HASH_SIZE + 1];
+    rk_err rc;
+
+    rc = rk_planes_render(p, ref, &state, &evid, err);
+    if (rc != RK_OK)
+        return rc;
+    rc = rk_canon_write(state, 0, &sb, err);
+    if (rc != RK_OK)
+        goto out;
+    rk_sha256(d, sb.data, sb.len);
+    rk_hex_encode(hex, d, RK_HASH_SIZE);
+    doc = cJSON_CreateObject();
+    cJSON_AddItemToObject(doc, "at", at_json(at));
+    cJSON_AddItemToObject(doc, "evidence", evid);
+    evid = NULL;
+    cJSON_AddItemToObject(doc, "state", state);
+    state = NULL;
+    cJSON_AddStringToObject(doc, "state_digest", hex);
+    rc = rk_canon_write(doc, 0, out, err);
+    if (rc == RK_OK && digest_out != NULL)
+        memcpy(digest_out, d, RK_HASH_SIZE);
+out:
+    cJSON_Delete(state);
+    cJSON_Delete(evid);
+    cJSON_Delete(doc);
+    rk_buf_free(&sb);
+    return rc;
+}
+
+rk_err rk_replay_run(rk_ledger *l, const rk_replay_point *pt, const char *ref, rk_buf *out,
+                     char *err)
+{
+    rk_planes *p = NULL;
+    rk_replay_at at;
+    rk_err rc;
+
+    rc = rk_replay_fold(l, pt, &p, &at, err);
+    if (rc == RK_OK)
+        rc = rk_replay_document(p, &at, ref, out, NULL, err);
+    rk_planes_free(p);
+    return rc;
+}
+
+/* ---- timeline ----------------------------------------------------------- */
+
+struct tl_ctx {
+    const char *ref;
+    uint64_t *seqs; /* records that ended up in ref (sorted): events, duplicates */
+    size_t nseqs;
+    cJSON *last; /* the state of ref after the last line, or NULL */
+    rk_buf *out;
+    rk_buf line;
+    char *err;
+};
+
+static int has_seq(const struct tl_ctx *t, uint64_t seq)
+{
+    size_t lo = 0, hi = t->nseqs, mid;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (t->seqs[mid] == seq)
+            return 1;
+        if (t->seqs[mid] < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static rk_err collect_seqs(struct tl_ctx *t, const cJSON *evid)
+{
+    const cJSON *pay = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(evid, "payments"), t->ref);
+    const cJSON *it;
+    size_t n = 0;
+
+    n += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pay, "provider"));
+    n += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pay, "duplicates"));
+    t->seqs = calloc(n + 1, sizeof *t->seqs);
+    if (t->seqs == NULL)
+        return rk_seterr(t->err, RK_ERR_NOMEM, "out of memory");
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(pay, "provider"))
+        t->seqs[t->nseqs++] =
+            (uint64_t)cJSON_GetObjectItemCaseSensitive(it, "seq")->valuedouble;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(pay, "duplicates"))
+        t->seqs[t->nseqs++] = (uint64_t)it->valuedouble;
+    qsort(t->seqs, t->nseqs, sizeof *t->seqs, u64_cmp);
+    return RK_OK;
+}
+
+/* The state of one payment as a detached cJSON tree, or NULL when absent. */
+static rk_err state_of(rk_planes *p, const char *ref, cJSON **out, char *err)
+{
+    cJSON *s = NULL;
+    rk_err rc;
+
+    *out = NULL;
+    if (ref == NULL || !rk_planes_has(p, ref))
+        return RK_OK;
+    rc = rk_planes_render(p, ref, &s, NULL, err);
+    if (rc != RK_OK)
+        return rc;
+    *out = cJSON_DetachItemFromObjectCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(s, "payments"), ref);
+    cJSON_Delete(s);
+    return RK_OK;
+}
+
+/* Names of the members of a and b whose values differ, sorted. */
+static cJSON *changed_members(const cJSON *a, const cJSON *b)
+{
+    cJSON *arr = cJSON_CreateArray(), *names = cJSON_CreateObject();
+    const cJSON *it, *other;
+
+    cJSON_ArrayForEach(it, a)
+    {
+        other = cJSON_GetObjectItemCaseSensitive(b, it->string);
+        if (other == NULL || !cJSON_Compare(it, other, 1))
+            cJSON_AddTrueToObject(names, it->string);
+    }
+    cJSON_ArrayForEach(it, b)
+    {
+        if (cJSON_GetObjectItemCaseSensitive(a, it->string) == NULL &&
+            cJSON_GetObjectItemCaseSensitive(names, it->string) == NULL)
+            cJSON_AddTrueToObject(names, it->string);
+    }
+    /* members in key order: canonical writing sorts object keys, arrays keep
+     * order, so sort by hand (few names) */
+    {
+        const cJSON *n;
+        const char *prev = "";
+        for (;;) {
+            const char *best = NULL;
+            cJSON_ArrayForEach(n, names)
+            {
+                if (strcmp(n->string, prev) > 0 && (best == NULL || strcmp(n->string, best) < 0))
+                    best = n->string;
+            }
+            if (best == NULL)
+                break;
+            cJSON_AddItemToArray(arr, cJSON_CreateString(best));
+            prev = best;
+        }
+    }
+    cJSON_Delete(names);
+    return arr;
+}
+
+static rk_err tl_hook(void *vctx, rk_planes *p, const rk_record *rec, int phase)
+{
+    struct tl_ctx *t = vctx;
+    const char *joined;
+    cJSON *after = NULL, *line = NULL;
+    char when[RK_TIME_STR_MAX];
+    rk_err rc;
+    int touched;
+
+    if (phase == 0)
+        return RK_OK;
+    joined = rk_planes_last_ref(p);
+    touched = (joined != NULL && strcmp(joined, t->ref) == 0) ||
+              (rec->kind == RK_KIND_PROVIDER_EVENT && has_seq(t, rec->seq));
+    if (!touched && rec->kind != RK_KIND_POLICY)
+        return RK_OK;
+    rc = state_of(p, t->ref, &after, t->err);
+    if (rc != RK_OK)
+        return rc;
+    if (!touched && (after == NULL || (t->last != NULL && cJSON_Compare(after, t->last, 1)))) {
+        cJSON_Delete(after); /* a policy record that changed nothing here */
+        return RK_OK;
+    }
+    line = cJSON_CreateObject();
+    cJSON_AddItemToObject(line, "after", after != NULL ? cJSON_Duplicate(after, 1)
+                                                       : cJSON_CreateNull());
+    cJSON_AddItemToObject(line, "before", t->last != NULL ? t->last : cJSON_CreateNull());
+    cJSON_AddItemToObject(line, "changed", changed_members(t->last, after));
+    t->last = after;
+    if (rec->kind == RK_KIND_PROVIDER_EVENT)
+        cJSON_AddNumberToObject(line, "delivery_seq", (double)(rec->seq - 1));
+    if (rk_planes_last_was_duplicate(p))
+        cJSON_AddTrueToObject(line, "duplicate");
+    if (joined != NULL)
+        cJSON_AddStringToObject(line, "joined", joined);
+    cJSON_AddStringToObject(line, "kind", rk_kind_name(rec->kind));
+    rk_time_format(rec->recorded_at, when);
+    cJSON_AddStringToObject(line, "recorded_at", when);
+    cJSON_AddNumberToObject(line, "seq", (double)rec->seq);
+    rk_buf_reset(&t->line);
+    rc = rk_canon_write(line, 0, &t->line, t->err);
+    if (rc == RK_OK)
+        rc = rk_buf_append(t->out, t->line.data, t->line.len);
+    if (rc == RK_OK)
+        rc = rk_buf_putc(t->out, '\n');
+    cJSON_Delete(line);
+    return rc;
+}
+
+rk_err rk_replay_timeline(rk_ledger *l, const char *ref, const rk_replay_point *pt,
+                          rk_buf *out, char *err)
+{
+    struct tl_ctx t;
+    rk_planes *p = NULL;
+    cJSON *state = NULL, *evid = NULL;
+    rk_replay_at at;
+    rk_err rc;
+
+    memset(&t, 0, sizeof t);
+    t.ref = ref;
+    t.out = out;
+    t.err = err;
+    /* pass 1: which records ended up in ref */
+    rc = rk_replay_fold(l, pt, &p, &at, err);
+    if (rc == RK_OK)
+        rc = rk_planes_render(p, ref, &state, &evid, err);
+    if (rc == RK_OK)
+        rc = collect_seqs(&t, evid);
+    rk_planes_free(p);
+    p = NULL;
+    if (rc != RK_OK)
+        goto out;
+    /* pass 2: fold again and print the state around each of them */
+    rc = rk_planes_new(&p, err);
+    if (rc == RK_OK)
+        rc = fold_range(l, p, 0, pt, &at, tl_hook, &t, err);
+out:
+    rk_planes_free(p);
+    cJSON_Delete(state);
+    cJSON_Delete(evid);
+    cJSON_Delete(t.last);
+    rk_buf_free(&t.line);
+    free(t.seqs);
+    return rc;
+}
+
+/* ---- diff ------------------------------------------------------------------ */
+
+rk_err rk_replay_diff(rk_ledger *l, const rk_replay_point *from, const rk_replay_point *to,
+                      rk_buf *out, char *err)
+{
+    rk_planes *p = NULL;
+    rk_replay_at at_a, at_b;
+    cJSON *sa = NULL, *sb = NULL, *doc = NULL, *added, *removed, *changed, *pa, *pb;
+    const cJSON *it, *other;
+    uint8_t da[RK_HASH_SIZE], db[RK_HASH_SIZE];
+    char hex[2 * RK_HASH_SIZE + 1];
+    rk_buf tmp = RK_BUF_INIT;
+    rk_err rc;
+
+    if (from->at > to->at || from->as_of > to->as_of)
+        return rk_seterr(err, RK_ERR_INVALID, "diff: the first point lies after the second");
+    rc = rk_replay_fold(l, from, &p, &at_a, err);
+    if (rc != RK_OK)
+        return rc;
+    rc = rk_planes_render(p, NULL, &sa, NULL, err);
+    if (rc != RK_OK)
+        goto out;
+    at_b = at_a;
+    rc = fold_range(l, p, at_a.records, to, &at_b, NULL, NULL, err);
+    if (rc == RK_OK)
+        rc = rk_planes_render(p, NULL, &sb, NULL, err);
+    if (rc != RK_OK)
+        goto out;
+    rc = rk_canon_write(sa, 0, &tmp, err);
+    if (rc != RK_OK)
+        goto out;
+    rk_sha256(da, tmp.data, tmp.len);
+    rk_buf_reset(&tmp);
+    rc = rk_canon_write(sb, 0, &tmp, err);
+    if (rc != RK_OK)
+        goto out;
+    rk_sha256(db, tmp.data, tmp.len);
+    doc = cJSON_CreateObject();
+    pa = cJSON_GetObjectItemCaseSensitive(sa, "payments");
+    pb = cJSON_GetObjectItemCaseSensitive(sb, "payments");
+    added = cJSON_AddArrayToObject(doc, "added");
+    changed = cJSON_AddObjectToObject(doc, "changed");
+    removed = cJSON_AddArrayToObject(doc, "removed");
+    cJSON_ArrayForEach(it, pb)
+    {
+        other = cJSON_GetObjectItemCaseSensitive(pa, it->string);
+        if (other == NULL) {
+            cJSON_AddItemToArray(added, cJSON_CreateString(it->string));
+        } else if (!cJSON_Compare(it, other, 1)) {
+            cJSON *c = cJSON_AddObjectToObject(changed, it->string);
+            cJSON *fa = cJSON_AddObjectToObject(c, "from"), *names = changed_members(other, it);
+            cJSON *ta = cJSON_AddObjectToObject(c, "to");
+            const cJSON *n;
+            cJSON_ArrayForEach(n, names)
+            {
+                const cJSON *x = cJSON_GetObjectItemCaseSensitive(other, n->valuestring);
+                const cJSON *y = cJSON_GetObjectItemCaseSensitive(it, n->valuestring);
+                cJSON_AddItemToObject(fa, n->valuestring,
+                                      x != NULL ? cJSON_Duplicate(x, 1) : cJSON_CreateNull());
+                cJSON_AddItemToObject(ta, n->valuestring,
+                                      y != NULL ? cJSON_Duplicate(y, 1) : cJSON_CreateNull());
+            }
+            cJSON_AddItemToObject(c, "members", names);
+        }
+    }
+    cJSON_ArrayForEach(it, pa)
+    {
+        if (cJSON_GetObjectItemCaseSensitive(pb, it->string) == NULL)
+            cJSON_AddItemToArray(removed, cJSON_CreateString(it->string));
+    }
+    {
+        cJSON *f = at_json(&at_a), *t = at_json(&at_b);
+        rk_hex_encode(hex, da, RK_HASH_SIZE);
+        cJSON_AddStringToObject(f, "state_digest", hex);
+        rk_hex_encode(hex, db, RK_HASH_SIZE);
+        cJSON_AddStringToObject(t, "state_digest", hex);
+        cJSON_AddItemToObject(doc, "from", f);
+        cJSON_AddItemToObject(doc, "to", t);
+    }
+    rc = rk_canon_write(doc, 0, out, err);
+out:
+    rk_planes_free(p);
+    cJSON_Delete(sa);
+    cJSON_Delete(sb);
+    cJSON_Delete(doc);
+    rk_buf_free(&tmp);
+    return rc;
+}
