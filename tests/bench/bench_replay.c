@@ -316,7 +316,8 @@ int main(int argc, char **argv)
     uint8_t head[RK_HASH_SIZE];
     size_t bytes = 0;
     int round;
-    char cmd[300];
+    char cmd[300], doc_hex[2 * RK_HASH_SIZE + 1];
+    uint8_t doc_hash[RK_HASH_SIZE];
 
     if (b == NULL || mkdtemp(dir) == NULL)
         die("setup", "cannot create a temporary directory");
@@ -388,6 +389,8 @@ int main(int argc, char **argv)
         die("document", err);
     t_doc = now() - t0;
     rk_planes_stats_get(p, &st);
+    rk_sha256(doc_hash, doc.data, doc.len);
+    rk_hex_encode(doc_hex, doc_hash, RK_HASH_SIZE);
 
     printf("  %-34s %12.0f records/s  (%.2f s, %.0f MB read)\n", "baseline: raw scan",
            (double)size / t_scan, t_scan, (double)bytes / 1e6);
@@ -404,6 +407,7 @@ int main(int argc, char **argv)
            t_doc, (unsigned long long)st.payments, (double)doc.len / 1e6);
     printf("  %-34s %12ld MB   (before scan %ld MB, after scan %ld MB)\n", "peak RSS (ru_maxrss)",
            rss_replay / 1024, rss0 / 1024, rss_scan / 1024);
+    printf("  %-34s %s\n", "document sha256", doc_hex);
     printf("  target >= 1000000 records/s: %s (wall), %s (CPU)\n",
            (double)size / t_replay >= 1e6 ? "met" : "not met",
            (double)size / c_replay >= 1e6 ? "met" : "not met");
