@@ -1278,3 +1278,235 @@ rk_err rk_canon_check(const char *text, size_t len, char *err)
     rk_buf_free(&b);
     return rc;
 }
+
+/* ---- reading canonical JSON without a tree ------------------------------ */
+
+rk_err rk_jv_parse(const char *text, size_t len, rk_jv *out, char *err)
+{
+    checker c = { (const unsigned char *)text, len, 0 };
+
+    if (len == 0 || !check_value(&c, 0) || c.pos != len)
+        return rk_seterr(err, RK_ERR_INVALID, "canon: not canonical");
+    out->p = text;
+    out->len = len;
+    switch (text[0]) {
+    case '{': out->type = RK_JV_OBJECT; break;
+    case '[': out->type = RK_JV_ARRAY; break;
+    case '"': out->type = RK_JV_STRING; break;
+    case 't': out->type = RK_JV_TRUE; break;
+    case 'f': out->type = RK_JV_FALSE; break;
+    case 'n': out->type = RK_JV_NULL; break;
+    default: out->type = RK_JV_INT; break;
+    }
+    return RK_OK;
+}
+
+/* Past the string whose opening quote is at i (the text is valid). */
+static size_t skip_string(const unsigned char *p, size_t len, size_t i)
+{
+    i++;
+    for (;;) {
+        while (len - i >= 8 && plain8(p + i))
+            i += 8;
+        if (p[i] == '"')
+            return i + 1;
+        i += p[i] == '\\' ? 2 : 1;
+    }
+}
+
+/* Past the value at i (the text is valid); *type receives its type. */
+static size_t skip_value(const unsigned char *p, size_t len, size_t i, rk_jv_type *type)
+{
+    size_t depth = 0;
+
+    switch (p[i]) {
+    case '"': *type = RK_JV_STRING; return skip_string(p, len, i);
+    case 't': *type = RK_JV_TRUE; return i + 4;
+    case 'f': *type = RK_JV_FALSE; return i + 5;
+    case 'n': *type = RK_JV_NULL; return i + 4;
+    case '{': *type = RK_JV_OBJECT; break;
+    case '[': *type = RK_JV_ARRAY; break;
+    default:
+        *type = RK_JV_INT;
+        while (i < len && (p[i] == '-' || isdig(p[i])))
+            i++;
+        return i;
+    }
+    for (;;) {
+        unsigned char ch = p[i];
+        if (ch == '"') {
+            i = skip_string(p, len, i);
+            continue;
+        }
+        i++;
+        if (ch == '{' || ch == '[')
+            depth++;
+        else if ((ch == '}' || ch == ']') && --depth == 0)
+            return i;
+    }
+}
+
+int rk_jcur_open(rk_jcur *c, const rk_jv *v)
+{
+    if (v->type != RK_JV_OBJECT && v->type != RK_JV_ARRAY)
+        return -1;
+    c->p = v->p;
+    c->len = v->len;
+    c->pos = 1;
+    c->object = v->type == RK_JV_OBJECT;
+    return 0;
+}
+
+int rk_jcur_next(rk_jcur *c, rk_jv *key, rk_jv *val)
+{
+    const unsigned char *p = (const unsigned char *)c->p;
+    size_t i = c->pos, end;
+    rk_jv_type t;
+
+    if (i >= c->len - 1)
+        return 0; /* at the closing bracket */
+    if (c->object) {
+        end = skip_string(p, c->len, i);
+        if (key != NULL) {
+            key->p = c->p + i;
+            key->len = end - i;
+            key->type = RK_JV_STRING;
+        }
+        i = end + 1; /* the colon */
+    } else if (key != NULL) {
+        memset(key, 0, sizeof *key);
+    }
+    end = skip_value(p, c->len, i, &t);
+    val->p = c->p + i;
+    val->len = end - i;
+    val->type = t;
+    c->pos = end + 1; /* past the comma, or onto the end */
+    return 1;
+}
+
+int rk_jv_raw(const rk_jv *v, const char **s, size_t *n)
+{
+    if (v->type != RK_JV_STRING)
+        return -1;
+    *s = v->p + 1;
+    *n = v->len - 2;
+    return memchr(*s, '\\', *n) != NULL;
+}
+
+int rk_jv_is(const rk_jv *v, const char *s)
+{
+    const char *r;
+    size_t n, m = strlen(s);
+    char buf[256];
+    int esc = rk_jv_raw(v, &r, &n);
+
+    if (esc < 0)
+        return 0;
+    if (esc == 0)
+        return n == m && memcmp(r, s, n) == 0;
+    n = rk_jv_unescape(v, buf, sizeof buf);
+    return n != (size_t)-1 && n == m && memcmp(buf, s, n) == 0;
+}
+
+size_t rk_jv_unescape(const rk_jv *v, char *out, size_t cap)
+{
+    const unsigned char *p = (const unsigned char *)v->p;
+    size_t i = 1, o = 0;
+    int b;
+
+    if (v->type != RK_JV_STRING)
+        return (size_t)-1;
+    for (;;) {
+        b = key_byte(p, &i);
+        if (b <= 0) /* the closing quote, or U+0000 */
+            break;
+        if (o + 1 >= cap)
+            return (size_t)-1;
+        out[o++] = (char)b;
+    }
+    if (o >= cap)
+        return (size_t)-1;
+    out[o] = '\0';
+    return o;
+}
+
+int rk_jv_int(const rk_jv *v, int64_t *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    uint64_t acc = 0, lim;
+
+    if (v->type != RK_JV_INT)
+        return -1;
+    if (v->p[0] == '-') {
+        neg = 1;
+        i = 1;
+    }
+    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < v->len; i++) {
+        unsigned d = (unsigned)(v->p[i] - '0');
+        if (acc > (lim - d) / 10)
+            return -1;
+        acc = acc * 10 + d;
+    }
+    *out = neg ? (int64_t)(0 - acc) : (int64_t)acc;
+    return 0;
+}
+
+int rk_jv_member(const rk_jv *v, const char *key, rk_jv *out)
+{
+    rk_jcur c;
+    rk_jv k;
+
+    if (v->type != RK_JV_OBJECT || rk_jcur_open(&c, v) != 0)
+        return 0;
+    while (rk_jcur_next(&c, &k, out))
+        if (rk_jv_is(&k, key))
+            return 1;
+    return 0;
+}
+
+rk_err rk_canon_put_string(rk_buf *out, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, run = 0;
+    char esc[6];
+
+    if (rk_buf_reserve(out, n + 2) != RK_OK)
+        return RK_ERR_NOMEM;
+    out->data[out->len++] = '"';
+    while (i < n) {
+        unsigned char c = p[i];
+        const char *e = NULL;
+        size_t elen = 2;
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            i++;
+            run++;
+            continue;
+        }
+        switch (c) {
+        case '"': e = "\\\""; break;
+        case '\\': e = "\\\\"; break;
+        case '\b': e = "\\b"; break;
+        case '\f': e = "\\f"; break;
+        case '\n': e = "\\n"; break;
+        case '\r': e = "\\r"; break;
+        case '\t': e = "\\t"; break;
+        default:
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            e = esc;
+            elen = 6;
+        }
+        if (rk_buf_append(out, s + i - run, run) != RK_OK || rk_buf_append(out, e, elen) != RK_OK)
+            return RK_ERR_NOMEM;
+        run = 0;
+        i++;
+    }
+    if (rk_buf_append(out, s + i - run, run) != RK_OK || rk_buf_putc(out, '"') != RK_OK)
+        return RK_ERR_NOMEM;
+    return RK_OK;
+}

@@ -135,4 +135,89 @@ rk_err rk_canon_normalize(const char *text, size_t len, rk_buf *out, char *err)
 rk_err rk_canon_check(const char *text, size_t len, char *err)
     __attribute__((warn_unused_result));
 
+/* ---- reading canonical JSON without a tree --------------------------------
+ *
+ * Record bodies are canonical (the ledger checks every append), so reading
+ * them needs no general parser.  rk_jv_parse checks one whole text once
+ * (exactly the rules of rk_canon_check) and gives a view of its value;
+ * views of members and elements are then found by a cursor that only skips
+ * bytes.  Nothing is allocated: views point into the caller's text, which
+ * must outlive them.  A view is only ever made from a checked text, so the
+ * cursor cannot run off the end.
+ */
+typedef enum rk_jv_type {
+    RK_JV_NULL = 1,
+    RK_JV_FALSE,
+    RK_JV_TRUE,
+    RK_JV_INT,    /* a canonical integer literal */
+    RK_JV_STRING,
+    RK_JV_ARRAY,
+    RK_JV_OBJECT
+} rk_jv_type;
+
+/* A value inside a checked canonical text. */
+typedef struct rk_jv {
+    const char *p;   /* its first byte (the quote of a string) */
+    size_t len;      /* its bytes, quotes and brackets included */
+    rk_jv_type type;
+} rk_jv;
+
+/*
+ * Check that text[0..len) is canonical JSON (rk_canon_check's rules) and
+ * view its value.  RK_ERR_INVALID "canon: not canonical" when it is not (the
+ * message does not say where: use rk_canon_check for that).
+ */
+rk_err rk_jv_parse(const char *text, size_t len, rk_jv *out, char *err)
+    __attribute__((warn_unused_result));
+
+/* Iterates the members of an object or the elements of an array, in order. */
+typedef struct rk_jcur {
+    const char *p;  /* the container's text */
+    size_t len, pos;
+    int object;
+} rk_jcur;
+
+/* Start at the first member or element of v; 0, or -1 when v is neither
+ * an object nor an array. */
+int rk_jcur_open(rk_jcur *c, const rk_jv *v);
+
+/*
+ * The next member (key: a string view, may be NULL for arrays) and value.
+ * 1 when there was one, 0 at the end.  Keys come in canonical order (sorted
+ * by bytes, no duplicates).
+ */
+int rk_jcur_next(rk_jcur *c, rk_jv *key, rk_jv *val);
+
+/* Is v the string s exactly (after unescaping)?  0 for other types. */
+int rk_jv_is(const rk_jv *v, const char *s);
+
+/*
+ * The contents of string v between the quotes, as they stand in the text:
+ * *s and *n.  Returns 1 when that text holds a backslash (use rk_jv_unescape
+ * for the value), 0 when it is the value itself, -1 when v is not a string.
+ */
+int rk_jv_raw(const rk_jv *v, const char **s, size_t *n);
+
+/*
+ * The value of string v, unescaped, NUL-terminated, into out (cap bytes).
+ * Returns its length (without the NUL), or (size_t)-1 when v is not a
+ * string or the value and its NUL do not fit.  A value holding U+0000 is
+ * cut there, as cJSON would.
+ */
+size_t rk_jv_unescape(const rk_jv *v, char *out, size_t cap);
+
+/* Integer v into *out: 0, or -1 when v is not an integer or beyond int64. */
+int rk_jv_int(const rk_jv *v, int64_t *out);
+
+/* Find member key of object v into *out: 1 found, 0 absent or not an object. */
+int rk_jv_member(const rk_jv *v, const char *key, rk_jv *out);
+
+/*
+ * Append s[0..n) to out as a canonical JSON string: quotes, then the bytes
+ * with '"', '\\' and controls escaped as formats/canonical-json.md says.  s
+ * must be valid UTF-8 (it is not checked).  RK_ERR_NOMEM.
+ */
+rk_err rk_canon_put_string(rk_buf *out, const char *s, size_t n)
+    __attribute__((warn_unused_result));
+
 #endif

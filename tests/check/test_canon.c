@@ -782,6 +782,127 @@ START_TEST(check_agrees_with_normalize)
 }
 END_TEST
 
+/* ---- the cursor over canonical JSON ---------------------------------------- */
+
+/* Members come in order with their types; nested containers are skipped whole. */
+START_TEST(cursor_walks_members)
+{
+    static const char t[] = "{\"a\":[1,{\"x\":\"]}\"},[]],\"b\\\"q\":\"s\\\\t\\u0001\","
+                            "\"c\":-9223372036854775807,\"d\":{},\"e\":null,\"f\":true,"
+                            "\"g\":false,\"h\":\"\xc3\xa9\"}";
+    static const rk_jv_type types[] = { RK_JV_ARRAY, RK_JV_STRING, RK_JV_INT, RK_JV_OBJECT,
+                                        RK_JV_NULL, RK_JV_TRUE, RK_JV_FALSE, RK_JV_STRING };
+    static const char *keys[] = { "a", "b\"q", "c", "d", "e", "f", "g", "h" };
+    rk_jv v, k, m, e;
+    rk_jcur c, ca;
+    char err[RK_ERROR_SIZE] = "", buf[16];
+    const char *raw;
+    size_t n = 0, rn;
+    int64_t i;
+
+    ck_assert_int_eq(rk_jv_parse(t, strlen(t), &v, err), RK_OK);
+    ck_assert_int_eq(v.type, RK_JV_OBJECT);
+    ck_assert_int_eq(rk_jcur_open(&c, &v), 0);
+    while (rk_jcur_next(&c, &k, &m)) {
+        ck_assert_uint_lt(n, 8);
+        ck_assert_msg(rk_jv_is(&k, keys[n]), "key %zu", n);
+        ck_assert_int_eq(m.type, types[n]);
+        n++;
+    }
+    ck_assert_uint_eq(n, 8);
+    /* the array: 1, an object holding "]}", an empty array */
+    ck_assert_int_eq(rk_jv_member(&v, "a", &m), 1);
+    ck_assert_int_eq(rk_jcur_open(&ca, &m), 0);
+    ck_assert_int_eq(rk_jcur_next(&ca, &k, &e), 1);
+    ck_assert_int_eq(rk_jv_int(&e, &i), 0);
+    ck_assert_int_eq(i, 1);
+    ck_assert_int_eq(rk_jcur_next(&ca, NULL, &e), 1);
+    ck_assert_int_eq(e.type, RK_JV_OBJECT);
+    ck_assert_int_eq(rk_jv_member(&e, "x", &m), 1);
+    ck_assert(rk_jv_is(&m, "]}"));
+    ck_assert_int_eq(rk_jcur_next(&ca, NULL, &e), 1);
+    ck_assert_int_eq(e.type, RK_JV_ARRAY);
+    ck_assert_uint_eq(e.len, 2);
+    ck_assert_int_eq(rk_jcur_next(&ca, NULL, &e), 0);
+    /* escapes: raw says so, unescape decodes */
+    ck_assert_int_eq(rk_jv_member(&v, "b\"q", &m), 1);
+    ck_assert_int_eq(rk_jv_raw(&m, &raw, &rn), 1);
+    ck_assert_uint_eq(rn, 10);
+    ck_assert_uint_eq(rk_jv_unescape(&m, buf, sizeof buf), 4);
+    ck_assert_mem_eq(buf, "s\\t\x01", 5);
+    ck_assert_uint_eq(rk_jv_unescape(&m, buf, 4), (size_t)-1); /* no room for the NUL */
+    ck_assert(rk_jv_is(&m, "s\\t\x01"));
+    ck_assert_int_eq(rk_jv_member(&v, "c", &m), 1);
+    ck_assert_int_eq(rk_jv_int(&m, &i), 0);
+    ck_assert(i == -INT64_MAX);
+    ck_assert_int_eq(rk_jv_member(&v, "h", &m), 1);
+    ck_assert_int_eq(rk_jv_raw(&m, &raw, &rn), 0);
+    ck_assert_uint_eq(rn, 2);
+    ck_assert_int_eq(rk_jv_member(&v, "zz", &m), 0);
+    ck_assert_int_eq(rk_jv_member(&m, "a", &e), 0); /* not an object */
+    ck_assert_int_eq(rk_jv_int(&m, &i), -1);
+    ck_assert_int_eq(rk_jcur_open(&ca, &m), -1);
+}
+END_TEST
+
+/* The cursor reads only canonical text; limits of integers and depth. */
+START_TEST(cursor_limits)
+{
+    static const char *bad[] = {
+        "", " {}", "{} ", "{\"b\":1,\"a\":2}", "{\"a\":1,\"a\":1}", "{\"a\":1.5}",
+        "{\"a\":01}", "{\"a\":\"\\u0041\"}", "{\"a\":\"x\"", "[1,]", "\"\\/\"",
+        "{\"a\":9223372036854775808}", "-0", "{\"a\":\"\xc3\"}", "nul",
+    };
+    char deep[2 * RK_JSON_MAX_DEPTH + 8], err[RK_ERROR_SIZE] = "";
+    rk_jv v;
+    int64_t i;
+    size_t k;
+
+    for (k = 0; k < sizeof bad / sizeof bad[0]; k++)
+        ck_assert_msg(rk_jv_parse(bad[k], strlen(bad[k]), &v, err) == RK_ERR_INVALID, "%s",
+                      bad[k]);
+    ck_assert_str_eq(err, "canon: not canonical");
+    ck_assert_int_eq(rk_jv_parse("9223372036854775807", 19, &v, err), RK_OK);
+    ck_assert_int_eq(rk_jv_int(&v, &i), 0);
+    ck_assert(i == INT64_MAX);
+    ck_assert_int_eq(rk_jv_parse("\"x\"", 3, &v, err), RK_OK);
+    ck_assert_int_eq(v.type, RK_JV_STRING);
+    memset(deep, '[', RK_JSON_MAX_DEPTH + 1);
+    memset(deep + RK_JSON_MAX_DEPTH + 1, ']', RK_JSON_MAX_DEPTH + 1);
+    ck_assert_int_eq(rk_jv_parse(deep, 2 * RK_JSON_MAX_DEPTH + 2, &v, err), RK_ERR_INVALID);
+    ck_assert_int_eq(rk_jv_parse(deep + 1, 2 * RK_JSON_MAX_DEPTH, &v, err), RK_OK);
+}
+END_TEST
+
+/* rk_canon_put_string writes what rk_canon_write writes for the same string. */
+START_TEST(put_string_matches_writer)
+{
+    static const char *strs[] = { "", "plain", "q\"b\\s", "\b\f\n\r\t\x01\x1f", "\xc3\xa9\xe2\x82\xac",
+                                  "a\x7f" "b" };
+    rk_buf a = RK_BUF_INIT, b = RK_BUF_INIT;
+    char err[RK_ERROR_SIZE] = "";
+    size_t k;
+    cJSON *s;
+    rk_jv v;
+
+    for (k = 0; k < sizeof strs / sizeof strs[0]; k++) {
+        rk_buf_reset(&a);
+        rk_buf_reset(&b);
+        s = cJSON_CreateString(strs[k]);
+        ck_assert_int_eq(rk_canon_write(s, 0, &a, err), RK_OK);
+        cJSON_Delete(s);
+        ck_assert_int_eq(rk_canon_put_string(&b, strs[k], strlen(strs[k])), RK_OK);
+        ck_assert_uint_eq(a.len, b.len);
+        ck_assert_mem_eq(a.data, b.data, a.len);
+        /* and the cursor reads it back */
+        ck_assert_int_eq(rk_jv_parse((const char *)b.data, b.len, &v, err), RK_OK);
+        ck_assert(rk_jv_is(&v, strs[k]));
+    }
+    rk_buf_free(&a);
+    rk_buf_free(&b);
+}
+END_TEST
+
 Suite *rk_test_suite(void)
 {
     Suite *s = suite_create("canon");
@@ -806,6 +927,9 @@ Suite *rk_test_suite(void)
     tcase_add_test(tc, corrupt_sweep);
     tcase_add_test(tc, message_paths);
     tcase_add_test(tc, check_agrees_with_normalize);
+    tcase_add_test(tc, cursor_walks_members);
+    tcase_add_test(tc, cursor_limits);
+    tcase_add_test(tc, put_string_matches_writer);
     suite_add_tcase(s, tc);
     return s;
 }
