@@ -179,6 +179,12 @@ static int rail_verdict(const struct rail *r, rk_amount expected, rk_amount paid
     return rk_policy_amount_verdict(r->impl, expected, paid);
 }
 
+/* Room for the strings of the record being folded (see obj_load). */
+struct scratch {
+    char *buf;
+    size_t cap, used;
+};
+
 struct rk_planes {
     struct slot *slots;
     size_t nslots, used;
@@ -193,6 +199,7 @@ struct rk_planes {
     int64_t clock; /* latest provider occurred_at folded: the replay's clock */
     rk_planes_stats st;
     struct policy_slot pol;
+    struct scratch sc; /* strings of the record being folded */
 };
 
 /* ---- small helpers -------------------------------------------------- */
@@ -316,36 +323,156 @@ static char *pack_done(struct pack *k, void **extra_out)
     return mem;
 }
 
-static const char *jstr(const cJSON *o, const char *key)
-{
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, key);
+/*
+ * Bodies are read in place with the canonical cursor (engine/canon.h): one
+ * pass collects an object's members; strings are copied, unescaped and
+ * NUL-terminated, into a scratch area that lives for one record.
+ */
 
-    return cJSON_IsString(m) ? m->valuestring : NULL;
+#define OBJ_MAX 32
+typedef struct obj {
+    size_t n;
+    int more; /* more than OBJ_MAX members: look the rest up by scanning */
+    rk_jv whole;
+    rk_jv key[OBJ_MAX], val[OBJ_MAX];
+    const char *str[OBJ_MAX];
+    struct scratch *sc;
+} obj;
+
+/* An object's members (none when v is NULL or not an object). */
+static void obj_load(obj *o, const rk_jv *v, struct scratch *sc)
+{
+    rk_jcur c;
+    rk_jv k, m;
+
+    o->n = 0;
+    o->more = 0;
+    o->sc = sc;
+    if (v == NULL || v->type != RK_JV_OBJECT) {
+        memset(&o->whole, 0, sizeof o->whole);
+        return;
+    }
+    o->whole = *v;
+    (void)rk_jcur_open(&c, v);
+    while (rk_jcur_next(&c, &k, &m)) {
+        if (o->n == OBJ_MAX) {
+            o->more = 1;
+            break;
+        }
+        o->key[o->n] = k;
+        o->val[o->n] = m;
+        o->str[o->n] = NULL;
+        o->n++;
+    }
 }
 
-/* An integer member (canonical bodies carry only small integers). */
-static int jint(const cJSON *o, const char *key, int64_t *out)
+static int key_is(const rk_jv *k, const char *key, size_t n)
 {
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, key);
-    double d;
+    return k->len == n + 2 && memcmp(k->p + 1, key, n) == 0;
+}
 
-    if (!cJSON_IsNumber(m))
+/* Index of member key, or -1; -2 when it lies beyond OBJ_MAX (*far set). */
+static long obj_find(const obj *o, const char *key, rk_jv *far)
+{
+    size_t i, n = strlen(key);
+
+    for (i = 0; i < o->n; i++)
+        if (key_is(&o->key[i], key, n))
+            return (long)i;
+    if (o->more && rk_jv_member(&o->whole, key, far))
+        return -2;
+    return -1;
+}
+
+/* The value of member key, or NULL when absent. */
+static const rk_jv *oget(obj *o, const char *key)
+{
+    static const rk_jv none = { NULL, 0, RK_JV_NULL };
+    rk_jv far;
+    long i = obj_find(o, key, &far);
+
+    if (i == -1)
+        return NULL;
+    if (i == -2) {
+        /* rare: a body with very many members; the view goes to the
+         * scratch area, which lives as long as the record's strings */
+        size_t at = (o->sc->used + 15) & ~(size_t)15;
+        if (at + sizeof far > o->sc->cap)
+            return &none;
+        memcpy(o->sc->buf + at, &far, sizeof far);
+        o->sc->used = at + sizeof far;
+        return (const rk_jv *)(const void *)(o->sc->buf + at);
+    }
+    return &o->val[i];
+}
+
+/* A string view copied into the scratch area; NULL when not a string. */
+static const char *sc_str(struct scratch *sc, const rk_jv *v)
+{
+    size_t n;
+
+    if (v == NULL || v->type != RK_JV_STRING || v->len + sc->used > sc->cap)
+        return NULL;
+    n = rk_jv_unescape(v, sc->buf + sc->used, sc->cap - sc->used);
+    if (n == (size_t)-1)
+        return NULL;
+    sc->used += n + 1;
+    return sc->buf + sc->used - n - 1;
+}
+
+static const char *jstr(obj *o, const char *key)
+{
+    rk_jv far;
+    long i = obj_find(o, key, &far);
+
+    if (i == -1)
+        return NULL;
+    if (i == -2)
+        return sc_str(o->sc, &far);
+    if (o->str[i] == NULL)
+        o->str[i] = sc_str(o->sc, &o->val[i]);
+    return o->str[i];
+}
+
+/* An integer member within +-(2^53 - 1), the range the fold always allowed. */
+static int jint(obj *o, const char *key, int64_t *out)
+{
+    const rk_jv *m = oget(o, key);
+    int64_t v;
+
+    if (m == NULL || rk_jv_int(m, &v) != 0 || v < -9007199254740991LL ||
+        v > 9007199254740991LL)
         return -1;
-    d = m->valuedouble;
-    if (d != d || d < -9007199254740991.0 || d > 9007199254740991.0 ||
-        (double)(int64_t)d != d)
-        return -1;
-    *out = (int64_t)d;
+    *out = v;
     return 0;
 }
 
-static int jtime(const cJSON *o, const char *key, int64_t *out)
+static int jtime(obj *o, const char *key, int64_t *out)
 {
     const char *s = jstr(o, key);
 
     if (s == NULL)
         return 1; /* absent */
     return rk_time_parse(s, out) == RK_OK ? 0 : -1;
+}
+
+static int is_type(const rk_jv *v, rk_jv_type t)
+{
+    return v != NULL && v->type == t;
+}
+
+/* Elements of an array view (0 for anything else). */
+static size_t arr_count(const rk_jv *v)
+{
+    rk_jcur c;
+    rk_jv e;
+    size_t n = 0;
+
+    if (!is_type(v, RK_JV_ARRAY) || rk_jcur_open(&c, v) != 0)
+        return 0;
+    while (rk_jcur_next(&c, NULL, &e))
+        n++;
+    return n;
 }
 
 /* ---- the key map ------------------------------------------------------ */
@@ -677,10 +804,13 @@ static int skip(rk_planes *p, uint64_t seq, const char *reason)
 
 /* Parse a provider event body; NULL with *why set when it does not follow
  * formats/provider-event.md. */
-static struct pev *pev_parse(const cJSON *o, uint64_t seq, const char **why)
+static struct pev *pev_parse(obj *o, uint64_t seq, const char **why)
 {
     struct pev *e = calloc(1, sizeof *e);
-    const cJSON *refs, *pl, *it, *exp;
+    const rk_jv *refsv, *pl, *expv;
+    obj refs_o, exp_o, it_o, *refs = &refs_o, *exp = &exp_o, *it = &it_o;
+    rk_jcur cur;
+    rk_jv itv;
     struct pack k;
     int64_t v;
     size_t i, n;
@@ -698,12 +828,13 @@ static struct pev *pev_parse(const cJSON *o, uint64_t seq, const char **why)
         *why = "provider event: version is not 1";
         goto fail;
     }
-    refs = cJSON_GetObjectItemCaseSensitive(o, "refs");
-    pl = cJSON_GetObjectItemCaseSensitive(o, "payments");
-    if (!cJSON_IsObject(refs) || (pl != NULL && !cJSON_IsArray(pl))) {
+    refsv = oget(o, "refs");
+    pl = oget(o, "payments");
+    if (!is_type(refsv, RK_JV_OBJECT) || (pl != NULL && !is_type(pl, RK_JV_ARRAY))) {
         *why = "provider event: refs or payments malformed";
         goto fail;
     }
+    obj_load(refs, refsv, o->sc);
     pack_add(&k, &e->provider, jstr(o, "provider"));
     pack_add(&k, &e->event_id, jstr(o, "event_id"));
     pack_add(&k, &e->event_type, jstr(o, "event_type"));
@@ -729,15 +860,16 @@ static struct pev *pev_parse(const cJSON *o, uint64_t seq, const char **why)
         goto fail;
     }
     e->order_seq = -1;
-    if (cJSON_GetObjectItemCaseSensitive(o, "order_seq") != NULL &&
+    if (oget(o, "order_seq") != NULL &&
         (jint(o, "order_seq", &e->order_seq) != 0 || e->order_seq < 0)) {
         *why = "provider event: order_seq is not a non-negative integer";
         goto fail;
     }
     src = jstr(o, "source");
     e->api = src != NULL && strcmp(src, "api_read") == 0;
-    exp = cJSON_GetObjectItemCaseSensitive(o, "expected");
-    if (cJSON_IsObject(exp)) {
+    expv = oget(o, "expected");
+    if (is_type(expv, RK_JV_OBJECT)) {
+        obj_load(exp, expv, o->sc);
         if (dec_parse(jstr(exp, "amount"), &e->exp_amount) != 0) {
             *why = "provider event: expected.amount is not an amount";
             goto fail;
@@ -747,18 +879,21 @@ static struct pev *pev_parse(const cJSON *o, uint64_t seq, const char **why)
         pack_add(&k, &e->exp_network, jstr(exp, "network"));
         pack_add(&k, &e->exp_contract, jstr(exp, "contract"));
     }
-    n = (size_t)cJSON_GetArraySize(pl);
+    n = arr_count(pl);
     if (n > 64) {
         *why = "provider event: more than 64 payments";
         goto fail;
     }
     k.extra = n * sizeof(struct pmt);
     i = 0;
-    cJSON_ArrayForEach(it, pl)
+    if (n > 0)
+        (void)rk_jcur_open(&cur, pl);
+    while (n > 0 && rk_jcur_next(&cur, NULL, &itv))
     {
         struct pmt tmp;
+        obj_load(it, &itv, o->sc);
         amount = jstr(it, "amount");
-        if (!cJSON_IsObject(it) || dec_parse(amount, &tmp.amount) != 0 ||
+        if (!is_type(&itv, RK_JV_OBJECT) || dec_parse(amount, &tmp.amount) != 0 ||
             jstr(it, "asset") == NULL || jstr(it, "network") == NULL) {
             *why = "provider event: a payment lacks amount, asset or network";
             goto fail;
@@ -774,8 +909,11 @@ static struct pev *pev_parse(const cJSON *o, uint64_t seq, const char **why)
         if (pm == NULL)
             goto fail;
         i = 0;
-        cJSON_ArrayForEach(it, pl)
+        if (n > 0)
+            (void)rk_jcur_open(&cur, pl);
+        while (n > 0 && rk_jcur_next(&cur, NULL, &itv))
         {
+            obj_load(it, &itv, o->sc);
             (void)dec_parse(jstr(it, "amount"), &pm[i].amount);
             pack_add(&k, &pm[i].asset, jstr(it, "asset"));
             pack_add(&k, &pm[i].network, jstr(it, "network"));
@@ -783,7 +921,7 @@ static struct pev *pev_parse(const cJSON *o, uint64_t seq, const char **why)
             pack_add(&k, &pm[i].tx, jstr(it, "tx"));
             pack_add(&k, &pm[i].memo, jstr(it, "memo"));
             pm[i].conf = -1;
-            if (cJSON_GetObjectItemCaseSensitive(it, "confirmations") != NULL &&
+            if (oget(it, "confirmations") != NULL &&
                 (jint(it, "confirmations", &pm[i].conf) != 0 || pm[i].conf < 0)) {
                 free(pm);
                 *why = "provider event: confirmations is not a non-negative integer";
@@ -846,7 +984,7 @@ fail:
     return NULL;
 }
 
-static rk_err fold_provider(rk_planes *p, const cJSON *o, uint64_t seq, char *err)
+static rk_err fold_provider(rk_planes *p, obj *o, uint64_t seq, char *err)
 {
     const char *why = NULL, *pid;
     struct pev *e = pev_parse(o, seq, &why);
@@ -967,10 +1105,11 @@ static void frow_free(void *r)
     free(r);
 }
 
-static rk_err fold_commerce(rk_planes *p, const cJSON *o, uint64_t seq, char *err)
+static rk_err fold_commerce(rk_planes *p, obj *o, uint64_t seq, char *err)
 {
     struct crow *c = calloc(1, sizeof *c);
-    const cJSON *price, *exp;
+    const rk_jv *pricev, *expv;
+    obj price_o, exp_o, *price = &price_o, *exp = &exp_o;
     const char *order = jstr(o, "order"), *why = NULL;
     struct pack k;
     struct pay *y;
@@ -990,16 +1129,18 @@ static rk_err fold_commerce(rk_planes *p, const cJSON *o, uint64_t seq, char *er
     else if (jtime(o, "expires_at", &c->expires_at) < 0)
         why = "commerce row: expires_at is not a time";
     if (why == NULL) {
-        price = cJSON_GetObjectItemCaseSensitive(o, "price");
-        exp = cJSON_GetObjectItemCaseSensitive(o, "expected");
-        if (price != NULL) {
+        pricev = oget(o, "price");
+        expv = oget(o, "expected");
+        obj_load(price, pricev, o->sc);
+        obj_load(exp, expv, o->sc);
+        if (pricev != NULL) {
             c->has_price = 1;
             if (dec_parse(jstr(price, "amount"), &c->price) != 0 ||
                 jstr(price, "currency") == NULL)
                 why = "commerce row: price malformed";
             pack_add(&k, &c->price_cur, jstr(price, "currency"));
         }
-        if (exp != NULL) {
+        if (expv != NULL) {
             c->has_expected = 1;
             if (dec_parse(jstr(exp, "amount"), &c->exp) != 0 ||
                 jstr(exp, "asset") == NULL || jstr(exp, "network") == NULL)
@@ -1032,7 +1173,7 @@ static rk_err fold_commerce(rk_planes *p, const cJSON *o, uint64_t seq, char *er
     return RK_OK;
 }
 
-static rk_err fold_finance(rk_planes *p, const cJSON *o, uint64_t seq, char *err)
+static rk_err fold_finance(rk_planes *p, obj *o, uint64_t seq, char *err)
 {
     struct frow *f = calloc(1, sizeof *f);
     const char *order = jstr(o, "order"), *side = jstr(o, "side"), *why = NULL;
@@ -1108,6 +1249,7 @@ void rk_planes_free(rk_planes *p)
         free(p->skips[i].reason);
     policy_clear(&p->pol);
     free(p->skips);
+    free(p->sc.buf);
     free(p->slots);
     free(p->pays);
     free(p);
@@ -1129,7 +1271,8 @@ static void compact_pays(rk_planes *p)
 
 rk_err rk_planes_apply(rk_planes *p, const rk_record *rec, char *err)
 {
-    cJSON *o = NULL;
+    obj o;
+    rk_jv body;
     rk_err rc = RK_OK;
     char why[RK_ERROR_SIZE];
 
@@ -1151,23 +1294,34 @@ rk_err rk_planes_apply(rk_planes *p, const rk_record *rec, char *err)
     if (rec->kind != RK_KIND_PROVIDER_EVENT && rec->kind != RK_KIND_COMMERCE_ROW &&
         rec->kind != RK_KIND_FINANCE_ROW)
         return RK_OK;
-    o = cJSON_ParseWithLength((const char *)rec->body, rec->body_len);
-    if (!cJSON_IsObject(o)) {
-        rc = skip(p, rec->seq, "body is not a JSON object") == 0
-                 ? RK_OK
-                 : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-        goto out;
+    /* every string of the body, unescaped and NUL-terminated, twice over
+     * (payments[] items are read in two passes), fits in 4 * len + 256; the
+     * rest is for views of members beyond OBJ_MAX */
+    if (p->sc.cap < 6 * rec->body_len + 256) {
+        size_t cap = 6 * rec->body_len + 256;
+        char *nb = realloc(p->sc.buf, cap);
+        if (nb == NULL)
+            return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+        p->sc.buf = nb;
+        p->sc.cap = cap;
     }
+    p->sc.used = 0;
+    if (rk_jv_parse((const char *)rec->body, rec->body_len, &body, why) != RK_OK ||
+        body.type != RK_JV_OBJECT) {
+        /* the ledger stores only canonical bodies; anything else is damage */
+        return skip(p, rec->seq, "body is not a JSON object") == 0
+                   ? RK_OK
+                   : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    }
+    obj_load(&o, &body, &p->sc);
     if (rec->kind == RK_KIND_PROVIDER_EVENT)
-        rc = fold_provider(p, o, rec->seq, err);
+        rc = fold_provider(p, &o, rec->seq, err);
     else if (rec->kind == RK_KIND_COMMERCE_ROW)
-        rc = fold_commerce(p, o, rec->seq, err);
+        rc = fold_commerce(p, &o, rec->seq, err);
     else
-        rc = fold_finance(p, o, rec->seq, err);
+        rc = fold_finance(p, &o, rec->seq, err);
     if (p->st.merges > 0 && p->npays > 64 && p->npays > 2 * p->st.payments)
         compact_pays(p);
-out:
-    cJSON_Delete(o);
     return rc;
 }
 
