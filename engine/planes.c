@@ -1655,42 +1655,121 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
 
 /* ---- rendering ------------------------------------------------------------ */
 
-static cJSON *add_str(cJSON *o, const char *k, const char *s)
+/*
+ * The documents are written straight to canonical bytes: members in sorted
+ * order by hand (formats/replay.md lists them; test_replay checks the
+ * result with rk_canon_check and against the version 1 bytes), strings
+ * through rk_canon_put_string.  No tree, no sort of keys at write time.
+ */
+#define WR_DEPTH 16
+struct wr {
+    rk_buf *b;
+    int nomem;
+    int depth;
+    int more[WR_DEPTH]; /* a member or element was written at this level */
+};
+
+static void wr_raw(struct wr *w, const char *s, size_t n)
 {
-    return s != NULL ? cJSON_AddStringToObject(o, k, s) : NULL;
+    if (!w->nomem && rk_buf_append(w->b, s, n) != RK_OK)
+        w->nomem = 1;
 }
 
-static void add_time(cJSON *o, const char *k, int64_t t)
+static void wr_sep(struct wr *w)
+{
+    if (w->depth > 0 && w->more[w->depth - 1])
+        wr_raw(w, ",", 1);
+    if (w->depth > 0)
+        w->more[w->depth - 1] = 1;
+}
+
+static void wr_string(struct wr *w, const char *s)
+{
+    if (!w->nomem && rk_canon_put_string(w->b, s, strlen(s)) != RK_OK)
+        w->nomem = 1;
+}
+
+/* Start a member (key) or, with k NULL, an array element. */
+static void wr_key(struct wr *w, const char *k)
+{
+    wr_sep(w);
+    if (k != NULL) {
+        wr_string(w, k);
+        wr_raw(w, ":", 1);
+    }
+}
+
+static void wr_open(struct wr *w, const char *k, char c)
+{
+    wr_key(w, k);
+    wr_raw(w, &c, 1);
+    if (w->depth < WR_DEPTH)
+        w->more[w->depth] = 0;
+    w->depth++;
+}
+
+static void wr_close(struct wr *w, char c)
+{
+    w->depth--;
+    wr_raw(w, &c, 1);
+}
+
+static void wr_str(struct wr *w, const char *k, const char *s)
+{
+    if (s == NULL)
+        return;
+    wr_key(w, k);
+    wr_string(w, s);
+}
+
+static void wr_null(struct wr *w, const char *k)
+{
+    wr_key(w, k);
+    wr_raw(w, "null", 4);
+}
+
+static void wr_num(struct wr *w, const char *k, uint64_t n)
+{
+    char buf[24];
+    int len = snprintf(buf, sizeof buf, "%llu", (unsigned long long)n);
+
+    wr_key(w, k);
+    wr_raw(w, buf, (size_t)len);
+}
+
+static void wr_time(struct wr *w, const char *k, int64_t t)
 {
     char buf[RK_TIME_STR_MAX];
 
     if (t == NO_TIME)
         return;
     rk_time_format(t, buf);
-    cJSON_AddStringToObject(o, k, buf);
+    wr_str(w, k, buf);
 }
 
-static void add_dec(cJSON *o, const char *k, dec d)
+static void wr_dec(struct wr *w, const char *k, dec d)
 {
     char buf[RK_AMOUNT_STR_MAX];
 
     dec_format(d, buf);
-    cJSON_AddStringToObject(o, k, buf);
+    wr_str(w, k, buf);
 }
 
-static void add_num(cJSON *o, const char *k, uint64_t n)
+/* {"asset","contract","network"} members of a rail, without the braces. */
+static void wr_rail_members(struct wr *w, const char *asset, const char *network,
+                            const char *contract)
 {
-    cJSON_AddNumberToObject(o, k, (double)n);
+    wr_str(w, "asset", asset);
+    wr_str(w, "contract", contract);
+    wr_str(w, "network", network);
 }
 
-static cJSON *rail_obj(const char *asset, const char *network, const char *contract)
+static void wr_rail(struct wr *w, const char *k, const char *asset, const char *network,
+                    const char *contract)
 {
-    cJSON *o = cJSON_CreateObject();
-
-    add_str(o, "asset", asset);
-    add_str(o, "network", network);
-    add_str(o, "contract", contract);
-    return o;
+    wr_open(w, k, '{');
+    wr_rail_members(w, asset, network, contract);
+    wr_close(w, '}');
 }
 
 static char *event_name(const struct pev *e, char *buf, size_t n)
@@ -1699,101 +1778,110 @@ static char *event_name(const struct pev *e, char *buf, size_t n)
     return buf;
 }
 
-static cJSON *render_commerce(const struct pay *y, const struct cview *cv)
+static void write_commerce(struct wr *w, const struct pay *y, const struct cview *cv)
 {
-    cJSON *o, *x;
+    const struct crow *c = cv->created;
 
-    if (y->ncr == 0)
-        return cJSON_CreateNull();
-    o = cJSON_CreateObject();
-    if (cv->created != NULL) {
-        const struct crow *c = cv->created;
-        add_time(o, "created_at", c->occurred_at);
-        add_time(o, "expires_at", c->expires_at);
-        if (c->has_price) {
-            x = cJSON_AddObjectToObject(o, "price");
-            add_dec(x, "amount", c->price);
-            add_str(x, "currency", c->price_cur);
-        }
+    if (y->ncr == 0) {
+        wr_null(w, "commerce");
+        return;
+    }
+    wr_open(w, "commerce", '{');
+    if (cv->canceled != NULL)
+        wr_time(w, "canceled_at", cv->canceled->occurred_at);
+    if (c != NULL) {
+        wr_time(w, "created_at", c->occurred_at);
         if (c->has_expected) {
-            x = cJSON_AddObjectToObject(o, "expected");
-            add_dec(x, "amount", c->exp);
-            add_str(x, "asset", c->exp_asset);
-            add_str(x, "network", c->exp_network);
-            add_str(x, "contract", c->exp_contract);
-            add_str(x, "memo", c->exp_memo);
+            wr_open(w, "expected", '{');
+            wr_dec(w, "amount", c->exp);
+            wr_str(w, "asset", c->exp_asset);
+            wr_str(w, "contract", c->exp_contract);
+            wr_str(w, "memo", c->exp_memo);
+            wr_str(w, "network", c->exp_network);
+            wr_close(w, '}');
         }
+        wr_time(w, "expires_at", c->expires_at);
     }
     if (cv->fulfilled != NULL)
-        add_time(o, "fulfilled_at", cv->fulfilled->occurred_at);
-    if (cv->canceled != NULL)
-        add_time(o, "canceled_at", cv->canceled->occurred_at);
-    if (cv->refunded != NULL) {
-        x = cJSON_AddObjectToObject(o, "refunded");
-        add_time(x, "at", cv->refunded->occurred_at);
-        if (cv->refunded->has_amount)
-            add_dec(x, "amount", cv->refunded->amount);
+        wr_time(w, "fulfilled_at", cv->fulfilled->occurred_at);
+    if (c != NULL && c->has_price) {
+        wr_open(w, "price", '{');
+        wr_dec(w, "amount", c->price);
+        wr_str(w, "currency", c->price_cur);
+        wr_close(w, '}');
     }
-    add_num(o, "rows", y->ncr);
-    return o;
+    if (cv->refunded != NULL) {
+        wr_open(w, "refunded", '{');
+        if (cv->refunded->has_amount)
+            wr_dec(w, "amount", cv->refunded->amount);
+        wr_time(w, "at", cv->refunded->occurred_at);
+        wr_close(w, '}');
+    }
+    wr_num(w, "rows", y->ncr);
+    wr_close(w, '}');
 }
 
-static cJSON *render_provider(const struct pay *y, const struct pview *v)
+static int write_provider(struct wr *w, const struct pay *y, const struct pview *v)
 {
-    cJSON *o, *a, *x;
-    size_t i;
+    size_t i, j, n = 0;
     char buf[RK_AMOUNT_STR_MAX];
+    const char **ids;
 
-    if (y->nev == 0)
-        return cJSON_CreateNull();
-    o = cJSON_CreateObject();
+    if (y->nev == 0) {
+        wr_null(w, "provider");
+        return 0;
+    }
+    ids = calloc(v->nlat + 1, sizeof *ids);
+    if (ids == NULL)
+        return -1;
+    wr_open(w, "provider", '{');
     if (v->conf >= 0)
-        add_num(o, "confirmations", (uint64_t)v->conf);
-    add_time(o, "detected_at", v->detected_at);
-    add_num(o, "events", y->nev);
-    a = cJSON_AddArrayToObject(o, "flags");
+        wr_num(w, "confirmations", (uint64_t)v->conf);
+    wr_time(w, "detected_at", v->detected_at);
+    wr_num(w, "events", y->nev);
+    wr_open(w, "flags", '[');
     if (v->overpaid)
-        cJSON_AddItemToArray(a, cJSON_CreateString("overpaid"));
-    a = cJSON_AddArrayToObject(o, "paid");
+        wr_str(w, NULL, "overpaid");
+    wr_close(w, ']');
+    wr_open(w, "paid", '[');
     for (i = 0; i < v->ntot; i++) {
-        x = rail_obj(v->tot[i].asset, v->tot[i].network, v->tot[i].contract);
+        wr_open(w, NULL, '{');
         if (v->tot[i].bad)
             strcpy(buf, "overflow");
         else
             dec_format(v->tot[i].sum, buf);
-        cJSON_AddStringToObject(x, "amount", buf);
-        cJSON_AddItemToArray(a, x);
+        wr_str(w, "amount", buf);
+        wr_rail_members(w, v->tot[i].asset, v->tot[i].network, v->tot[i].contract);
+        wr_close(w, '}');
     }
-    a = cJSON_AddArrayToObject(o, "payment_ids");
-    {
-        /* sorted, distinct */
-        const char **ids = calloc(v->nlat + 1, sizeof *ids);
-        size_t n = 0, j;
-        if (ids != NULL) {
-            for (i = 0; i < v->nlat; i++) {
-                for (j = n; j > 0 && strcmp(ids[j - 1], v->lat[i].pid) > 0; j--)
-                    ids[j] = ids[j - 1];
-                ids[j] = v->lat[i].pid;
-                n++;
-            }
-            for (i = 0; i < n; i++)
-                cJSON_AddItemToArray(a, cJSON_CreateString(ids[i]));
-            free(ids);
-        }
+    wr_close(w, ']');
+    /* sorted; distinct by construction */
+    for (i = 0; i < v->nlat; i++) {
+        for (j = n; j > 0 && strcmp(ids[j - 1], v->lat[i].pid) > 0; j--)
+            ids[j] = ids[j - 1];
+        ids[j] = v->lat[i].pid;
+        n++;
     }
-    add_str(o, "provider", v->last->provider);
-    add_str(o, "provider_state", v->last->mapped >= 0 ? rk_state_name(v->last->implied)
-                                                      : "unmapped");
-    x = cJSON_AddObjectToObject(o, "provider_word");
-    add_str(x, "context", v->last->context);
-    add_str(x, "status", v->last->status);
-    add_str(x, "event_type", v->last->event_type);
-    add_str(o, "reason", v->state == RK_STATE_NEEDS_REVIEW ? v->reason : NULL);
-    add_str(o, "state", rk_state_name(v->state));
+    wr_open(w, "payment_ids", '[');
+    for (i = 0; i < n; i++)
+        wr_str(w, NULL, ids[i]);
+    wr_close(w, ']');
+    free(ids);
+    wr_str(w, "provider", v->last->provider);
+    wr_str(w, "provider_state",
+           v->last->mapped >= 0 ? rk_state_name(v->last->implied) : "unmapped");
+    wr_open(w, "provider_word", '{');
+    wr_str(w, "context", v->last->context);
+    wr_str(w, "event_type", v->last->event_type);
+    wr_str(w, "status", v->last->status);
+    wr_close(w, '}');
+    wr_str(w, "reason", v->state == RK_STATE_NEEDS_REVIEW ? v->reason : NULL);
+    wr_str(w, "state", rk_state_name(v->state));
     if (v->last_shown != v->last->implied || v->state != v->last->implied)
-        add_str(o, "state_why", v->why);
-    add_time(o, "updated_at", v->last->occurred_at);
-    return o;
+        wr_str(w, "state_why", v->why);
+    wr_time(w, "updated_at", v->last->occurred_at);
+    wr_close(w, '}');
+    return 0;
 }
 
 /* Finance: totals per currency and per account, FX rates, periods. */
@@ -1834,19 +1922,21 @@ static int fsum_add(struct fsum **s, size_t *n, const char *account, const struc
     return 0;
 }
 
-static void add_sides(cJSON *o, const struct fsum *s)
+static void wr_sides(struct wr *w, const char *k, const struct fsum *s)
 {
     char buf[RK_AMOUNT_STR_MAX];
 
+    wr_open(w, k, '{');
     if (s->bad) {
-        cJSON_AddStringToObject(o, "credit", "overflow");
-        cJSON_AddStringToObject(o, "debit", "overflow");
-        return;
+        wr_str(w, "credit", "overflow");
+        wr_str(w, "debit", "overflow");
+    } else {
+        dec_format(s->credit, buf);
+        wr_str(w, "credit", buf);
+        dec_format(s->debit, buf);
+        wr_str(w, "debit", buf);
     }
-    dec_format(s->credit, buf);
-    cJSON_AddStringToObject(o, "credit", buf);
-    dec_format(s->debit, buf);
-    cJSON_AddStringToObject(o, "debit", buf);
+    wr_close(w, '}');
 }
 
 static int strp_cmp(const void *a, const void *b)
@@ -1854,94 +1944,107 @@ static int strp_cmp(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static cJSON *render_finance(const struct pay *y)
+/* 1 when two object keys in a row are equal: the object would be invalid. */
+static int fsum_dup(const struct fsum *s, size_t n)
+{
+    size_t i;
+
+    for (i = 1; i < n; i++)
+        if (fsum_cmp(&s[i - 1], &s[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int write_finance(struct wr *w, const struct pay *y)
 {
     struct fsum *cur = NULL, *acc = NULL;
-    size_t ncur = 0, nacc = 0, i, j;
-    cJSON *o, *a, *x, *last = NULL;
+    size_t ncur = 0, nacc = 0, i, j, n = 0;
     const char **per = NULL;
     const char *prev = NULL;
+    const struct frow **fx = NULL;
+    int rc = -1;
 
-    if (y->nfr == 0)
-        return cJSON_CreateNull();
-    o = cJSON_CreateObject();
+    if (y->nfr == 0) {
+        wr_null(w, "finance");
+        return 0;
+    }
     per = calloc(y->nfr, sizeof *per);
-    if (per == NULL)
-        goto nomem;
+    fx = calloc(y->nfr, sizeof *fx);
+    if (per == NULL || fx == NULL)
+        goto out;
     for (i = 0; i < y->nfr; i++) {
         if (fsum_add(&cur, &ncur, NULL, y->fr[i]) != 0 ||
             fsum_add(&acc, &nacc, y->fr[i]->account, y->fr[i]) != 0)
-            goto nomem;
+            goto out;
         per[i] = y->fr[i]->period;
     }
     qsort(acc, nacc, sizeof *acc, fsum_cmp);
     qsort(cur, ncur, sizeof *cur, fsum_cmp);
     qsort(per, y->nfr, sizeof *per, strp_cmp);
-    a = cJSON_AddObjectToObject(o, "accounts");
+    if (fsum_dup(acc, nacc) || fsum_dup(cur, ncur))
+        goto out;
+    wr_open(w, "finance", '{');
+    wr_open(w, "accounts", '{');
     for (i = 0; i < nacc; i++) {
         if (prev == NULL || strcmp(prev, acc[i].account) != 0) {
-            last = cJSON_AddObjectToObject(a, acc[i].account);
+            if (prev != NULL)
+                wr_close(w, '}');
+            wr_open(w, acc[i].account, '{');
             prev = acc[i].account;
         }
-        x = cJSON_AddObjectToObject(last, acc[i].currency);
-        add_sides(x, &acc[i]);
+        wr_sides(w, acc[i].currency, &acc[i]);
     }
+    if (prev != NULL)
+        wr_close(w, '}');
+    wr_close(w, '}');
     /* fx: each distinct (currency, rate, source), sorted */
-    a = cJSON_AddArrayToObject(o, "fx");
-    {
-        const struct frow **fx = calloc(y->nfr, sizeof *fx);
-        size_t n = 0;
-        if (fx == NULL)
-            goto nomem;
-        for (i = 0; i < y->nfr; i++) {
-            const struct frow *f = y->fr[i];
-            int c = 1;
-            if (f->fx_rate == NULL)
-                continue;
-            for (j = 0; j < n; j++) {
-                c = strcmp(fx[j]->currency, f->currency);
-                if (c == 0)
-                    c = strcmp(fx[j]->fx_rate, f->fx_rate);
-                if (c == 0)
-                    c = strcmp0(fx[j]->fx_source, f->fx_source);
-                if (c >= 0)
-                    break;
-            }
-            if (j < n && c == 0)
-                continue;
-            memmove(fx + j + 1, fx + j, (n - j) * sizeof *fx);
-            fx[j] = f;
-            n++;
-        }
+    for (i = 0; i < y->nfr; i++) {
+        const struct frow *f = y->fr[i];
+        int c = 1;
+        if (f->fx_rate == NULL)
+            continue;
         for (j = 0; j < n; j++) {
-            x = cJSON_CreateObject();
-            add_str(x, "currency", fx[j]->currency);
-            add_str(x, "rate", fx[j]->fx_rate);
-            add_str(x, "source", fx[j]->fx_source);
-            cJSON_AddItemToArray(a, x);
+            c = strcmp(fx[j]->currency, f->currency);
+            if (c == 0)
+                c = strcmp(fx[j]->fx_rate, f->fx_rate);
+            if (c == 0)
+                c = strcmp0(fx[j]->fx_source, f->fx_source);
+            if (c >= 0)
+                break;
         }
-        free(fx);
+        if (j < n && c == 0)
+            continue;
+        memmove(fx + j + 1, fx + j, (n - j) * sizeof *fx);
+        fx[j] = f;
+        n++;
     }
-    a = cJSON_AddArrayToObject(o, "periods");
+    wr_open(w, "fx", '[');
+    for (j = 0; j < n; j++) {
+        wr_open(w, NULL, '{');
+        wr_str(w, "currency", fx[j]->currency);
+        wr_str(w, "rate", fx[j]->fx_rate);
+        wr_str(w, "source", fx[j]->fx_source);
+        wr_close(w, '}');
+    }
+    wr_close(w, ']');
+    wr_open(w, "periods", '[');
     for (i = 0; i < y->nfr; i++)
         if (i == 0 || strcmp(per[i], per[i - 1]) != 0)
-            cJSON_AddItemToArray(a, cJSON_CreateString(per[i]));
-    add_num(o, "rows", y->nfr);
-    a = cJSON_AddObjectToObject(o, "totals");
-    for (i = 0; i < ncur; i++) {
-        x = cJSON_AddObjectToObject(a, cur[i].currency);
-        add_sides(x, &cur[i]);
-    }
+            wr_str(w, NULL, per[i]);
+    wr_close(w, ']');
+    wr_num(w, "rows", y->nfr);
+    wr_open(w, "totals", '{');
+    for (i = 0; i < ncur; i++)
+        wr_sides(w, cur[i].currency, &cur[i]);
+    wr_close(w, '}');
+    wr_close(w, '}');
+    rc = 0;
+out:
     free(cur);
     free(acc);
     free(per);
-    return o;
-nomem:
-    free(cur);
-    free(acc);
-    free(per);
-    cJSON_Delete(o);
-    return NULL;
+    free(fx);
+    return rc;
 }
 
 static int credited(rk_state s)
@@ -1950,47 +2053,66 @@ static int credited(rk_state s)
            s == RK_STATE_RESOLVED;
 }
 
-static cJSON *diff_new(cJSON *arr, const char *kind)
+/* A difference: opens the object, which the caller fills in key order and
+ * closes; kind is written by diff_kind at its place in that order. */
+static void diff_simple(struct wr *w, const char *kind)
 {
-    cJSON *d = cJSON_CreateObject();
-
-    cJSON_AddStringToObject(d, "kind", kind);
-    cJSON_AddItemToArray(arr, d);
-    return d;
+    wr_open(w, NULL, '{');
+    wr_str(w, "kind", kind);
+    wr_close(w, '}');
 }
 
-static void add_step(cJSON *d, const struct step *s)
+/* "event","from"[,"kind"][,"rule"],"to" of a step; kind may be NULL. */
+static void wr_step(struct wr *w, const struct step *s, const char *kind, int with_seq)
 {
     char name[2 * RK_REF_MAX];
 
-    cJSON_AddStringToObject(d, "event", event_name(s->e, name, sizeof name));
-    cJSON_AddStringToObject(d, "from", rk_state_name(s->from));
-    cJSON_AddStringToObject(d, "to", rk_state_name(s->to));
-    add_str(d, "rule", s->rule);
+    wr_str(w, "event", event_name(s->e, name, sizeof name));
+    wr_str(w, "from", rk_state_name(s->from));
+    wr_str(w, "kind", kind);
+    wr_str(w, "rule", s->rule);
+    if (with_seq)
+        wr_num(w, "seq", s->e->seq);
+    wr_str(w, "to", rk_state_name(s->to));
 }
 
 /* The visible differences, in the order of formats/replay.md. */
-static void render_differences(const rk_planes *p, const struct pay *y, const struct cview *cv,
-                               const struct expect *x, const struct pview *v, cJSON *arr)
+static void write_differences(struct wr *w, const rk_planes *p, const struct pay *y,
+                              const struct cview *cv, const struct expect *x,
+                              const struct pview *v)
 {
     size_t i;
-    cJSON *d;
     char name[2 * RK_REF_MAX];
     int any_provider = y->nev > 0;
 
-    if (cv->created == NULL && (any_provider || y->nfr > 0))
-        cJSON_AddStringToObject(diff_new(arr, "missing_in_plane"), "plane", "commerce");
-    if (cv->created != NULL && !any_provider)
-        cJSON_AddStringToObject(diff_new(arr, "missing_in_plane"), "plane", "provider");
-    if (y->nfr == 0 && any_provider && credited(v->state))
-        cJSON_AddStringToObject(diff_new(arr, "missing_in_plane"), "plane", "finance");
+    wr_open(w, "differences", '[');
+    if (cv->created == NULL && (any_provider || y->nfr > 0)) {
+        wr_open(w, NULL, '{');
+        wr_str(w, "kind", "missing_in_plane");
+        wr_str(w, "plane", "commerce");
+        wr_close(w, '}');
+    }
+    if (cv->created != NULL && !any_provider) {
+        wr_open(w, NULL, '{');
+        wr_str(w, "kind", "missing_in_plane");
+        wr_str(w, "plane", "provider");
+        wr_close(w, '}');
+    }
+    if (y->nfr == 0 && any_provider && credited(v->state)) {
+        wr_open(w, NULL, '{');
+        wr_str(w, "kind", "missing_in_plane");
+        wr_str(w, "plane", "finance");
+        wr_close(w, '}');
+    }
     if (!p->pol.present && (any_provider || x->has))
-        diff_new(arr, "no_policy");
+        diff_simple(w, "no_policy");
     if (p->pol.present) {
         struct rail r;
         if (x->has && v->rail_state == 0) {
-            d = diff_new(arr, "unknown_rail");
-            cJSON_AddItemToObject(d, "rail", rail_obj(x->asset, x->network, x->contract));
+            wr_open(w, NULL, '{');
+            wr_str(w, "kind", "unknown_rail");
+            wr_rail(w, "rail", x->asset, x->network, x->contract);
+            wr_close(w, '}');
         }
         for (i = 0; i < v->ntot; i++) {
             if (rail_find(&p->pol, v->tot[i].asset, v->tot[i].network, v->tot[i].contract,
@@ -1998,9 +2120,10 @@ static void render_differences(const rk_planes *p, const struct pay *y, const st
                 !(x->has && streq(x->asset, v->tot[i].asset) &&
                   streq(x->network, v->tot[i].network) &&
                   streq(x->contract, v->tot[i].contract))) {
-                d = diff_new(arr, "unknown_rail");
-                cJSON_AddItemToObject(
-                    d, "rail", rail_obj(v->tot[i].asset, v->tot[i].network, v->tot[i].contract));
+                wr_open(w, NULL, '{');
+                wr_str(w, "kind", "unknown_rail");
+                wr_rail(w, "rail", v->tot[i].asset, v->tot[i].network, v->tot[i].contract);
+                wr_close(w, '}');
             }
         }
     }
@@ -2016,9 +2139,11 @@ static void render_differences(const rk_planes *p, const struct pay *y, const st
                 kind = "wrong_contract";
             if (kind == NULL)
                 continue;
-            d = diff_new(arr, kind);
-            cJSON_AddItemToObject(d, "expected", rail_obj(x->asset, x->network, x->contract));
-            cJSON_AddItemToObject(d, "paid", rail_obj(t->asset, t->network, t->contract));
+            wr_open(w, NULL, '{');
+            wr_rail(w, "expected", x->asset, x->network, x->contract);
+            wr_str(w, "kind", kind);
+            wr_rail(w, "paid", t->asset, t->network, t->contract);
+            wr_close(w, '}');
         }
         for (i = 0; i < v->ntot; i++) {
             const struct total *t = &v->tot[i];
@@ -2039,137 +2164,184 @@ static void render_differences(const rk_planes *p, const struct pay *y, const st
             }
             if (verdict == 0)
                 continue;
-            d = diff_new(arr, "amount_mismatch");
-            cJSON_AddStringToObject(d, "direction", verdict < 0 ? "underpaid" : "overpaid");
-            add_dec(d, "expected", e);
-            add_dec(d, "paid", pd);
-            add_str(d, "asset", t->asset);
+            wr_open(w, NULL, '{');
+            wr_str(w, "asset", t->asset);
+            wr_str(w, "direction", verdict < 0 ? "underpaid" : "overpaid");
+            wr_dec(w, "expected", e);
+            wr_str(w, "kind", "amount_mismatch");
+            wr_dec(w, "paid", pd);
+            wr_close(w, '}');
         }
     }
     if (v->state == RK_STATE_PAID_LATE) {
-        d = diff_new(arr, "paid_late");
-        add_time(d, "detected_at", v->detected_at);
+        wr_open(w, NULL, '{');
+        wr_time(w, "detected_at", v->detected_at);
+        wr_str(w, "kind", "paid_late");
+        wr_close(w, '}');
     } else if (cv->created != NULL && cv->created->expires_at != NO_TIME &&
                v->detected_at != NO_TIME) {
         int64_t grace = v->has_rail ? v->rail.expiry_grace_s : 0;
         if (v->detected_at > cv->created->expires_at + grace * 1000000000LL) {
-            d = diff_new(arr, "paid_late");
-            add_time(d, "detected_at", v->detected_at);
-            add_time(d, "expires_at", cv->created->expires_at);
+            wr_open(w, NULL, '{');
+            wr_time(w, "detected_at", v->detected_at);
+            wr_time(w, "expires_at", cv->created->expires_at);
+            wr_str(w, "kind", "paid_late");
+            wr_close(w, '}');
         }
     }
-    for (i = 0; i < v->nill; i++)
-        add_step(diff_new(arr, "illegal_transition"), &v->ill[i]);
-    for (i = 0; i < v->nrev; i++)
-        add_step(diff_new(arr, "reversal"), &v->rev[i]);
+    for (i = 0; i < v->nill; i++) {
+        wr_open(w, NULL, '{');
+        wr_step(w, &v->ill[i], "illegal_transition", 0);
+        wr_close(w, '}');
+    }
+    for (i = 0; i < v->nrev; i++) {
+        wr_open(w, NULL, '{');
+        wr_step(w, &v->rev[i], "reversal", 0);
+        wr_close(w, '}');
+    }
     if (v->multiple)
-        diff_new(arr, "duplicate_payment");
+        diff_simple(w, "duplicate_payment");
     if (v->last_api != NULL && v->last_hook != NULL && pev_cmp(v->last_api, v->last_hook) > 0 &&
         v->last_api->mapped >= 0 && v->last_hook->mapped >= 0 &&
         v->last_api->implied != v->last_hook->implied) {
-        d = diff_new(arr, "api_drift");
-        cJSON_AddStringToObject(d, "api_read", rk_state_name(v->last_api->implied));
-        cJSON_AddStringToObject(d, "webhook", rk_state_name(v->last_hook->implied));
+        wr_open(w, NULL, '{');
+        wr_str(w, "api_read", rk_state_name(v->last_api->implied));
+        wr_str(w, "kind", "api_drift");
+        wr_str(w, "webhook", rk_state_name(v->last_hook->implied));
+        wr_close(w, '}');
     }
     if (v->has_rail && v->rail.stale_after_s > 0 && v->detected_at != NO_TIME &&
         (v->state == RK_STATE_DETECTED || v->state == RK_STATE_CONFIRMING ||
          v->state == RK_STATE_CONFIRMED) &&
         p->clock - v->detected_at > v->rail.stale_after_s * 1000000000LL) {
-        d = diff_new(arr, "stale_pending");
-        add_time(d, "since", v->detected_at);
-        add_num(d, "age_s", (uint64_t)((p->clock - v->detected_at) / 1000000000LL));
+        wr_open(w, NULL, '{');
+        wr_num(w, "age_s", (uint64_t)((p->clock - v->detected_at) / 1000000000LL));
+        wr_str(w, "kind", "stale_pending");
+        wr_time(w, "since", v->detected_at);
+        wr_close(w, '}');
     }
     for (i = 0; i < y->nev; i++) {
         if (y->ev[i]->mapped == 1)
             continue;
-        d = diff_new(arr, "unmapped_status");
-        cJSON_AddStringToObject(d, "event", event_name(y->ev[i], name, sizeof name));
-        add_str(d, "status", y->ev[i]->status);
-        add_str(d, "context", y->ev[i]->context);
+        wr_open(w, NULL, '{');
+        wr_str(w, "context", y->ev[i]->context);
+        wr_str(w, "event", event_name(y->ev[i], name, sizeof name));
+        wr_str(w, "kind", "unmapped_status");
+        wr_str(w, "status", y->ev[i]->status);
+        wr_close(w, '}');
     }
+    wr_close(w, ']');
 }
 
-static cJSON *render_evidence(const struct pay *y, const struct expect *x,
-                              const struct cview *cv, const struct pview *v)
+static int crow_id_cmp(const void *a, const void *b)
 {
-    cJSON *o = cJSON_CreateObject(), *a, *f, *it;
-    size_t i;
-    char name[2 * RK_REF_MAX];
+    return strcmp((*(const struct crow *const *)a)->row_id,
+                  (*(const struct crow *const *)b)->row_id);
+}
 
-    a = cJSON_AddObjectToObject(o, "commerce");
+static int frow_id_cmp(const void *a, const void *b)
+{
+    return strcmp((*(const struct frow *const *)a)->row_id,
+                  (*(const struct frow *const *)b)->row_id);
+}
+
+static int write_evidence(struct wr *w, const struct pay *y, const struct expect *x,
+                          const struct cview *cv, const struct pview *v)
+{
+    size_t i, n = y->ncr > y->nfr ? y->ncr : y->nfr;
+    char name[2 * RK_REF_MAX];
+    const void **rows = calloc(n + 1, sizeof *rows);
+
+    if (rows == NULL)
+        return -1;
+    wr_open(w, y->ref, '{');
+    /* row ids are distinct (a later version replaces the row) */
+    memcpy(rows, y->cr, y->ncr * sizeof *rows);
+    if (y->ncr > 1)
+        qsort(rows, y->ncr, sizeof *rows, crow_id_cmp);
+    wr_open(w, "commerce", '{');
     for (i = 0; i < y->ncr; i++)
-        add_num(a, y->cr[i]->row_id, y->cr[i]->seq);
-    a = cJSON_AddArrayToObject(o, "duplicates");
+        wr_num(w, ((const struct crow *)rows[i])->row_id, ((const struct crow *)rows[i])->seq);
+    wr_close(w, '}');
+    wr_open(w, "duplicates", '[');
     for (i = 0; i < y->ndupseq; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)y->dupseq[i]));
-    a = cJSON_AddObjectToObject(o, "finance");
-    for (i = 0; i < y->nfr; i++)
-        add_num(a, y->fr[i]->row_id, y->fr[i]->seq);
-    f = cJSON_AddObjectToObject(o, "facts");
+        wr_num(w, NULL, y->dupseq[i]);
+    wr_close(w, ']');
+    wr_open(w, "facts", '{');
     if (v->conf_ev != NULL)
-        add_num(f, "confirmations", v->conf_ev->seq);
+        wr_num(w, "confirmations", v->conf_ev->seq);
     if (x->has && strcmp(x->from, "commerce") == 0)
-        add_num(f, "expected", cv->created->seq);
-    a = cJSON_AddArrayToObject(f, "paid");
+        wr_num(w, "expected", cv->created->seq);
+    wr_open(w, "paid", '[');
     for (i = 0; i < v->nlat; i++)
         if (v->lat[i].e->npm > 0)
-            cJSON_AddItemToArray(a, cJSON_CreateNumber((double)v->lat[i].e->seq));
+            wr_num(w, NULL, v->lat[i].e->seq);
+    wr_close(w, ']');
     if (v->state_ev != NULL)
-        add_num(f, "state", v->state_ev->seq);
-    a = cJSON_AddArrayToObject(o, "illegal_transitions");
+        wr_num(w, "state", v->state_ev->seq);
+    wr_close(w, '}');
+    memcpy(rows, y->fr, y->nfr * sizeof *rows);
+    if (y->nfr > 1)
+        qsort(rows, y->nfr, sizeof *rows, frow_id_cmp);
+    wr_open(w, "finance", '{');
+    for (i = 0; i < y->nfr; i++)
+        wr_num(w, ((const struct frow *)rows[i])->row_id, ((const struct frow *)rows[i])->seq);
+    wr_close(w, '}');
+    free(rows);
+    wr_open(w, "illegal_transitions", '[');
     for (i = 0; i < v->nill; i++) {
-        it = cJSON_CreateObject();
-        add_step(it, &v->ill[i]);
-        add_num(it, "seq", v->ill[i].e->seq);
-        cJSON_AddItemToArray(a, it);
+        wr_open(w, NULL, '{');
+        wr_step(w, &v->ill[i], NULL, 1);
+        wr_close(w, '}');
     }
-    a = cJSON_AddArrayToObject(o, "provider");
+    wr_close(w, ']');
+    wr_open(w, "provider", '[');
     for (i = 0; i < y->nev; i++) {
-        it = cJSON_CreateObject();
-        add_num(it, "delivery_seq", y->ev[i]->seq - 1);
-        cJSON_AddStringToObject(it, "event", event_name(y->ev[i], name, sizeof name));
-        add_num(it, "seq", y->ev[i]->seq);
-        cJSON_AddItemToArray(a, it);
+        wr_open(w, NULL, '{');
+        wr_num(w, "delivery_seq", y->ev[i]->seq - 1);
+        wr_str(w, "event", event_name(y->ev[i], name, sizeof name));
+        wr_num(w, "seq", y->ev[i]->seq);
+        wr_close(w, '}');
     }
-    return o;
+    wr_close(w, ']');
+    wr_close(w, '}');
+    return 0;
 }
 
-static int render_one(const rk_planes *p, const struct pay *y, cJSON *states, cJSON *evid)
+/* One payment: REF:{...} into the state, REF:{...} into the evidence. */
+static int write_one(const rk_planes *p, const struct pay *y, struct wr *ws, struct wr *we)
 {
     struct cview cv;
     struct expect x;
     struct pview v;
-    cJSON *o, *c;
+    int rc = -1;
 
     commerce_view(y, &cv);
     expected_of(y, &cv, &x);
-    if (provider_view(p, y, &x, &v) != 0) {
-        pview_free(&v);
-        return -1;
-    }
-    o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "commerce", render_commerce(y, &cv));
-    render_differences(p, y, &cv, &x, &v, cJSON_AddArrayToObject(o, "differences"));
+    if (provider_view(p, y, &x, &v) != 0)
+        goto out;
+    wr_open(ws, y->ref, '{');
+    write_commerce(ws, y, &cv);
+    write_differences(ws, p, y, &cv, &x, &v);
     if (x.has) {
-        c = rail_obj(x.asset, x.network, x.contract);
-        add_dec(c, "amount", x.amount);
-        add_str(c, "from", x.from);
-        add_str(c, "memo", x.memo);
-        cJSON_AddItemToObject(o, "expected", c);
+        wr_open(ws, "expected", '{');
+        wr_dec(ws, "amount", x.amount);
+        wr_str(ws, "asset", x.asset);
+        wr_str(ws, "contract", x.contract);
+        wr_str(ws, "from", x.from);
+        wr_str(ws, "memo", x.memo);
+        wr_str(ws, "network", x.network);
+        wr_close(ws, '}');
     }
-    c = render_finance(y);
-    if (c == NULL) {
-        cJSON_Delete(o);
-        pview_free(&v);
-        return -1;
-    }
-    cJSON_AddItemToObject(o, "finance", c);
-    cJSON_AddItemToObject(o, "provider", render_provider(y, &v));
-    cJSON_AddItemToObject(states, y->ref, o);
-    if (evid != NULL)
-        cJSON_AddItemToObject(evid, y->ref, render_evidence(y, &x, &cv, &v));
+    if (write_finance(ws, y) != 0 || write_provider(ws, y, &v) != 0)
+        goto out;
+    wr_close(ws, '}');
+    if (we != NULL && write_evidence(we, y, &x, &cv, &v) != 0)
+        goto out;
+    rc = 0;
+out:
     pview_free(&v);
-    return 0;
+    return rc;
 }
 
 static int pay_ref_cmp(const void *a, const void *b)
@@ -2187,55 +2359,106 @@ int rk_planes_has(const rk_planes *p, const char *ref)
     return 0;
 }
 
-rk_err rk_planes_render(rk_planes *p, const char *ref, cJSON **state, cJSON **evidence,
-                        char *err)
+rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evidence,
+                       char *err)
 {
-    cJSON *s = cJSON_CreateObject(), *e = NULL, *sp, *ep = NULL, *a;
-    size_t i, found = 0;
+    struct wr ws, we;
+    size_t i, found = 0, s0 = state->len, e0 = evidence != NULL ? evidence->len : 0;
     char hex[2 * RK_HASH_SIZE + 1];
+    rk_err rc = RK_OK;
 
+    memset(&ws, 0, sizeof ws);
+    memset(&we, 0, sizeof we);
+    ws.b = state;
+    we.b = evidence;
     compact_pays(p);
     if (ref == NULL && p->npays > 1)
         qsort(p->pays, p->npays, sizeof *p->pays, pay_ref_cmp);
-    sp = cJSON_AddObjectToObject(s, "payments");
-    if (p->pol.present) {
-        a = cJSON_AddObjectToObject(s, "policy");
-        rk_hex_encode(hex, p->pol.digest, RK_HASH_SIZE);
-        cJSON_AddStringToObject(a, "sha256", hex);
-    } else {
-        cJSON_AddNullToObject(s, "policy");
-    }
-    if (evidence != NULL) {
-        e = cJSON_CreateObject();
-        ep = cJSON_AddObjectToObject(e, "payments");
-        if (p->pol.present)
-            add_num(e, "policy_seq", p->pol.seq);
-        add_num(e, "records", p->st.records);
-        a = cJSON_AddArrayToObject(e, "skipped");
-        for (i = 0; i < p->nskips; i++) {
-            cJSON *k = cJSON_CreateObject();
-            cJSON_AddStringToObject(k, "reason", p->skips[i].reason);
-            add_num(k, "seq", p->skips[i].seq);
-            cJSON_AddItemToArray(a, k);
+    for (i = 1; ref == NULL && i < p->npays; i++)
+        if (strcmp(p->pays[i - 1]->ref, p->pays[i]->ref) == 0) {
+            rc = rk_seterr(err, RK_ERR_INVALID, "two payments are named '%s'", p->pays[i]->ref);
+            goto out;
         }
+    wr_open(&ws, NULL, '{');
+    wr_open(&ws, "payments", '{');
+    if (evidence != NULL) {
+        wr_open(&we, NULL, '{');
+        wr_open(&we, "payments", '{');
     }
     for (i = 0; i < p->npays; i++) {
         if (ref != NULL && strcmp(p->pays[i]->ref, ref) != 0)
             continue;
-        found++;
-        if (render_one(p, p->pays[i], sp, ep) != 0) {
-            cJSON_Delete(s);
-            cJSON_Delete(e);
-            return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+        if (found++ > 0 && ref != NULL) {
+            rc = rk_seterr(err, RK_ERR_INVALID, "two payments are named '%s'", ref);
+            goto out;
+        }
+        if (write_one(p, p->pays[i], &ws, evidence != NULL ? &we : NULL) != 0) {
+            rc = rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+            goto out;
         }
     }
     if (ref != NULL && found == 0) {
-        cJSON_Delete(s);
-        cJSON_Delete(e);
-        return rk_seterr(err, RK_ERR_NOTFOUND, "no payment '%s' in the state", ref);
+        rc = rk_seterr(err, RK_ERR_NOTFOUND, "no payment '%s' in the state", ref);
+        goto out;
     }
-    *state = s;
-    if (evidence != NULL)
-        *evidence = e;
-    return RK_OK;
+    wr_close(&ws, '}');
+    if (p->pol.present) {
+        wr_open(&ws, "policy", '{');
+        rk_hex_encode(hex, p->pol.digest, RK_HASH_SIZE);
+        wr_str(&ws, "sha256", hex);
+        wr_close(&ws, '}');
+    } else {
+        wr_null(&ws, "policy");
+    }
+    wr_close(&ws, '}');
+    if (evidence != NULL) {
+        wr_close(&we, '}');
+        if (p->pol.present)
+            wr_num(&we, "policy_seq", p->pol.seq);
+        wr_num(&we, "records", p->st.records);
+        wr_open(&we, "skipped", '[');
+        for (i = 0; i < p->nskips; i++) {
+            wr_open(&we, NULL, '{');
+            wr_str(&we, "reason", p->skips[i].reason);
+            wr_num(&we, "seq", p->skips[i].seq);
+            wr_close(&we, '}');
+        }
+        wr_close(&we, ']');
+        wr_close(&we, '}');
+    }
+    if (ws.nomem || we.nomem)
+        rc = rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+out:
+    if (rc != RK_OK) {
+        state->len = s0;
+        if (evidence != NULL)
+            evidence->len = e0;
+    }
+    return rc;
+}
+
+rk_err rk_planes_render(rk_planes *p, const char *ref, cJSON **state, cJSON **evidence,
+                        char *err)
+{
+    rk_buf sb = RK_BUF_INIT, eb = RK_BUF_INIT;
+    cJSON *s = NULL, *e = NULL;
+    rk_err rc;
+
+    rc = rk_planes_write(p, ref, &sb, evidence != NULL ? &eb : NULL, err);
+    if (rc == RK_OK)
+        rc = rk_json_parse((const char *)sb.data, sb.len, &s, err);
+    if (rc == RK_OK && evidence != NULL)
+        rc = rk_json_parse((const char *)eb.data, eb.len, &e, err);
+    if (rc == RK_OK) {
+        *state = s;
+        s = NULL;
+        if (evidence != NULL)
+            *evidence = e;
+        e = NULL;
+    }
+    cJSON_Delete(s);
+    cJSON_Delete(e);
+    rk_buf_free(&sb);
+    rk_buf_free(&eb);
+    return rc;
 }

@@ -30,6 +30,7 @@
 
 #include <cJSON.h>
 
+#include "bytes.h"
 #include "error.h"
 #include "record.h"
 
@@ -85,6 +86,17 @@ int rk_planes_has(const rk_planes *p, const char *ref);
 rk_err rk_planes_render(rk_planes *p, const char *ref, cJSON **state,
                         cJSON **evidence, char *err)
     __attribute__((warn_unused_result));
+
+/*
+ * The same two documents as rk_planes_render, appended to state and
+ * evidence (may be NULL) as canonical JSON bytes, without building trees:
+ * what rk_replay_document prints.  RK_ERR_NOTFOUND as rk_planes_render;
+ * RK_ERR_INVALID when two payments carry the same name (an order equal to
+ * another payment's provider payment id); RK_ERR_NOMEM.  On error both
+ * buffers are restored to their previous length.
+ */
+rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evidence,
+                       char *err) __attribute__((warn_unused_result));
 
 /* Counters for benchmarks and reports. */
 typedef struct rk_planes_stats {

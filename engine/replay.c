@@ -110,35 +110,47 @@ static cJSON *at_json(const rk_replay_at *at)
 rk_err rk_replay_document(rk_planes *p, const rk_replay_at *at, const char *ref,
                           rk_buf *out, uint8_t digest_out[RK_HASH_SIZE], char *err)
 {
-    cJSON *state = NULL, *evid = NULL, *doc = NULL;
-    rk_buf sb = RK_BUF_INIT;
+    rk_buf sb = RK_BUF_INIT, eb = RK_BUF_INIT;
     uint8_t d[RK_HASH_SIZE];
     char hex[2 * RK_HASH_SIZE + 1];
+    size_t out0 = out->len;
+    cJSON *a = NULL;
     rk_err rc;
 
-    rc = rk_planes_render(p, ref, &state, &evid, err);
-    if (rc != RK_OK)
-        return rc;
-    rc = rk_canon_write(state, 0, &sb, err);
+    /* members in key order: at, evidence, state, state_digest */
+    rc = rk_planes_write(p, ref, &sb, &eb, err);
     if (rc != RK_OK)
         goto out;
     rk_sha256(d, sb.data, sb.len);
     rk_hex_encode(hex, d, RK_HASH_SIZE);
-    doc = cJSON_CreateObject();
-    cJSON_AddItemToObject(doc, "at", at_json(at));
-    cJSON_AddItemToObject(doc, "evidence", evid);
-    evid = NULL;
-    cJSON_AddItemToObject(doc, "state", state);
-    state = NULL;
-    cJSON_AddStringToObject(doc, "state_digest", hex);
-    rc = rk_canon_write(doc, 0, out, err);
-    if (rc == RK_OK && digest_out != NULL)
+    a = at_json(at);
+    if (a == NULL) {
+        rc = rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = rk_buf_append(out, "{\"at\":", 6);
+    if (rc == RK_OK)
+        rc = rk_canon_write(a, 0, out, err);
+    if (rc == RK_OK)
+        rc = rk_buf_append(out, ",\"evidence\":", 12);
+    if (rc == RK_OK)
+        rc = rk_buf_append(out, eb.data, eb.len);
+    if (rc == RK_OK)
+        rc = rk_buf_append(out, ",\"state\":", 9);
+    if (rc == RK_OK)
+        rc = rk_buf_append(out, sb.data, sb.len);
+    if (rc == RK_OK)
+        rc = rk_buf_printf(out, ",\"state_digest\":\"%s\"}", hex);
+    if (rc != RK_OK) {
+        out->len = out0;
+        goto out;
+    }
+    if (digest_out != NULL)
         memcpy(digest_out, d, RK_HASH_SIZE);
 out:
-    cJSON_Delete(state);
-    cJSON_Delete(evid);
-    cJSON_Delete(doc);
+    cJSON_Delete(a);
     rk_buf_free(&sb);
+    rk_buf_free(&eb);
     return rc;
 }
 
