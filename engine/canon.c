@@ -1301,16 +1301,22 @@ rk_err rk_jv_parse(const char *text, size_t len, rk_jv *out, char *err)
     return RK_OK;
 }
 
-/* Past the string whose opening quote is at i (the text is valid). */
+/* Past the string whose opening quote is at i (the text is valid): the
+ * first quote after it not preceded by an odd run of backslashes. */
 static size_t skip_string(const unsigned char *p, size_t len, size_t i)
 {
+    const unsigned char *q;
+    size_t j, k;
+
     i++;
     for (;;) {
-        while (len - i >= 8 && plain8(p + i))
-            i += 8;
-        if (p[i] == '"')
-            return i + 1;
-        i += p[i] == '\\' ? 2 : 1;
+        q = memchr(p + i, '"', len - i);
+        j = (size_t)(q - p);
+        for (k = j; k > i && p[k - 1] == '\\'; k--)
+            ;
+        if (((j - k) & 1) == 0)
+            return j + 1;
+        i = j + 1;
     }
 }
 
@@ -1416,6 +1422,14 @@ size_t rk_jv_unescape(const rk_jv *v, char *out, size_t cap)
 
     if (v->type != RK_JV_STRING)
         return (size_t)-1;
+    if (memchr(v->p + 1, '\\', v->len - 2) == NULL) {
+        /* the common case: the text is the value (no U+0000 in canonical) */
+        if (v->len - 2 >= cap)
+            return (size_t)-1;
+        memcpy(out, v->p + 1, v->len - 2);
+        out[v->len - 2] = '\0';
+        return v->len - 2;
+    }
     for (;;) {
         b = key_byte(p, &i);
         if (b <= 0) /* the closing quote, or U+0000 */

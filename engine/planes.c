@@ -6,7 +6,11 @@
  * each commerce and finance row.  The provider view is derived from the
  * sorted events when the state is rendered, so an event that arrives late
  * costs one insertion into its payment's array and no other payment is
- * touched.
+ * touched.  Bodies are read in place with the canonical cursor (canon.h);
+ * the documents are written as canonical bytes without trees.  With a
+ * record source (rk_planes_set_source), closed idle payments are compacted
+ * to their two renderings and expanded from the ledger when a record joins
+ * them again (section 10).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +92,13 @@ struct pay {
     uint64_t dups;
     uint64_t *dupseq; /* sequence numbers of the duplicates, for the evidence */
     size_t ndupseq;
+    uint64_t touched; /* records folded when a record last joined it */
+    /* compacted (formats/replay.md section 10): the lists above are empty,
+     * packed holds the state bytes then the evidence bytes of the payment */
+    int compact;
+    char *packed;
+    size_t state_len, evid_len;
+    uint64_t pol_gen; /* the policy generation packed was written under */
 };
 
 struct slot {
@@ -185,6 +196,9 @@ struct scratch {
     size_t cap, used;
 };
 
+struct rk_planes;
+static rk_err pay_expand(struct rk_planes *p, struct pay *y, char *err);
+
 struct rk_planes {
     struct slot *slots;
     size_t nslots, used;
@@ -200,6 +214,16 @@ struct rk_planes {
     rk_planes_stats st;
     struct policy_slot pol;
     struct scratch sc; /* strings of the record being folded */
+    struct scratch rsc; /* strings of a record read back to expand a payment */
+    uint64_t pol_gen;   /* bumped when the policy in force changes */
+    rk_planes_fetch_fn fetch;
+    void *fetch_ctx;
+    uint64_t idle;      /* compact closed payments untouched for this many records */
+    uint64_t next_sweep;
+    struct pay *target; /* while expanding: rows join this payment */
+    struct pay **open;  /* payments not compacted (dead ones until swept) */
+    size_t nopen, opencap;
+    uint64_t compacted, expanded;
 };
 
 /* ---- small helpers -------------------------------------------------- */
@@ -611,8 +635,24 @@ static void pay_free(struct pay *y)
     free(y->fr);
     free(y->keys);
     free(y->dupseq);
+    free(y->packed);
     free(y->ref);
     free(y);
+}
+
+/* Remember y as a payment held in full, for the compaction sweep. */
+static int open_push(rk_planes *p, struct pay *y)
+{
+    if (p->nopen == p->opencap) {
+        size_t n = p->opencap == 0 ? 256 : 2 * p->opencap;
+        struct pay **no = realloc(p->open, n * sizeof *no);
+        if (no == NULL)
+            return -1;
+        p->open = no;
+        p->opencap = n;
+    }
+    p->open[p->nopen++] = y;
+    return 0;
 }
 
 static struct pay *pay_new(rk_planes *p, const char *ref, int has_order)
@@ -635,6 +675,8 @@ static struct pay *pay_new(rk_planes *p, const char *ref, int has_order)
     }
     p->pays[p->npays++] = y;
     p->st.payments++;
+    if (open_push(p, y) != 0)
+        return NULL; /* y stays in pays, which owns it */
     return y;
 fail:
     pay_free(y);
@@ -986,6 +1028,7 @@ fail:
 
 static rk_err fold_provider(rk_planes *p, obj *o, uint64_t seq, char *err)
 {
+    rk_err rc;
     const char *why = NULL, *pid;
     struct pev *e = pev_parse(o, seq, &why);
     struct pay *pO = NULL, *pP = NULL, *pPP = NULL, *t;
@@ -1012,6 +1055,12 @@ static rk_err fold_provider(rk_planes *p, obj *o, uint64_t seq, char *err)
         pPP = map_get(p, kPP);
     }
     t = pO != NULL ? pO : pP != NULL ? pP : pPP;
+    /* only payments with an order are compacted, and only those are ever a
+     * merge's target, never its source */
+    if (t != NULL && t->compact && (rc = pay_expand(p, t, err)) != RK_OK) {
+        pev_free(e);
+        return rc;
+    }
     if (t == NULL) {
         t = pay_new(p, e->order != NULL ? e->order : pid, e->order != NULL);
         if (t == NULL)
@@ -1060,6 +1109,8 @@ static struct pay *pay_for_order(rk_planes *p, const char *order)
     char k[KEY_MAX];
     struct pay *y;
 
+    if (p->target != NULL)
+        return p->target;
     key_order(k, sizeof k, order);
     y = map_get(p, k);
     if (y != NULL)
@@ -1108,6 +1159,7 @@ static void frow_free(void *r)
 static rk_err fold_commerce(rk_planes *p, obj *o, uint64_t seq, char *err)
 {
     struct crow *c = calloc(1, sizeof *c);
+    rk_err rc;
     const rk_jv *pricev, *expv;
     obj price_o, exp_o, *price = &price_o, *exp = &exp_o;
     const char *order = jstr(o, "order"), *why = NULL;
@@ -1165,6 +1217,10 @@ static rk_err fold_commerce(rk_planes *p, obj *o, uint64_t seq, char *err)
     pack_add(&k, &c->event, jstr(o, "event"));
     c->mem = pack_done(&k, NULL);
     y = c->mem != NULL ? pay_for_order(p, order) : NULL;
+    if (y != NULL && y->compact && (rc = pay_expand(p, y, err)) != RK_OK) {
+        crow_free(c);
+        return rc;
+    }
     if (y == NULL || put_row((void ***)&y->cr, &y->ncr, c, c->row_id, crow_id, crow_free) != 0) {
         crow_free(c);
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
@@ -1176,6 +1232,7 @@ static rk_err fold_commerce(rk_planes *p, obj *o, uint64_t seq, char *err)
 static rk_err fold_finance(rk_planes *p, obj *o, uint64_t seq, char *err)
 {
     struct frow *f = calloc(1, sizeof *f);
+    rk_err rc;
     const char *order = jstr(o, "order"), *side = jstr(o, "side"), *why = NULL;
     struct pack k;
     struct pay *y;
@@ -1213,6 +1270,10 @@ static rk_err fold_finance(rk_planes *p, obj *o, uint64_t seq, char *err)
     pack_add(&k, &f->period, jstr(o, "period"));
     f->mem = pack_done(&k, NULL);
     y = f->mem != NULL ? pay_for_order(p, order) : NULL;
+    if (y != NULL && y->compact && (rc = pay_expand(p, y, err)) != RK_OK) {
+        frow_free(f);
+        return rc;
+    }
     if (y == NULL || put_row((void ***)&y->fr, &y->nfr, f, f->row_id, frow_id, frow_free) != 0) {
         frow_free(f);
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
@@ -1250,6 +1311,8 @@ void rk_planes_free(rk_planes *p)
     policy_clear(&p->pol);
     free(p->skips);
     free(p->sc.buf);
+    free(p->rsc.buf);
+    free(p->open);
     free(p->slots);
     free(p->pays);
     free(p);
@@ -1260,6 +1323,13 @@ static void compact_pays(rk_planes *p)
 {
     size_t i, j = 0;
 
+    /* the open list must not keep a payment about to be freed */
+    for (i = 0; i < p->nopen; i++)
+        if (!p->open[i]->dead)
+            p->open[j++] = p->open[i];
+    p->nopen = j;
+    j = 0;
+
     for (i = 0; i < p->npays; i++) {
         if (p->pays[i]->dead)
             pay_free(p->pays[i]);
@@ -1268,6 +1338,8 @@ static void compact_pays(rk_planes *p)
     }
     p->npays = j;
 }
+
+static rk_err sweep(rk_planes *p, char *err);
 
 rk_err rk_planes_apply(rk_planes *p, const rk_record *rec, char *err)
 {
@@ -1285,7 +1357,13 @@ rk_err rk_planes_apply(rk_planes *p, const rk_record *rec, char *err)
     p->last_dup = 0;
     p->st.records++;
     if (rec->kind == RK_KIND_POLICY) {
-        if (policy_set(&p->pol, rec->body, rec->body_len, rec->seq, why) != RK_OK) {
+        uint8_t before[RK_HASH_SIZE];
+        int had = p->pol.present;
+        memcpy(before, p->pol.digest, RK_HASH_SIZE);
+        if (policy_set(&p->pol, rec->body, rec->body_len, rec->seq, why) == RK_OK) {
+            if (!had || memcmp(before, p->pol.digest, RK_HASH_SIZE) != 0)
+                p->pol_gen++; /* compacted payments were written under another */
+        } else {
             if (skip(p, rec->seq, why) != 0)
                 return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
         }
@@ -1320,8 +1398,12 @@ rk_err rk_planes_apply(rk_planes *p, const rk_record *rec, char *err)
         rc = fold_commerce(p, &o, rec->seq, err);
     else
         rc = fold_finance(p, &o, rec->seq, err);
+    if (p->last != NULL)
+        p->last->touched = p->st.records;
     if (p->st.merges > 0 && p->npays > 64 && p->npays > 2 * p->st.payments)
         compact_pays(p);
+    if (rc == RK_OK && p->idle > 0 && p->fetch != NULL && p->st.records >= p->next_sweep)
+        rc = sweep(p, err);
     return rc;
 }
 
@@ -1731,10 +1813,14 @@ static void wr_null(struct wr *w, const char *k)
 static void wr_num(struct wr *w, const char *k, uint64_t n)
 {
     char buf[24];
-    int len = snprintf(buf, sizeof buf, "%llu", (unsigned long long)n);
+    size_t i = sizeof buf;
 
+    do {
+        buf[--i] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n > 0);
     wr_key(w, k);
-    wr_raw(w, buf, (size_t)len);
+    wr_raw(w, buf + i, sizeof buf - i);
 }
 
 static void wr_time(struct wr *w, const char *k, int64_t t)
@@ -1774,7 +1860,15 @@ static void wr_rail(struct wr *w, const char *k, const char *asset, const char *
 
 static char *event_name(const struct pev *e, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s:%s", e->provider, e->event_id);
+    size_t a = strlen(e->provider), b = strlen(e->event_id);
+
+    if (a + 1 + b + 1 > n) {
+        snprintf(buf, n, "%s:%s", e->provider, e->event_id); /* cut, as before */
+        return buf;
+    }
+    memcpy(buf, e->provider, a);
+    buf[a] = ':';
+    memcpy(buf + a + 1, e->event_id, b + 1);
     return buf;
 }
 
@@ -2245,8 +2339,9 @@ static int frow_id_cmp(const void *a, const void *b)
                   (*(const struct frow *const *)b)->row_id);
 }
 
-static int write_evidence(struct wr *w, const struct pay *y, const struct expect *x,
-                          const struct cview *cv, const struct pview *v)
+static int write_evidence(struct wr *w, const char *key, const struct pay *y,
+                          const struct expect *x, const struct cview *cv,
+                          const struct pview *v)
 {
     size_t i, n = y->ncr > y->nfr ? y->ncr : y->nfr;
     char name[2 * RK_REF_MAX];
@@ -2254,7 +2349,7 @@ static int write_evidence(struct wr *w, const struct pay *y, const struct expect
 
     if (rows == NULL)
         return -1;
-    wr_open(w, y->ref, '{');
+    wr_open(w, key, '{');
     /* row ids are distinct (a later version replaces the row) */
     memcpy(rows, y->cr, y->ncr * sizeof *rows);
     if (y->ncr > 1)
@@ -2309,7 +2404,8 @@ static int write_evidence(struct wr *w, const struct pay *y, const struct expect
 }
 
 /* One payment: REF:{...} into the state, REF:{...} into the evidence. */
-static int write_one(const rk_planes *p, const struct pay *y, struct wr *ws, struct wr *we)
+static int write_one(const rk_planes *p, const struct pay *y, const char *key, struct wr *ws,
+                     struct wr *we)
 {
     struct cview cv;
     struct expect x;
@@ -2320,7 +2416,7 @@ static int write_one(const rk_planes *p, const struct pay *y, struct wr *ws, str
     expected_of(y, &cv, &x);
     if (provider_view(p, y, &x, &v) != 0)
         goto out;
-    wr_open(ws, y->ref, '{');
+    wr_open(ws, key, '{');
     write_commerce(ws, y, &cv);
     write_differences(ws, p, y, &cv, &x, &v);
     if (x.has) {
@@ -2336,7 +2432,7 @@ static int write_one(const rk_planes *p, const struct pay *y, struct wr *ws, str
     if (write_finance(ws, y) != 0 || write_provider(ws, y, &v) != 0)
         goto out;
     wr_close(ws, '}');
-    if (we != NULL && write_evidence(we, y, &x, &cv, &v) != 0)
+    if (we != NULL && write_evidence(we, key, y, &x, &cv, &v) != 0)
         goto out;
     rc = 0;
 out:
@@ -2363,6 +2459,7 @@ rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evi
                        char *err)
 {
     struct wr ws, we;
+    struct pay *y;
     size_t i, found = 0, s0 = state->len, e0 = evidence != NULL ? evidence->len : 0;
     char hex[2 * RK_HASH_SIZE + 1];
     rk_err rc = RK_OK;
@@ -2392,7 +2489,17 @@ rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evi
             rc = rk_seterr(err, RK_ERR_INVALID, "two payments are named '%s'", ref);
             goto out;
         }
-        if (write_one(p, p->pays[i], &ws, evidence != NULL ? &we : NULL) != 0) {
+        y = p->pays[i];
+        if (y->compact && y->pol_gen != p->pol_gen && (rc = pay_expand(p, y, err)) != RK_OK)
+            goto out;
+        if (y->compact) {
+            wr_key(&ws, y->ref);
+            wr_raw(&ws, y->packed, y->state_len);
+            if (evidence != NULL) {
+                wr_key(&we, y->ref);
+                wr_raw(&we, y->packed + y->state_len, y->evid_len);
+            }
+        } else if (write_one(p, y, y->ref, &ws, evidence != NULL ? &we : NULL) != 0) {
             rc = rk_seterr(err, RK_ERR_NOMEM, "out of memory");
             goto out;
         }
@@ -2461,4 +2568,281 @@ rk_err rk_planes_render(rk_planes *p, const char *ref, cJSON **state, cJSON **ev
     rk_buf_free(&sb);
     rk_buf_free(&eb);
     return rc;
+}
+
+/* ---- compaction (formats/replay.md section 10) --------------------------- */
+
+void rk_planes_set_source(rk_planes *p, rk_planes_fetch_fn fn, void *ctx, uint64_t idle)
+{
+    p->fetch = fn;
+    p->fetch_ctx = ctx;
+    p->idle = fn != NULL ? idle : 0;
+    p->next_sweep = p->st.records + p->idle;
+}
+
+/* Closed: nothing the payment shows can change unless a record joins it. */
+static int pay_closed(const rk_planes *p, const struct pay *y, int *closed)
+{
+    struct cview cv;
+    struct expect x;
+    struct pview v;
+
+    *closed = 0;
+    if (y->dead || y->compact || !y->has_order || y->ncr == 0 || y->nfr == 0 || y->nev == 0)
+        return 0;
+    commerce_view(y, &cv);
+    if (cv.created == NULL)
+        return 0;
+    expected_of(y, &cv, &x);
+    if (provider_view(p, y, &x, &v) != 0) {
+        pview_free(&v);
+        return -1;
+    }
+    /* closed states never raise stale_pending, the one difference that
+     * reads the replay clock */
+    *closed = (rk_state_flags(v.state) & RK_STATE_F_CLOSED) != 0 &&
+              v.state != RK_STATE_DETECTED && v.state != RK_STATE_CONFIRMING &&
+              v.state != RK_STATE_CONFIRMED;
+    pview_free(&v);
+    return 0;
+}
+
+static void pay_drop_lists(struct pay *y)
+{
+    size_t i;
+
+    for (i = 0; i < y->nev; i++)
+        pev_free(y->ev[i]);
+    for (i = 0; i < y->ncr; i++)
+        crow_free(y->cr[i]);
+    for (i = 0; i < y->nfr; i++)
+        frow_free(y->fr[i]);
+    free(y->ev);
+    free(y->cr);
+    free(y->fr);
+    free(y->dupseq);
+    y->ev = NULL;
+    y->cr = NULL;
+    y->fr = NULL;
+    y->dupseq = NULL;
+    y->nev = y->evcap = y->ncr = y->nfr = y->ndupseq = 0;
+}
+
+/* Keep only the payment's two renderings. */
+static int pay_compact(rk_planes *p, struct pay *y)
+{
+    rk_buf sb = RK_BUF_INIT, eb = RK_BUF_INIT;
+    struct wr ws, we;
+    int rc = -1;
+
+    memset(&ws, 0, sizeof ws);
+    memset(&we, 0, sizeof we);
+    ws.b = &sb;
+    we.b = &eb;
+    if (write_one(p, y, NULL, &ws, &we) != 0 || ws.nomem || we.nomem)
+        goto out;
+    y->packed = malloc(sb.len + eb.len + 1);
+    if (y->packed == NULL)
+        goto out;
+    memcpy(y->packed, sb.data, sb.len);
+    memcpy(y->packed + sb.len, eb.data, eb.len);
+    y->state_len = sb.len;
+    y->evid_len = eb.len;
+    y->pol_gen = p->pol_gen;
+    pay_drop_lists(y);
+    y->compact = 1;
+    p->compacted++;
+    rc = 0;
+out:
+    rk_buf_free(&sb);
+    rk_buf_free(&eb);
+    return rc;
+}
+
+/* Compact the closed, idle payments among the open ones; O(open). */
+static rk_err sweep(rk_planes *p, char *err)
+{
+    size_t i, j = 0;
+    int closed;
+    rk_err rc = RK_OK;
+
+    p->next_sweep = p->st.records + p->idle;
+    for (i = 0; i < p->nopen; i++) {
+        struct pay *y = p->open[i];
+        if (y->compact || y->dead)
+            continue; /* dead ones are freed by compact_pays, from pays */
+        if (rc == RK_OK && y->touched + p->idle <= p->st.records) {
+            if (pay_closed(p, y, &closed) != 0 || (closed && pay_compact(p, y) != 0))
+                rc = rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+            else if (closed)
+                continue;
+        }
+        p->open[j++] = y;
+    }
+    p->nopen = j;
+    return rc;
+}
+
+/* Read record seq back and fold it into y (the payment being expanded). */
+static rk_err refold(rk_planes *p, struct pay *y, uint64_t seq, int kind, rk_buf *buf,
+                     char *err)
+{
+    rk_record rec;
+    rk_jv body;
+    obj o;
+    struct pev *e;
+    const char *why = NULL;
+    rk_err rc;
+
+    rk_buf_reset(buf);
+    rc = p->fetch(p->fetch_ctx, seq, buf, &rec, err);
+    if (rc != RK_OK)
+        return rk_preferr(err, rc, "expanding payment '%s': seq %llu", y->ref,
+                          (unsigned long long)seq);
+    if (rec.kind != (unsigned)kind)
+        return rk_seterr(err, RK_ERR_CORRUPT, "expanding payment '%s': seq %llu is a %s",
+                         y->ref, (unsigned long long)seq, rk_kind_name(rec.kind));
+    if (p->rsc.cap < 6 * rec.body_len + 256) {
+        size_t cap = 6 * rec.body_len + 256;
+        char *nb = realloc(p->rsc.buf, cap);
+        if (nb == NULL)
+            return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+        p->rsc.buf = nb;
+        p->rsc.cap = cap;
+    }
+    p->rsc.used = 0;
+    if (rk_jv_parse((const char *)rec.body, rec.body_len, &body, err) != RK_OK ||
+        body.type != RK_JV_OBJECT)
+        return rk_seterr(err, RK_ERR_CORRUPT, "expanding payment '%s': seq %llu changed",
+                         y->ref, (unsigned long long)seq);
+    obj_load(&o, &body, &p->rsc);
+    if (kind == RK_KIND_COMMERCE_ROW)
+        return fold_commerce(p, &o, seq, err);
+    if (kind == RK_KIND_FINANCE_ROW)
+        return fold_finance(p, &o, seq, err);
+    e = pev_parse(&o, seq, &why);
+    if (e == NULL)
+        return strcmp(why, "out of memory") == 0
+                   ? rk_seterr(err, RK_ERR_NOMEM, "out of memory")
+                   : rk_seterr(err, RK_ERR_CORRUPT, "expanding payment '%s': seq %llu: %s",
+                               y->ref, (unsigned long long)seq, why);
+    if (pay_insert_event(p, y, e) != 0) {
+        pev_free(e);
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    }
+    return RK_OK;
+}
+
+/* The sequence numbers in member name of evidence ev: an object of row ids,
+ * an array of numbers, or an array of objects with "seq". */
+static rk_err refold_member(rk_planes *p, struct pay *y, const rk_jv *ev, const char *name,
+                            int kind, rk_buf *buf, char *err)
+{
+    rk_jv m, k, v, s;
+    rk_jcur c;
+    int64_t seq;
+    rk_err rc;
+
+    if (!rk_jv_member(ev, name, &m) || rk_jcur_open(&c, &m) != 0)
+        return rk_seterr(err, RK_ERR_CORRUPT, "expanding payment '%s': no %s", y->ref, name);
+    while (rk_jcur_next(&c, &k, &v)) {
+        if (v.type == RK_JV_OBJECT && rk_jv_member(&v, "seq", &s))
+            v = s;
+        if (rk_jv_int(&v, &seq) != 0 || seq < 0)
+            return rk_seterr(err, RK_ERR_CORRUPT, "expanding payment '%s': bad %s", y->ref,
+                             name);
+        if (kind == 0)
+            rc = pay_add_dup(y, (uint64_t)seq) == 0
+                     ? RK_OK
+                     : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+        else
+            rc = refold(p, y, (uint64_t)seq, kind, buf, err);
+        if (rc != RK_OK)
+            return rc;
+    }
+    return RK_OK;
+}
+
+/*
+ * Give a compacted payment back its lists: its evidence names every record
+ * behind it (the latest version of each row, each kept event, each
+ * duplicate), which are read back through the fetch function and folded
+ * exactly as the first time.  Statistics do not move.
+ */
+static rk_err pay_expand(rk_planes *p, struct pay *y, char *err)
+{
+    rk_planes_stats st = p->st;
+    struct pay *last = p->last;
+    int last_dup = p->last_dup;
+    uint64_t dups = y->dups;
+    rk_buf buf = RK_BUF_INIT;
+    rk_jv ev;
+    rk_err rc;
+
+    if (!y->compact)
+        return RK_OK;
+    if (p->fetch == NULL)
+        return rk_seterr(err, RK_ERR_INVALID,
+                         "payment '%s' is compacted and the state has no record source",
+                         y->ref);
+    if (rk_jv_parse(y->packed + y->state_len, y->evid_len, &ev, err) != RK_OK)
+        return rk_seterr(err, RK_ERR_CORRUPT, "expanding payment '%s': bad evidence", y->ref);
+    y->compact = 0;
+    p->target = y;
+    y->dups = 0;
+    rc = refold_member(p, y, &ev, "commerce", RK_KIND_COMMERCE_ROW, &buf, err);
+    if (rc == RK_OK)
+        rc = refold_member(p, y, &ev, "finance", RK_KIND_FINANCE_ROW, &buf, err);
+    if (rc == RK_OK)
+        rc = refold_member(p, y, &ev, "provider", RK_KIND_PROVIDER_EVENT, &buf, err);
+    if (rc == RK_OK)
+        rc = refold_member(p, y, &ev, "duplicates", 0, &buf, err);
+    p->target = NULL;
+    rk_buf_free(&buf);
+    p->st = st;
+    p->last = last;
+    p->last_dup = last_dup;
+    if (rc != RK_OK) {
+        /* back to the compacted form, which is still exact */
+        pay_drop_lists(y);
+        y->dups = dups;
+        y->compact = 1;
+        return rc;
+    }
+    free(y->packed);
+    y->packed = NULL;
+    y->state_len = y->evid_len = 0;
+    p->expanded++;
+    if (open_push(p, y) != 0)
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    return RK_OK;
+}
+
+void rk_planes_compaction_stats(const rk_planes *p, uint64_t *open, uint64_t *compacted,
+                                uint64_t *expanded)
+{
+    size_t i;
+    uint64_t n = 0;
+
+    for (i = 0; i < p->nopen; i++)
+        if (!p->open[i]->dead && !p->open[i]->compact)
+            n++;
+    *open = n;
+    *compacted = p->compacted;
+    *expanded = p->expanded;
+}
+
+rk_err rk_planes_detach(rk_planes *p, char *err)
+{
+    size_t i;
+    rk_err rc;
+
+    for (i = 0; i < p->npays; i++) {
+        struct pay *y = p->pays[i];
+        if (!y->dead && y->compact && y->pol_gen != p->pol_gen &&
+            (rc = pay_expand(p, y, err)) != RK_OK)
+            return rc;
+    }
+    rk_planes_set_source(p, NULL, NULL, 0);
+    return RK_OK;
 }

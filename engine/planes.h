@@ -98,6 +98,33 @@ rk_err rk_planes_render(rk_planes *p, const char *ref, cJSON **state,
 rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evidence,
                        char *err) __attribute__((warn_unused_result));
 
+/*
+ * Compaction (formats/replay.md section 10).  With a record source, the
+ * state keeps a closed payment that no record has joined for `idle`
+ * records as its two renderings only, and drops its lists; a later record
+ * for it (or a change of policy) expands it again by reading its records
+ * back through fetch, so every output stays byte-identical to a fold
+ * without compaction.  fetch reads record seq into rec (body borrowed from
+ * buf) and returns RK_OK or the error it met.  fn NULL (the default): no
+ * compaction.  The source must stay valid until rk_planes_detach or a call
+ * with fn NULL, and the state must not be rendered after the source is
+ * gone unless rk_planes_detach was called.
+ */
+typedef rk_err (*rk_planes_fetch_fn)(void *ctx, uint64_t seq, rk_buf *buf, rk_record *rec,
+                                     char *err);
+void rk_planes_set_source(rk_planes *p, rk_planes_fetch_fn fn, void *ctx, uint64_t idle);
+
+/*
+ * Expand every compacted payment whose renderings are stale (the policy in
+ * force changed since they were written) and forget the source: from then
+ * on the state never needs the ledger.  Errors from fetch; RK_ERR_NOMEM.
+ */
+rk_err rk_planes_detach(rk_planes *p, char *err) __attribute__((warn_unused_result));
+
+/* Payments held with their lists (open), compactions and expansions so far. */
+void rk_planes_compaction_stats(const rk_planes *p, uint64_t *open, uint64_t *compacted,
+                                uint64_t *expanded);
+
 /* Counters for benchmarks and reports. */
 typedef struct rk_planes_stats {
     uint64_t records;     /* records folded */

@@ -49,6 +49,18 @@ static rk_err fold_one(void *vctx, const rk_record *rec, const uint8_t *bytes, s
     return RK_OK;
 }
 
+/*
+ * Closed payments untouched for this many records are compacted during a
+ * fold (formats/replay.md section 10): about as many as a sweep over the
+ * payments costs, so sweeping stays a small part of the fold.
+ */
+#define IDLE_RECORDS 16384
+
+static rk_err fetch_record(void *ctx, uint64_t seq, rk_buf *buf, rk_record *rec, char *err)
+{
+    return rk_ledger_read(ctx, seq, buf, rec, err);
+}
+
 /* Fold into an existing state from record `from` on. */
 static rk_err fold_range(rk_ledger *l, rk_planes *p, uint64_t from, const rk_replay_point *pt,
                          rk_replay_at *at, fold_hook hook, void *hook_ctx, char *err)
@@ -64,9 +76,14 @@ static rk_err fold_range(rk_ledger *l, rk_planes *p, uint64_t from, const rk_rep
                          (unsigned long long)pt->at, (unsigned long long)(size - 1));
     at->has_as_of = pt->as_of != INT64_MAX;
     at->as_of = pt->as_of;
+    rk_planes_set_source(p, fetch_record, l, IDLE_RECORDS);
     rc = rk_ledger_scan(l, from, pt->at == UINT64_MAX ? size : pt->at + 1, fold_one, &c, err);
     if (rc == STOP && c.stopped)
         rc = RK_OK;
+    if (rc == RK_OK)
+        rc = rk_planes_detach(p, err); /* the state outlives this call */
+    else
+        rk_planes_set_source(p, NULL, NULL, 0);
     return rc;
 }
 

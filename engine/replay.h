@@ -8,7 +8,10 @@
  * clock: the same ledger and point give byte-identical output on every run,
  * and the state digest is the same for any arrival order of the same
  * provider events with any number of duplicates.  It keeps no snapshots:
- * every call folds from record 0.
+ * every call folds from record 0.  During a fold, closed payments are
+ * compacted and read back from l when a late record joins them
+ * (formats/replay.md section 10); a state returned by rk_replay_fold no
+ * longer needs l.
  */
 #ifndef RK_REPLAY_H
 #define RK_REPLAY_H

@@ -417,6 +417,20 @@ int main(int argc, char **argv)
            t_doc, (unsigned long long)st.payments, (double)doc.len / 1e6);
     printf("  %-34s %12ld MB   (before scan %ld MB, after scan %ld MB)\n", "peak RSS (ru_maxrss)",
            rss_replay / 1024, rss0 / 1024, rss_scan / 1024);
+    {
+        uint64_t open = 0, compacted = 0, expanded = 0;
+        rk_planes_compaction_stats(p, &open, &compacted, &expanded);
+        printf("  %-34s %12llu       (%llu compactions, %llu expansions)\n",
+               "open payments at the end", (unsigned long long)open,
+               (unsigned long long)compacted, (unsigned long long)expanded);
+        printf("  %-34s %12.0f bytes (fold's RSS growth over the scan %ld MB, per open "
+               "payment)\n",
+               "RSS per open payment",
+               open > 0 ? (double)(rss_replay - rss_scan) * 1024.0 / (double)open : 0.0,
+               (rss_replay - rss_scan) / 1024);
+        printf("  %-34s %12.0f bytes (the same, per payment in the state)\n",
+               "RSS per payment", (double)(rss_replay - rss_scan) * 1024.0 / (double)npay);
+    }
     printf("  %-34s %s\n", "document sha256 (after \"at\")", doc_hex);
     printf("  target >= 1000000 records/s: %s (wall), %s (CPU)\n",
            (double)size / t_replay >= 1e6 ? "met" : "not met",

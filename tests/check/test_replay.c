@@ -987,21 +987,25 @@ static const char policy_text[] =
     "\"stale_after_s\":3600},\"sources\":{\"decimals\":\"t\",\"confirmations\":\"t\","
     "\"finality\":\"t\",\"memo\":\"t\",\"fee\":\"t\",\"tolerance\":\"t\",\"windows\":\"t\"}}]}";
 
-static struct body policy_body(void)
+static struct body policy_body_of(const char *text)
 {
     rk_policy *pol = NULL;
     rk_buf b = RK_BUF_INIT;
     char err[RK_ERROR_SIZE] = "";
     struct body r;
 
-    ck_assert_msg(rk_policy_parse(policy_text, strlen(policy_text), &pol, err) == RK_OK, "%s",
-                  err);
+    ck_assert_msg(rk_policy_parse(text, strlen(text), &pol, err) == RK_OK, "%s", err);
     ck_assert_msg(rk_policy_record_body(pol, &b, err) == RK_OK, "%s", err);
     rk_policy_free(pol);
     r.kind = RK_KIND_POLICY;
     r.ref = strdup("policy");
     r.text = rk_buf_detach(&b, NULL);
     return r;
+}
+
+static struct body policy_body(void)
+{
+    return policy_body_of(policy_text);
 }
 
 /* Confirmed at 1 confirmation on a rail needing 6: confirming, both facts. */
@@ -1369,6 +1373,163 @@ START_TEST(golden_output_unchanged)
 }
 END_TEST
 
+/* ---- compaction ---------------------------------------------------------------- */
+
+struct twin {
+    rk_planes *plain, *packed;
+    rk_ledger *l;
+    int each; /* compare after every record */
+};
+
+static rk_err twin_fetch(void *ctx, uint64_t seq, rk_buf *buf, rk_record *rec, char *err)
+{
+    return rk_ledger_read(ctx, seq, buf, rec, err);
+}
+
+static void twin_compare(struct twin *t, const char *ref)
+{
+    rk_buf a = RK_BUF_INIT, b = RK_BUF_INIT, c = RK_BUF_INIT, d = RK_BUF_INIT;
+    char err[RK_ERROR_SIZE] = "";
+
+    ck_assert_msg(rk_planes_write(t->plain, ref, &a, &b, err) == RK_OK, "%s", err);
+    ck_assert_msg(rk_planes_write(t->packed, ref, &c, &d, err) == RK_OK, "%s", err);
+    ck_assert_uint_eq(a.len, c.len);
+    ck_assert_mem_eq(a.data, c.data, a.len);
+    ck_assert_uint_eq(b.len, d.len);
+    ck_assert_mem_eq(b.data, d.data, b.len);
+    rk_buf_free(&a);
+    rk_buf_free(&b);
+    rk_buf_free(&c);
+    rk_buf_free(&d);
+}
+
+static rk_err twin_apply(void *ctx, const rk_record *rec, const uint8_t *bytes, size_t len)
+{
+    struct twin *t = ctx;
+    char err[RK_ERROR_SIZE] = "";
+
+    (void)bytes;
+    (void)len;
+    ck_assert_msg(rk_planes_apply(t->plain, rec, err) == RK_OK, "%s", err);
+    ck_assert_msg(rk_planes_apply(t->packed, rec, err) == RK_OK, "%s", err);
+    ck_assert_str_eq(rk_planes_last_ref(t->plain) != NULL ? rk_planes_last_ref(t->plain) : "",
+                     rk_planes_last_ref(t->packed) != NULL ? rk_planes_last_ref(t->packed) : "");
+    if (t->each)
+        twin_compare(t, NULL);
+    return RK_OK;
+}
+
+/* Fold l twice, without compaction and with the most eager one (idle 1). */
+static void twin_fold(rk_ledger *l, int each, uint64_t *compacted, uint64_t *expanded)
+{
+    struct twin t = { NULL, NULL, l, each };
+    char err[RK_ERROR_SIZE] = "";
+    uint64_t open;
+
+    ck_assert(rk_planes_new(&t.plain, err) == RK_OK);
+    ck_assert(rk_planes_new(&t.packed, err) == RK_OK);
+    rk_planes_set_source(t.packed, twin_fetch, l, 1);
+    ck_assert_msg(rk_ledger_scan(l, 0, UINT64_MAX, twin_apply, &t, err) == RK_OK, "%s", err);
+    twin_compare(&t, NULL);
+    rk_planes_compaction_stats(t.packed, &open, compacted, expanded);
+    ck_assert_msg(rk_planes_detach(t.packed, err) == RK_OK, "%s", err);
+    twin_compare(&t, NULL);
+    rk_planes_free(t.plain);
+    rk_planes_free(t.packed);
+}
+
+/*
+ * A payment closes (final, commerce and finance present) and is compacted;
+ * then an older event, a redelivery, another finance row and a new policy
+ * arrive for it.  Every step renders exactly as the fold without compaction.
+ */
+START_TEST(compaction_then_older_event)
+{
+    rk_ledger *l = new_ledger();
+    struct pm p1 = { "0.00100000", "BTC", "bitcoin", 1 }, p12 = { "0.00100000", "BTC",
+                                                                  "bitcoin", 12 };
+    struct body b[12], pol = policy_body(), pol2;
+    uint64_t compacted = 0, expanded = 0;
+    size_t i;
+
+    b[0] = commerce("cp-1", "created", T0, "0.00100000", "BTC", "bitcoin", T0 + 3600);
+    b[1] = pe("btcpay", "c-2", "InvoiceSettled", NULL, "confirmed", T0 + 30, "cp-1", "INVC",
+              NULL, &p12, 1, NULL);
+    b[2] = finance("cp-1", "je-c1", "1200-crypto-clearing", "debit", "0.00100000", "BTC",
+                   "97000.00");
+    b[3] = commerce("cp-2", "created", T0, "1.00", "USDT", "tron", 0);
+    b[4] = commerce("cp-3", "created", T0, "1.00", "USDT", "tron", 0);
+    /* older than c-2: sorts before it */
+    b[5] = pe("btcpay", "c-1", "InvoiceProcessing", NULL, "confirming", T0 + 20, "cp-1",
+              "INVC", NULL, &p1, 1, NULL);
+    b[6] = commerce("cp-4", "created", T0, "1.00", "USDT", "tron", 0);
+    b[7] = pe("btcpay", "c-2", "InvoiceSettled", NULL, "confirmed", T0 + 30, "cp-1", "INVC",
+              NULL, &p12, 1, NULL); /* a redelivery */
+    b[8] = commerce("cp-5", "created", T0, "1.00", "USDT", "tron", 0);
+    b[9] = finance("cp-1", "je-c2", "4000-revenue", "credit", "97.00", "USD", NULL);
+    b[10] = pe("btcpay", "c-0", "InvoiceCreated", NULL, "awaiting_payment", T0 + 5, NULL,
+               "INVC", NULL, NULL, 0, NULL); /* by payment id only */
+    b[11] = commerce("cp-6", "created", T0, "1.00", "USDT", "tron", 0);
+    append(l, &pol);
+    for (i = 0; i < 12; i++) {
+        append(l, &b[i]);
+        if (i == 8) {
+            /* another policy in the middle (a longer grace): a new digest, so the
+             * compacted payment's renderings are stale */
+            char *text = strdup(policy_text), *g = strstr(text, "\"expiry_grace_s\":120");
+            ck_assert_ptr_nonnull(g);
+            memcpy(g + strlen("\"expiry_grace_s\":"), "240", 3);
+            pol2 = policy_body_of(text);
+            append(l, &pol2);
+            body_free(&pol2);
+            free(text);
+        }
+    }
+    twin_fold(l, 1, &compacted, &expanded);
+    ck_assert_uint_gt(compacted, 0);
+    ck_assert_uint_gt(expanded, 0);
+    body_free(&pol);
+    free_all(b, 12);
+    rk_ledger_close(l);
+}
+END_TEST
+
+/* The golden streams fold to the same bytes with the most eager compaction. */
+START_TEST(compaction_on_mixed_streams)
+{
+    enum { MAX = 1600 };
+    struct body *b = calloc(MAX, sizeof *b), pol = policy_body();
+    size_t n, i;
+    uint64_t compacted = 0, expanded = 0, c, e;
+    rk_ledger *l;
+    uint64_t seed;
+
+    for (seed = 42; seed < 45; seed++) {
+        rng_state = seed;
+        n = random_stream(b, MAX, 60);
+        l = new_ledger();
+        append(l, &pol);
+        for (i = 0; i < n; i++) {
+            append(l, &b[i]);
+            if (b[i].kind == RK_KIND_PROVIDER_EVENT && i % 5 == 0)
+                append(l, &b[i]); /* redelivered */
+        }
+        /* a late copy of every third event, after everything closed */
+        for (i = 0; i < n; i += 3)
+            append(l, &b[i]);
+        twin_fold(l, seed == 42, &c, &e);
+        compacted += c;
+        expanded += e;
+        rk_ledger_close(l);
+        free_all(b, n);
+    }
+    body_free(&pol);
+    free(b);
+    ck_assert_uint_gt(compacted, 0);
+    ck_assert_uint_gt(expanded, 0);
+}
+END_TEST
+
 Suite *rk_test_suite(void)
 {
     Suite *s = suite_create("replay");
@@ -1397,6 +1558,8 @@ Suite *rk_test_suite(void)
     tcase_add_test(t, policy_bad_record_keeps_previous);
     tcase_add_test(t, corpus_payloads_through_adapters);
     tcase_add_test(t, golden_output_unchanged);
+    tcase_add_test(t, compaction_then_older_event);
+    tcase_add_test(t, compaction_on_mixed_streams);
     suite_add_tcase(s, t);
     return s;
 }
