@@ -2351,7 +2351,8 @@ static int write_evidence(struct wr *w, const char *key, const struct pay *y,
         return -1;
     wr_open(w, key, '{');
     /* row ids are distinct (a later version replaces the row) */
-    memcpy(rows, y->cr, y->ncr * sizeof *rows);
+    if (y->ncr > 0)
+        memcpy(rows, y->cr, y->ncr * sizeof *rows);
     if (y->ncr > 1)
         qsort(rows, y->ncr, sizeof *rows, crow_id_cmp);
     wr_open(w, "commerce", '{');
@@ -2375,7 +2376,8 @@ static int write_evidence(struct wr *w, const char *key, const struct pay *y,
     if (v->state_ev != NULL)
         wr_num(w, "state", v->state_ev->seq);
     wr_close(w, '}');
-    memcpy(rows, y->fr, y->nfr * sizeof *rows);
+    if (y->nfr > 0)
+        memcpy(rows, y->fr, y->nfr * sizeof *rows);
     if (y->nfr > 1)
         qsort(rows, y->nfr, sizeof *rows, frow_id_cmp);
     wr_open(w, "finance", '{');
