@@ -111,7 +111,7 @@ void rk_hex_encode(char *out, const uint8_t *bin, size_t len)
     out[2 * len] = '\0';
 }
 
-static int hexval(char c)
+int rk_hex_digit(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -122,6 +122,60 @@ static int hexval(char c)
     return -1;
 }
 
+size_t rk_utf8_next(const uint8_t *p, size_t n, uint32_t *cp)
+{
+    uint32_t c;
+    size_t len, i;
+
+    if (n == 0)
+        return 0;
+    if (p[0] < 0x80) {
+        c = p[0];
+        len = 1;
+    } else {
+        if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+            len = 2;
+            c = p[0] & 0x1f;
+        } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+            len = 3;
+            c = p[0] & 0x0f;
+        } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+            len = 4;
+            c = p[0] & 0x07;
+        } else {
+            return 0;
+        }
+        if (n < len)
+            return 0;
+        for (i = 1; i < len; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return 0;
+            c = c << 6 | (p[i] & 0x3f);
+        }
+        if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) || c > 0x10ffff ||
+            (c >= 0xd800 && c <= 0xdfff))
+            return 0;
+    }
+    if (cp != NULL)
+        *cp = c;
+    return len;
+}
+
+int rk_utf8_valid(const uint8_t *p, size_t n)
+{
+    size_t i = 0, k;
+
+    while (i < n) {
+        if (p[i] == 0)
+            return 0;
+        k = rk_utf8_next(p + i, n - i, NULL);
+        if (k == 0)
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
 rk_err rk_hex_decode(uint8_t *bin, size_t len, const char *hex, size_t hexlen)
 {
     size_t i;
@@ -129,8 +183,8 @@ rk_err rk_hex_decode(uint8_t *bin, size_t len, const char *hex, size_t hexlen)
     if (hexlen != 2 * len)
         return RK_ERR_INVALID;
     for (i = 0; i < len; i++) {
-        int hi = hexval(hex[2 * i]);
-        int lo = hexval(hex[2 * i + 1]);
+        int hi = rk_hex_digit(hex[2 * i]);
+        int lo = rk_hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return RK_ERR_INVALID;
         bin[i] = (uint8_t)(hi << 4 | lo);

@@ -60,6 +60,22 @@ rk_err rk_b64_decode(uint8_t *bin, size_t binmax, size_t *binlen,
                      const char *b64, size_t b64len)
     __attribute__((warn_unused_result));
 
+/* Value of one hex digit (either case), or -1. */
+int rk_hex_digit(int c);
+
+/* ---- UTF-8 --------------------------------------------------------------- */
+
+/*
+ * Length (1..4) of the UTF-8 sequence at p[0..n), storing its code point in
+ * *cp when cp is not NULL; 0 when the sequence is invalid: a stray or
+ * truncated byte, an overlong form, a surrogate, or above U+10FFFF.  NUL is
+ * a valid one-byte sequence here.
+ */
+size_t rk_utf8_next(const uint8_t *p, size_t n, uint32_t *cp);
+
+/* 1 when p[0..n) is valid UTF-8 without NUL bytes, else 0. */
+int rk_utf8_valid(const uint8_t *p, size_t n);
+
 /* ---- growable buffer (git's strbuf) ---------------------------------- */
 
 /*

@@ -62,9 +62,6 @@ rk_err rk_imp_row_fail(struct rk_imp_row *r, const char *fmt, ...)
 #define RK_IMP_QUOTE_MAX 56
 const char *rk_imp_quote(char q[RK_IMP_QUOTE_MAX], const char *s);
 
-/* 1 when s[0..len) is UTF-8 without NUL, overlongs, surrogates. */
-int rk_imp_utf8_ok(const char *s, size_t len);
-
 /*
  * Readers: fill t with rows from data (a leading UTF-8 BOM already
  * skipped).  Bad rows get an error; a whole-file fault sets t->file_error.

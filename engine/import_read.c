@@ -83,49 +83,6 @@ const char *rk_imp_quote(char q[RK_IMP_QUOTE_MAX], const char *s)
     return q;
 }
 
-int rk_imp_utf8_ok(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned c = p[i], need, min, cp, k;
-
-        if (c == 0)
-            return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            need = 1;
-            min = 0x80;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            need = 2;
-            min = 0x800;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            need = 3;
-            min = 0x10000;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (len - i <= need)
-            return 0;
-        for (k = 1; k <= need; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += need + 1;
-    }
-    return 1;
-}
-
 static rk_err new_row(struct rk_imp_table *t, unsigned long line, struct rk_imp_row **out)
 {
     if (t->n == t->cap) {
@@ -359,7 +316,7 @@ static rk_err read_header(struct csv *c, struct csv_record *h, rk_imp_known_fn k
         const char *name = (const char *)h->fields[i].data;
         if (h->fields[i].len == 0)
             return file_fail(t, "header: column %zu has no name", i + 1);
-        if (!rk_imp_utf8_ok(name, h->fields[i].len) || !known(name))
+        if (!rk_utf8_valid((const uint8_t *)name, h->fields[i].len) || !known(name))
             return file_fail(t, "header: unknown column '%s'", rk_imp_quote(q, name));
         for (j = 0; j < i; j++)
             if (strcmp(name, (const char *)h->fields[j].data) == 0)
@@ -393,7 +350,7 @@ static rk_err csv_row(struct csv_record *h, struct csv_record *rec, struct rk_im
         if (rec->fields[i].len > RK_IMPORT_FIELD_MAX)
             return rk_imp_row_fail(row, "%s: longer than %u bytes", name,
                                    RK_IMPORT_FIELD_MAX);
-        if (!rk_imp_utf8_ok((const char *)rec->fields[i].data, rec->fields[i].len))
+        if (!rk_utf8_valid(rec->fields[i].data, rec->fields[i].len))
             return rk_imp_row_fail(row, "%s: not valid UTF-8", name);
         rc = add_field(row, name, strdup((const char *)rec->fields[i].data), 0);
         if (rc != RK_OK)

@@ -47,45 +47,6 @@ static int sodium_ready(void)
 
 /* ---- text rules ------------------------------------------------------ */
 
-/* Decode one UTF-8 sequence; its length, or 0 if invalid (overlong,
- * surrogate, above U+10FFFF or truncated). */
-static size_t utf8_next(const uint8_t *p, size_t n, uint32_t *cp)
-{
-    uint32_t c;
-    size_t len, i;
-
-    if (n == 0)
-        return 0;
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    }
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        len = 2;
-        c = p[0] & 0x1f;
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        len = 3;
-        c = p[0] & 0x0f;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        len = 4;
-        c = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        c = c << 6 | (p[i] & 0x3f);
-    }
-    if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-        c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    *cp = c;
-    return len;
-}
-
 /* Unicode White_Space (what Go's unicode.IsSpace reports). */
 static int is_space(uint32_t c)
 {
@@ -103,7 +64,7 @@ static int text_ok(const uint8_t *p, size_t n, int allow_nl)
     uint32_t c;
 
     while (i < n) {
-        k = utf8_next(p + i, n - i, &c);
+        k = rk_utf8_next(p + i, n - i, &c);
         if (k == 0 || (c < 0x20 && !(allow_nl && c == '\n')))
             return 0;
         i += k;
@@ -120,7 +81,7 @@ static int name_ok(const uint8_t *p, size_t n)
     if (n == 0)
         return 0;
     while (i < n) {
-        k = utf8_next(p + i, n - i, &c);
+        k = rk_utf8_next(p + i, n - i, &c);
         if (k == 0 || c < 0x20 || c == 0x7f || c == '+' || is_space(c))
             return 0;
         i += k;
@@ -633,17 +594,6 @@ out:
     return rc;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 rk_err rk_verifier_from_note_key(const char *vkey, rk_verifier **out,
                                  char *err)
 {
@@ -662,7 +612,7 @@ rk_err rk_verifier_from_note_key(const char *vkey, rk_verifier **out,
     if (nlen > RK_KEY_NAME_MAX || !name_ok((const uint8_t *)vkey, nlen))
         return rk_seterr(err, RK_ERR_INVALID, "bad name in verifier key");
     for (i = 1; i <= 8; i++) {
-        int d = hexval(p1[i]);
+        int d = rk_hex_digit(p1[i]);
         if (d < 0)
             return rk_seterr(err, RK_ERR_INVALID, "bad key id in verifier key");
         id = id << 4 | (uint32_t)d;

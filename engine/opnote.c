@@ -7,41 +7,6 @@
 #include "opnote.h"
 #include "record.h"
 
-/* Valid UTF-8 (no overlongs, surrogates or code points above U+10FFFF). */
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0, k, len;
-    unsigned c, cp;
-
-    while (i < n) {
-        c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf)
-            len = 2, cp = c & 0x1f;
-        else if (c >= 0xe0 && c <= 0xef)
-            len = 3, cp = c & 0x0f;
-        else if (c >= 0xf0 && c <= 0xf4)
-            len = 4, cp = c & 0x07;
-        else
-            return 0;
-        if (i + len > n)
-            return 0;
-        for (k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 static int has_control(const char *s)
 {
     for (; *s != '\0'; s++)
@@ -58,12 +23,12 @@ rk_err rk_opnote_body(const char *author, const char *ref, const char *text,
     rk_err rc;
 
     if (author == NULL || author[0] == '\0' || strlen(author) > RK_OPNOTE_AUTHOR_MAX ||
-        has_control(author) || !utf8_valid((const unsigned char *)author, strlen(author)))
+        has_control(author) || !rk_utf8_valid((const uint8_t *)author, strlen(author)))
         return rk_seterr(err, RK_ERR_INVALID,
                          "author must be 1 to %d bytes of UTF-8 without control characters",
                          RK_OPNOTE_AUTHOR_MAX);
     if (ref == NULL || ref[0] == '\0' || strlen(ref) > RK_REF_MAX ||
-        !utf8_valid((const unsigned char *)ref, strlen(ref)))
+        !rk_utf8_valid((const uint8_t *)ref, strlen(ref)))
         return rk_seterr(err, RK_ERR_INVALID, "ref must be 1 to %d bytes of UTF-8",
                          RK_REF_MAX);
     n = text == NULL ? 0 : strlen(text);
@@ -72,7 +37,7 @@ rk_err rk_opnote_body(const char *author, const char *ref, const char *text,
     if (n > RK_OPNOTE_TEXT_MAX)
         return rk_seterr(err, RK_ERR_TOOBIG, "note text is longer than %d bytes",
                          RK_OPNOTE_TEXT_MAX);
-    if (!utf8_valid((const unsigned char *)text, n))
+    if (!rk_utf8_valid((const uint8_t *)text, n))
         return rk_seterr(err, RK_ERR_INVALID, "note text is not valid UTF-8");
     if (via == NULL || (strcmp(via, "cli") != 0 && strcmp(via, "api") != 0) ||
         (strcmp(via, "api") == 0) != (key_id != NULL))

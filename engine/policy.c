@@ -830,6 +830,27 @@ const rk_rail *rk_policy_find(const rk_policy *p, const char *network, const cha
     return NULL;
 }
 
+const rk_rail *rk_policy_find_implied(const rk_policy *p, const char *network,
+                                      const char *asset)
+{
+    const rk_rail *found = NULL;
+    size_t i;
+
+    if (p == NULL || network == NULL || asset == NULL)
+        return NULL;
+    for (i = 0; i < p->n; i++) {
+        const rk_rail *r = &p->rails[i];
+        if (strcmp(r->network, network) != 0 || strcmp(r->asset, asset) != 0)
+            continue;
+        if (r->contract[0] == '\0')
+            return r; /* the native asset */
+        if (found != NULL)
+            return NULL; /* two tokens of that symbol: ambiguous */
+        found = r;
+    }
+    return found;
+}
+
 const rk_rail *rk_policy_find_contract(const rk_policy *p, const char *network,
                                        const char *contract)
 {

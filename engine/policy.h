@@ -147,6 +147,16 @@ const rk_rail *rk_policy_find(const rk_policy *p, const char *network, const cha
                               const char *contract);
 
 /*
+ * The rail a provider means when it names an asset on a network but no
+ * contract (NOWPayments "usdttrc20", Coinbase "USDC" on "ethereum"): the
+ * native rail of (network, asset) if there is one, else the one token rail
+ * of (network, asset) if there is exactly one, else NULL (ambiguous or
+ * unknown: the caller reports an unknown rail).
+ */
+const rk_rail *rk_policy_find_implied(const rk_policy *p, const char *network,
+                                      const char *asset);
+
+/*
  * The token rail whose contract on `network` is `contract` whatever its
  * symbol, or NULL (to tell "right contract, other symbol" from "unknown
  * token").  NULL also for contract NULL or "".

@@ -137,42 +137,6 @@ static void logf_(rk_server *s, const char *fmt, ...)
     s->o.log(s->o.log_ctx, line);
 }
 
-static int utf8_valid(const unsigned char *p, size_t n)
-{
-    size_t i = 0, k, len;
-    unsigned c, cp;
-
-    while (i < n) {
-        c = p[i];
-        if (c < 0x80) {
-            if (c == 0)
-                return 0;
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf)
-            len = 2, cp = c & 0x1f;
-        else if (c >= 0xe0 && c <= 0xef)
-            len = 3, cp = c & 0x0f;
-        else if (c >= 0xf0 && c <= 0xf4)
-            len = 4, cp = c & 0x07;
-        else
-            return 0;
-        if (i + len > n)
-            return 0;
-        for (k = 1; k < len; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 /* Copy text we did not write (names, messages) as printable ASCII: others become '?'. */
 static void copy_printable(char *dst, size_t size, const char *src)
 {
@@ -387,7 +351,7 @@ static cJSON *headers_json(const struct hdrs *hs)
             lname[k] = (char)((hs->h[i].name[k] >= 'A' && hs->h[i].name[k] <= 'Z')
                                   ? hs->h[i].name[k] + 32 : hs->h[i].name[k]);
         lname[k] = '\0';
-        if (!utf8_valid((const unsigned char *)lname, k))
+        if (!rk_utf8_valid((const uint8_t *)lname, k))
             copy_printable(lname, sizeof lname, hs->h[i].name);
         pair = cJSON_CreateArray();
         if (pair == NULL)
@@ -396,7 +360,7 @@ static cJSON *headers_json(const struct hdrs *hs)
         cJSON_AddItemToArray(pair, cJSON_CreateString(lname));
         if (redacted(lname)) {
             v = cJSON_CreateString("[redacted]");
-        } else if (utf8_valid((const unsigned char *)hs->h[i].value, strlen(hs->h[i].value))) {
+        } else if (rk_utf8_valid((const uint8_t *)hs->h[i].value, strlen(hs->h[i].value))) {
             v = cJSON_CreateString(hs->h[i].value);
         } else {
             /* bytes that are not UTF-8 are kept, base64-encoded */

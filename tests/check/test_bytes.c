@@ -101,6 +101,34 @@ START_TEST(read_file_limits)
 }
 END_TEST
 
+START_TEST(utf8_rules)
+{
+    uint32_t cp = 0;
+
+    ck_assert_uint_eq(rk_utf8_next((const uint8_t *)"A", 1, &cp), 1);
+    ck_assert_uint_eq(cp, 'A');
+    ck_assert_uint_eq(rk_utf8_next((const uint8_t *)"\xc3\xa9", 2, &cp), 2);
+    ck_assert_uint_eq(cp, 0xe9);
+    ck_assert_uint_eq(rk_utf8_next((const uint8_t *)"\xe2\x82\xac", 3, &cp), 3);
+    ck_assert_uint_eq(cp, 0x20ac);
+    ck_assert_uint_eq(rk_utf8_next((const uint8_t *)"\xf0\x9f\x98\x80", 4, &cp), 4);
+    ck_assert_uint_eq(cp, 0x1f600);
+    ck_assert_uint_eq(rk_utf8_next((const uint8_t *)"\xc0\x80", 2, NULL), 0);     /* overlong */
+    ck_assert_uint_eq(rk_utf8_next((const uint8_t *)"\xe0\x80\x80", 3, NULL), 0); /* overlong */
+    ck_assert_uint_eq(rk_utf8_next((const uint8_t *)"\xed\xa0\x80", 3, NULL), 0); /* surrogate */
+    ck_assert_uint_eq(rk_utf8_next((const uint8_t *)"\xf4\x90\x80\x80", 4, NULL), 0); /* > U+10FFFF */
+    ck_assert_uint_eq(rk_utf8_next((const uint8_t *)"\xe2\x82", 2, NULL), 0);     /* truncated */
+    ck_assert_uint_eq(rk_utf8_next((const uint8_t *)"\x80", 1, NULL), 0);         /* stray */
+    ck_assert_uint_eq(rk_utf8_next((const uint8_t *)"", 0, NULL), 0);
+    ck_assert_int_eq(rk_utf8_valid((const uint8_t *)"caf\xc3\xa9", 5), 1);
+    ck_assert_int_eq(rk_utf8_valid((const uint8_t *)"a\0b", 3), 0);
+    ck_assert_int_eq(rk_utf8_valid((const uint8_t *)"ab\xff", 3), 0);
+    ck_assert_int_eq(rk_hex_digit('f'), 15);
+    ck_assert_int_eq(rk_hex_digit('F'), 15);
+    ck_assert_int_eq(rk_hex_digit('g'), -1);
+}
+END_TEST
+
 Suite *rk_test_suite(void)
 {
     Suite *s = suite_create("bytes");
@@ -112,6 +140,7 @@ Suite *rk_test_suite(void)
     tcase_add_test(tc, base64_vectors);
     tcase_add_test(tc, buf_grows);
     tcase_add_test(tc, read_file_limits);
+    tcase_add_test(tc, utf8_rules);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -189,7 +189,28 @@ START_TEST(lookup)
                                                "0xdac17f958d2ee523a2206206994597c13d831ec7"));
     ck_assert_ptr_null(rk_policy_find_contract(p, "ethereum", ""));
     ck_assert_ptr_null(rk_policy_find_contract(p, "ethereum", NULL));
+    /* a provider's symbol without a contract: the native rail, else the one token */
+    ck_assert_ptr_eq(rk_policy_find_implied(p, "ethereum", "USDT"), usdt);
+    ck_assert_ptr_eq(rk_policy_find_implied(p, "ethereum", "ETH"),
+                     rk_policy_find(p, "ethereum", "ETH", NULL));
+    ck_assert_ptr_eq(rk_policy_find_implied(p, "tron", "USDT"),
+                     rk_policy_find(p, "tron", "USDT", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"));
+    ck_assert_ptr_null(rk_policy_find_implied(p, "bsc", "USDT"));
+    ck_assert_ptr_null(rk_policy_find_implied(p, "ethereum", NULL));
+    ck_assert_ptr_null(rk_policy_find_implied(NULL, "ethereum", "ETH"));
     rk_policy_free(p);
+    /* two tokens named USDT on one network: a symbol alone is ambiguous */
+    {
+        char two[2048];
+        snprintf(two, sizeof two, "%s,%s", base_rail,
+                 subst("0xdAC17F958D2ee523a2206206994597C13D831ec7",
+                       "0x1111111111111111111111111111111111111111"));
+        p = parse_ok(wrap(two));
+        ck_assert_ptr_null(rk_policy_find_implied(p, "ethereum", "USDT"));
+        ck_assert_ptr_nonnull(rk_policy_find(p, "ethereum", "USDT",
+                                             "0x1111111111111111111111111111111111111111"));
+        rk_policy_free(p);
+    }
 }
 END_TEST
 
