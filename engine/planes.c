@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "amount.h"
 #include "bytes.h"
@@ -171,6 +172,8 @@ static int rail_find(const struct policy_slot *s, const char *asset, const char 
     if (asset == NULL || network == NULL)
         return 0;
     r = rk_policy_find(s->impl, network, asset, contract);
+    if (r == NULL && (contract == NULL || contract[0] == '\0'))
+        r = rk_policy_find_implied(s->impl, network, asset);
     if (r == NULL)
         return 0;
     out->decimals = r->decimals;
@@ -182,6 +185,39 @@ static int rail_find(const struct policy_slot *s, const char *asset, const char 
     out->stale_after_s = r->stale_after_s;
     out->impl = r;
     return 1;
+}
+
+/*
+ * The contract of (asset, network) as the policy in force resolves it: the
+ * contract given, else (a provider naming only a symbol, like NOWPayments'
+ * "usdttrc20") the one token rail of that symbol on that network
+ * (rk_policy_find_implied), else NULL.
+ */
+static const char *contract_of(const struct policy_slot *s, const char *asset,
+                               const char *network, const char *contract)
+{
+    const rk_rail *r;
+
+    if (contract != NULL && contract[0] != '\0')
+        return contract;
+    if (!s->present || asset == NULL || network == NULL)
+        return NULL;
+    r = rk_policy_find_implied(s->impl, network, asset);
+    return r != NULL && r->contract[0] != '\0' ? r->contract : NULL;
+}
+
+/* Do two contracts of one (asset, network) name the same token? */
+static int same_contract(const struct policy_slot *s, const char *asset,
+                         const char *network, const char *a, const char *b)
+{
+    a = contract_of(s, asset, network, a);
+    b = contract_of(s, asset, network, b);
+    if (a == NULL || b == NULL)
+        return a == b;
+    /* EVM hex compares without case, base58 and the rest exactly (as policies) */
+    if (a[0] == '0' && (a[1] == 'x' || a[1] == 'X'))
+        return strcasecmp(a, b) == 0;
+    return strcmp(a, b) == 0;
 }
 
 /* -1 short, 0 within tolerance, +1 over; amounts in the rail's decimals. */
@@ -2213,7 +2249,8 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
                           &r) == 0 &&
                 !(x->has && streq(x->asset, v->tot[i].asset) &&
                   streq(x->network, v->tot[i].network) &&
-                  streq(x->contract, v->tot[i].contract))) {
+                  same_contract(&p->pol, x->asset, x->network, x->contract,
+                                v->tot[i].contract))) {
                 wr_open(w, NULL, '{');
                 wr_str(w, "kind", "unknown_rail");
                 wr_rail(w, "rail", v->tot[i].asset, v->tot[i].network, v->tot[i].contract);
@@ -2229,7 +2266,8 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
                 kind = "wrong_asset";
             else if (strcmp(t->network, x->network) != 0)
                 kind = "wrong_network";
-            else if (!streq(t->contract, x->contract))
+            else if (!same_contract(&p->pol, x->asset, x->network, t->contract,
+                                    x->contract))
                 kind = "wrong_contract";
             if (kind == NULL)
                 continue;
@@ -2244,7 +2282,8 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
             dec e = x->amount, pd = t->sum;
             int verdict = 0, c;
             if (t->bad || strcmp(t->asset, x->asset) != 0 ||
-                strcmp(t->network, x->network) != 0 || !streq(t->contract, x->contract))
+                strcmp(t->network, x->network) != 0 ||
+                !same_contract(&p->pol, x->asset, x->network, t->contract, x->contract))
                 continue;
             if (v->has_rail) {
                 rk_amount ea, pa;

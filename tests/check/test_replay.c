@@ -1108,6 +1108,68 @@ START_TEST(policy_tolerance_unknown_rail_stale)
 }
 END_TEST
 
+/*
+ * A provider that names only a symbol (NOWPayments "usdttrc20") pays on the
+ * policy's one USDT rail on tron: no wrong_contract, no unknown_rail, and
+ * the amount is judged on that rail.
+ */
+START_TEST(policy_implied_contract)
+{
+    static const char tron_policy[] =
+        "{\"v\":1,\"rails\":[{\"network\":\"tron\",\"asset\":\"USDT\","
+        "\"contract\":\"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t\",\"decimals\":6,"
+        "\"confirmations_to_credit\":19,\"finality\":{\"rule\":\"flag\",\"fallback_depth\":19,"
+        "\"probabilistic\":false},\"memo_required\":false,\"fee\":{\"treatment\":"
+        "\"payer_pays_network_fee\",\"asset\":\"TRX\"},\"tolerance\":{\"under\":{\"abs\":\"0.01\","
+        "\"bps\":0},\"over\":{\"abs\":\"0.01\",\"bps\":0}},\"windows\":{\"expiry_grace_s\":120,"
+        "\"stale_after_s\":3600},\"sources\":{\"decimals\":\"t\",\"confirmations\":\"t\","
+        "\"finality\":\"t\",\"memo\":\"t\",\"fee\":\"t\",\"tolerance\":\"t\",\"windows\":\"t\"}}]}";
+    rk_ledger *l = new_ledger();
+    struct pm full = { "54.12", "USDT", "tron", 25 };
+    struct pm part = { "50", "USDT", "tron", 25 };
+    struct body b[5];
+    const char *orders[2] = { "ic-1", "ic-2" };
+    cJSON *doc, *p, *o, *x;
+    char *text, rid[64];
+    int i;
+
+    b[0] = policy_body_of(tron_policy);
+    for (i = 0; i < 2; i++) {
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "order", orders[i]);
+        cJSON_AddStringToObject(o, "event", "created");
+        snprintf(rid, sizeof rid, "%s:created", orders[i]);
+        cJSON_AddStringToObject(o, "row_id", rid);
+        tstr(o, "occurred_at", T0);
+        x = cJSON_AddObjectToObject(o, "expected");
+        cJSON_AddStringToObject(x, "amount", "54.12");
+        cJSON_AddStringToObject(x, "asset", "USDT");
+        cJSON_AddStringToObject(x, "contract", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
+        cJSON_AddStringToObject(x, "network", "tron");
+        cJSON_AddNumberToObject(o, "v", 1);
+        b[1 + i] = make_body(RK_KIND_COMMERCE_ROW, orders[i], o);
+    }
+    b[3] = pe("nowpayments", "ic-e1", "finished", NULL, "confirmed", T0 + 60, "ic-1", "7001",
+              NULL, &full, 1, NULL);
+    b[4] = pe("nowpayments", "ic-e2", "partially_paid", NULL, "underpaid", T0 + 60, "ic-2",
+              "7002", NULL, &part, 1, NULL);
+    append_all(l, b, 5);
+    text = replay_doc(l, NULL, NULL, NULL);
+    doc = parse(text);
+    p = payment_of(doc, "ic-1");
+    ck_assert_ptr_null(diff_kind(p, "wrong_contract"));
+    ck_assert_ptr_null(diff_kind(p, "unknown_rail"));
+    ck_assert_ptr_null(diff_kind(p, "amount_mismatch"));
+    p = payment_of(doc, "ic-2");
+    ck_assert_ptr_null(diff_kind(p, "wrong_contract"));
+    ck_assert_ptr_nonnull(diff_kind(p, "amount_mismatch"));
+    cJSON_Delete(doc);
+    free(text);
+    free_all(b, 5);
+    rk_ledger_close(l);
+}
+END_TEST
+
 /* A policy record that does not parse is skipped; the one before stays. */
 START_TEST(policy_bad_record_keeps_previous)
 {
@@ -1556,6 +1618,7 @@ Suite *rk_test_suite(void)
     tcase_add_test(t, policy_depth_rule);
     tcase_add_test(t, policy_tolerance_unknown_rail_stale);
     tcase_add_test(t, policy_bad_record_keeps_previous);
+    tcase_add_test(t, policy_implied_contract);
     tcase_add_test(t, corpus_payloads_through_adapters);
     tcase_add_test(t, golden_output_unchanged);
     tcase_add_test(t, compaction_then_older_event);
