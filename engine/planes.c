@@ -104,6 +104,7 @@ struct pay {
 
 struct slot {
     char *key;
+    uint64_t hash; /* hash_str(key), compared before the key */
     struct pay *pay;
 };
 
@@ -537,19 +538,32 @@ static size_t arr_count(const rk_jv *v)
 
 /* ---- the key map ------------------------------------------------------ */
 
-static struct slot *map_find(const rk_planes *p, const char *key)
+/*
+ * Open addressing with linear probing.  Each slot keeps its key's hash, so a
+ * probe compares one word and reads a key only on a full hash match: most
+ * lookups miss (a new payment's keys) and would otherwise touch one key
+ * string per probe.  The table is kept at most half full, which keeps the
+ * probe runs short.  Iteration order never depends on the table (payments
+ * are rendered from p->pays).
+ */
+static struct slot *map_find_h(const rk_planes *p, const char *key, uint64_t h)
 {
     size_t i;
 
     if (p->nslots == 0)
         return NULL;
-    i = (size_t)hash_str(key) & (p->nslots - 1);
+    i = (size_t)h & (p->nslots - 1);
     while (p->slots[i].key != NULL) {
-        if (strcmp(p->slots[i].key, key) == 0)
+        if (p->slots[i].hash == h && strcmp(p->slots[i].key, key) == 0)
             return &p->slots[i];
         i = (i + 1) & (p->nslots - 1);
     }
     return NULL;
+}
+
+static struct slot *map_find(const rk_planes *p, const char *key)
+{
+    return map_find_h(p, key, hash_str(key));
 }
 
 static struct pay *map_get(const rk_planes *p, const char *key)
@@ -569,7 +583,7 @@ static int map_grow(rk_planes *p)
     for (i = 0; i < p->nslots; i++) {
         if (p->slots[i].key == NULL)
             continue;
-        j = (size_t)hash_str(p->slots[i].key) & (n - 1);
+        j = (size_t)p->slots[i].hash & (n - 1);
         while (ns[j].key != NULL)
             j = (j + 1) & (n - 1);
         ns[j] = p->slots[i];
@@ -583,21 +597,23 @@ static int map_grow(rk_planes *p)
 /* Point key at pay (insert or overwrite); the key string is copied. */
 static int map_put(rk_planes *p, const char *key, struct pay *pay)
 {
-    struct slot *s = map_find(p, key);
+    uint64_t h = hash_str(key);
+    struct slot *s = map_find_h(p, key, h);
     size_t i;
     char **nk;
 
     if (s != NULL) {
         s->pay = pay;
     } else {
-        if ((p->used + 1) * 4 >= p->nslots * 3 && map_grow(p) != 0)
+        if ((p->used + 1) * 2 >= p->nslots && map_grow(p) != 0)
             return -1;
-        i = (size_t)hash_str(key) & (p->nslots - 1);
+        i = (size_t)h & (p->nslots - 1);
         while (p->slots[i].key != NULL)
             i = (i + 1) & (p->nslots - 1);
         p->slots[i].key = strdup(key);
         if (p->slots[i].key == NULL)
             return -1;
+        p->slots[i].hash = h;
         p->slots[i].pay = pay;
         p->used++;
         s = &p->slots[i];
@@ -1115,9 +1131,11 @@ static rk_err fold_provider(rk_planes *p, obj *o, uint64_t seq, char *err)
     if (pPP != NULL && pPP != t && !pPP->dead && !pPP->has_order &&
         pay_merge(p, t, pPP) != 0)
         goto nomem;
-    if (e->order != NULL && map_get(p, kO) == NULL && map_put(p, kO, t) != 0)
+    /* merges repoint keys but never add or remove one, and kO ("o...") is
+     * never kP ("p..."), so the lookups above still say which keys are new */
+    if (e->order != NULL && pO == NULL && map_put(p, kO, t) != 0)
         goto nomem;
-    if (map_get(p, kP) == NULL && map_put(p, kP, t) != 0)
+    if (pP == NULL && map_put(p, kP, t) != 0)
         goto nomem;
     if (e->parent != NULL && map_get(p, kPP) == NULL && map_put(p, kPP, t) != 0)
         goto nomem;
