@@ -906,8 +906,10 @@ static struct pev *pev_parse(obj *o, uint64_t seq, const char **why)
     rk_jcur cur;
     rk_jv itv;
     struct pack k;
+    struct pmt pm[64]; /* the items, until their memory exists */
     int64_t v;
     size_t i, n;
+    int bad_conf = 0;
     const char *state_word, *src, *fin, *amount;
     rk_status_map_result mr;
     rk_state st;
@@ -978,72 +980,53 @@ static struct pev *pev_parse(obj *o, uint64_t seq, const char **why)
         *why = "provider event: more than 64 payments";
         goto fail;
     }
+    /*
+     * One pass over the items.  The reasons keep their precedence: an item
+     * lacking amount, asset or network anywhere in the list is reported
+     * before a bad confirmations count in any item.
+     */
     k.extra = n * sizeof(struct pmt);
     i = 0;
     if (n > 0)
         (void)rk_jcur_open(&cur, pl);
-    while (n > 0 && rk_jcur_next(&cur, NULL, &itv))
-    {
-        struct pmt tmp;
+    while (n > 0 && rk_jcur_next(&cur, NULL, &itv)) {
         obj_load(it, &itv, o->sc);
         amount = jstr(it, "amount");
-        if (!is_type(&itv, RK_JV_OBJECT) || dec_parse(amount, &tmp.amount) != 0 ||
+        if (!is_type(&itv, RK_JV_OBJECT) || dec_parse(amount, &pm[i].amount) != 0 ||
             jstr(it, "asset") == NULL || jstr(it, "network") == NULL) {
             *why = "provider event: a payment lacks amount, asset or network";
             goto fail;
         }
+        pack_add(&k, &pm[i].asset, jstr(it, "asset"));
+        pack_add(&k, &pm[i].network, jstr(it, "network"));
+        pack_add(&k, &pm[i].contract, jstr(it, "contract"));
+        pack_add(&k, &pm[i].tx, jstr(it, "tx"));
+        pack_add(&k, &pm[i].memo, jstr(it, "memo"));
+        pm[i].conf = -1;
+        if (oget(it, "confirmations") != NULL &&
+            (jint(it, "confirmations", &pm[i].conf) != 0 || pm[i].conf < 0))
+            bad_conf = 1;
+        fin = jstr(it, "finalized");
+        pm[i].finalized = fin != NULL && strcmp(fin, "true") == 0;
         i++;
     }
-    /* a second pass fills the items once their memory exists */
-    {
-        struct pmt *pm;
-        char *mem;
-        /* strings of the items go through the pack as well */
-        pm = calloc(n > 0 ? n : 1, sizeof *pm);
-        if (pm == NULL)
-            goto fail;
-        i = 0;
-        if (n > 0)
-            (void)rk_jcur_open(&cur, pl);
-        while (n > 0 && rk_jcur_next(&cur, NULL, &itv))
-        {
-            obj_load(it, &itv, o->sc);
-            (void)dec_parse(jstr(it, "amount"), &pm[i].amount);
-            pack_add(&k, &pm[i].asset, jstr(it, "asset"));
-            pack_add(&k, &pm[i].network, jstr(it, "network"));
-            pack_add(&k, &pm[i].contract, jstr(it, "contract"));
-            pack_add(&k, &pm[i].tx, jstr(it, "tx"));
-            pack_add(&k, &pm[i].memo, jstr(it, "memo"));
-            pm[i].conf = -1;
-            if (oget(it, "confirmations") != NULL &&
-                (jint(it, "confirmations", &pm[i].conf) != 0 || pm[i].conf < 0)) {
-                free(pm);
-                *why = "provider event: confirmations is not a non-negative integer";
-                goto fail;
-            }
-            fin = jstr(it, "finalized");
-            pm[i].finalized = fin != NULL && strcmp(fin, "true") == 0;
-            i++;
-        }
-        if (k.n >= PACK_MAX) {
-            free(pm);
-            *why = "provider event: too many strings";
-            goto fail;
-        }
-        /* pack_done rewrites the item string pointers, which live in pm,
-         * so copy the items after packing */
-        mem = pack_done(&k, &extra);
-        if (mem == NULL) {
-            free(pm);
-            goto fail;
-        }
-        e->mem = mem;
-        e->pm = extra;
-        if (n > 0)
-            memcpy(e->pm, pm, n * sizeof *pm);
-        e->npm = n;
-        free(pm);
+    if (bad_conf) {
+        *why = "provider event: confirmations is not a non-negative integer";
+        goto fail;
     }
+    if (k.n >= PACK_MAX) {
+        *why = "provider event: too many strings";
+        goto fail;
+    }
+    /* pack_done rewrites the item string pointers, which live in pm, so
+     * copy the items after packing */
+    e->mem = pack_done(&k, &extra);
+    if (e->mem == NULL)
+        goto fail;
+    e->pm = extra;
+    if (n > 0)
+        memcpy(e->pm, pm, n * sizeof *pm);
+    e->npm = n;
     /* map the provider's word; fall back to the adapter's state */
     if (rk_lifecycle_map_status(e->provider, e->status, e->context, &mr, NULL) == RK_OK) {
         e->implied = mr.state;
@@ -1426,9 +1409,10 @@ rk_err rk_planes_apply(rk_planes *p, const rk_record *rec, char *err)
     if (rec->kind != RK_KIND_PROVIDER_EVENT && rec->kind != RK_KIND_COMMERCE_ROW &&
         rec->kind != RK_KIND_FINANCE_ROW)
         return RK_OK;
-    /* every string of the body, unescaped and NUL-terminated, twice over
-     * (payments[] items are read in two passes), fits in 4 * len + 256; the
-     * rest is for views of members beyond OBJ_MAX */
+    /* every string of the body, unescaped and NUL-terminated, fits in
+     * 2 * len + 256 (4 * len was reserved when payments[] items were read
+     * twice; the size is kept); the rest is for views of members beyond
+     * OBJ_MAX */
     if (p->sc.cap < 6 * rec->body_len + 256) {
         size_t cap = 6 * rec->body_len + 256;
         char *nb = realloc(p->sc.buf, cap);

@@ -945,6 +945,76 @@ START_TEST(corrupt_bodies_are_skipped_not_fatal)
 }
 END_TEST
 
+/*
+ * The reasons for a bad payments[] list keep their precedence whatever
+ * order the fold checks items in: more than 64 items first, then an item
+ * lacking amount, asset or network anywhere in the list, then a bad
+ * confirmations count.
+ */
+START_TEST(payment_item_reasons_keep_their_precedence)
+{
+    rk_ledger *l = new_ledger();
+    static const char head[] = "{\"event_id\":\"e%d\",\"occurred_at\":"
+                               "\"2026-01-01T00:00:00.000000000Z\",\"payments\":[";
+    static const char tail[] = "],\"provider\":\"btcpay\",\"refs\":{\"payment\":\"p%d\"},"
+                               "\"status\":\"New\",\"v\":1}";
+    static const char *items[] = {
+        /* a bad count before an item without an asset */
+        "{\"amount\":\"1\",\"asset\":\"BTC\",\"confirmations\":-1,\"network\":\"bitcoin\"},"
+        "{\"amount\":\"1\",\"network\":\"bitcoin\"}",
+        /* only a bad count */
+        "{\"amount\":\"1\",\"asset\":\"BTC\",\"network\":\"bitcoin\"},"
+        "{\"amount\":\"1\",\"asset\":\"BTC\",\"confirmations\":\"6\",\"network\":\"bitcoin\"}",
+        NULL, /* 65 items, the first without an amount */
+    };
+    static const char *want[] = {
+        "provider event: a payment lacks amount, asset or network",
+        "provider event: confirmations is not a non-negative integer",
+        "provider event: more than 64 payments",
+    };
+    rk_buf text = RK_BUF_INIT;
+    char line[256], *doc_text;
+    struct body b;
+    cJSON *doc, *sk;
+    int i, j;
+
+    for (i = 0; i < 3; i++) {
+        rk_buf_reset(&text);
+        snprintf(line, sizeof line, head, i);
+        ck_assert_int_eq(rk_buf_append(&text, line, strlen(line)), RK_OK);
+        if (items[i] != NULL) {
+            ck_assert_int_eq(rk_buf_append(&text, items[i], strlen(items[i])), RK_OK);
+        } else {
+            for (j = 0; j < 65; j++) {
+                const char *it = j == 0 ? "{\"asset\":\"BTC\",\"network\":\"bitcoin\"}"
+                                        : ",{\"amount\":\"1\",\"asset\":\"BTC\","
+                                          "\"network\":\"bitcoin\"}";
+                ck_assert_int_eq(rk_buf_append(&text, it, strlen(it)), RK_OK);
+            }
+        }
+        snprintf(line, sizeof line, tail, i);
+        ck_assert_int_eq(rk_buf_append(&text, line, strlen(line) + 1), RK_OK);
+        b.kind = RK_KIND_PROVIDER_EVENT;
+        b.ref = (char *)"p";
+        b.text = (char *)text.data;
+        append(l, &b);
+    }
+    doc_text = replay_doc(l, NULL, NULL, NULL);
+    doc = parse(doc_text);
+    sk = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "evidence"),
+                                          "skipped");
+    ck_assert_int_eq(cJSON_GetArraySize(sk), 3);
+    for (i = 0; i < 3; i++)
+        ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(sk, i), "reason")
+                             ->valuestring,
+                         want[i]);
+    cJSON_Delete(doc);
+    free(doc_text);
+    rk_buf_free(&text);
+    rk_ledger_close(l);
+}
+END_TEST
+
 START_TEST(limits)
 {
     rk_ledger *l = new_ledger();
@@ -1615,6 +1685,7 @@ Suite *rk_test_suite(void)
     tcase_add_test(t, diff_between_points);
     tcase_add_test(t, corrupt_bodies_are_skipped_not_fatal);
     tcase_add_test(t, limits);
+    tcase_add_test(t, payment_item_reasons_keep_their_precedence);
     tcase_add_test(t, policy_depth_rule);
     tcase_add_test(t, policy_tolerance_unknown_rail_stale);
     tcase_add_test(t, policy_bad_record_keeps_previous);
