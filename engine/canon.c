@@ -1046,6 +1046,20 @@ rk_err rk_canon_normalize(const char *text, size_t len, rk_buf *out, char *err)
 
 /* ---- checking canonical form in one pass ------------------------------ */
 
+/* The type of the valid value whose first byte is b. */
+static rk_jv_type jv_type_of(unsigned char b)
+{
+    switch (b) {
+    case '{': return RK_JV_OBJECT;
+    case '[': return RK_JV_ARRAY;
+    case '"': return RK_JV_STRING;
+    case 't': return RK_JV_TRUE;
+    case 'f': return RK_JV_FALSE;
+    case 'n': return RK_JV_NULL;
+    default: return RK_JV_INT;
+    }
+}
+
 /*
  * rk_canon_check runs on every append, so it validates the canonical form
  * directly instead of parsing and rewriting: one pass, no allocation.  It
@@ -1055,6 +1069,11 @@ rk_err rk_canon_normalize(const char *text, size_t len, rk_buf *out, char *err)
 typedef struct checker {
     const unsigned char *p;
     size_t len, pos;
+    /* rk_jv_parse_object: the first max members of the top-level object,
+     * collected on the way; more: it has others */
+    rk_jv *keys, *vals;
+    size_t max, n;
+    int more;
 } checker;
 
 /* The next byte of the string value starting at *i (after its quote), with
@@ -1087,6 +1106,20 @@ static int key_byte(const unsigned char *p, size_t *i)
 /* Compare two valid string values (positions after their quotes) bytewise. */
 static int key_cmp(const unsigned char *p, size_t a, size_t b)
 {
+    /* keys rarely hold escapes: while both texts are plain and equal they
+     * are equal values, and the first differing plain byte decides; from
+     * a backslash on, decode */
+    while (p[a] == p[b] && p[a] != '"' && p[a] != '\\') {
+        a++;
+        b++;
+    }
+    if (p[a] != '\\' && p[b] != '\\') {
+        if (p[a] == p[b])
+            return 0; /* both at their closing quote */
+        if (p[a] == '"' || p[b] == '"')
+            return p[a] == '"' ? -1 : 1; /* a prefix sorts first */
+        return p[a] < p[b] ? -1 : 1;
+    }
     for (;;) {
         int x = key_byte(p, &a), y = key_byte(p, &b);
         if (x != y)
@@ -1208,6 +1241,11 @@ static int check_container(checker *c, int depth, int is_object)
             key = c->pos + 1;
             if (!check_string(c))
                 return 0;
+            if (depth == 0 && c->n < c->max) {
+                c->keys[c->n].p = (const char *)c->p + key - 1;
+                c->keys[c->n].len = c->pos - (key - 1);
+                c->keys[c->n].type = RK_JV_STRING;
+            }
             /* keys strictly increasing: sorted and unique */
             if (!first && key_cmp(c->p, prev, key) >= 0)
                 return 0;
@@ -1217,8 +1255,21 @@ static int check_container(checker *c, int depth, int is_object)
                 return 0;
             c->pos++;
         }
-        if (!check_value(c, depth + 1))
-            return 0;
+        {
+            size_t at = c->pos;
+            if (!check_value(c, depth + 1))
+                return 0;
+            if (is_object && depth == 0) {
+                if (c->n < c->max) {
+                    c->vals[c->n].p = (const char *)c->p + at;
+                    c->vals[c->n].len = c->pos - at;
+                    c->vals[c->n].type = jv_type_of(c->p[at]);
+                    c->n++;
+                } else {
+                    c->more = 1;
+                }
+            }
+        }
         if (c->pos < c->len && c->p[c->pos] == ',') {
             c->pos++;
             continue;
@@ -1283,21 +1334,26 @@ rk_err rk_canon_check(const char *text, size_t len, char *err)
 
 rk_err rk_jv_parse(const char *text, size_t len, rk_jv *out, char *err)
 {
-    checker c = { (const unsigned char *)text, len, 0 };
+    size_t n;
+    int more;
 
+    return rk_jv_parse_object(text, len, out, NULL, NULL, 0, &n, &more, err);
+}
+
+rk_err rk_jv_parse_object(const char *text, size_t len, rk_jv *out, rk_jv *keys,
+                          rk_jv *vals, size_t max, size_t *n, int *more, char *err)
+{
+    checker c = { (const unsigned char *)text, len, 0, keys, vals, max, 0, 0 };
+
+    *n = 0;
+    *more = 0;
     if (len == 0 || !check_value(&c, 0) || c.pos != len)
         return rk_seterr(err, RK_ERR_INVALID, "canon: not canonical");
     out->p = text;
     out->len = len;
-    switch (text[0]) {
-    case '{': out->type = RK_JV_OBJECT; break;
-    case '[': out->type = RK_JV_ARRAY; break;
-    case '"': out->type = RK_JV_STRING; break;
-    case 't': out->type = RK_JV_TRUE; break;
-    case 'f': out->type = RK_JV_FALSE; break;
-    case 'n': out->type = RK_JV_NULL; break;
-    default: out->type = RK_JV_INT; break;
-    }
+    out->type = jv_type_of((unsigned char)text[0]);
+    *n = c.n;
+    *more = c.more;
     return RK_OK;
 }
 

@@ -427,6 +427,17 @@ static void obj_load(obj *o, const rk_jv *v, struct scratch *sc)
     }
 }
 
+/* Complete o, whose first o->n members rk_jv_parse_object collected. */
+static void obj_members(obj *o, const rk_jv *v, struct scratch *sc)
+{
+    size_t i;
+
+    o->whole = *v;
+    o->sc = sc;
+    for (i = 0; i < o->n; i++)
+        o->str[i] = NULL;
+}
+
 static int key_is(const rk_jv *k, const char *key, size_t n)
 {
     return k->len == n + 2 && memcmp(k->p + 1, key, n) == 0;
@@ -1422,14 +1433,16 @@ rk_err rk_planes_apply(rk_planes *p, const rk_record *rec, char *err)
         p->sc.cap = cap;
     }
     p->sc.used = 0;
-    if (rk_jv_parse((const char *)rec->body, rec->body_len, &body, why) != RK_OK ||
+    /* the check of the body collects its members: no second walk */
+    if (rk_jv_parse_object((const char *)rec->body, rec->body_len, &body, o.key, o.val,
+                           OBJ_MAX, &o.n, &o.more, why) != RK_OK ||
         body.type != RK_JV_OBJECT) {
         /* the ledger stores only canonical bodies; anything else is damage */
         return skip(p, rec->seq, "body is not a JSON object") == 0
                    ? RK_OK
                    : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
-    obj_load(&o, &body, &p->sc);
+    obj_members(&o, &body, &p->sc);
     if (rec->kind == RK_KIND_PROVIDER_EVENT)
         rc = fold_provider(p, &o, rec->seq, err);
     else if (rec->kind == RK_KIND_COMMERCE_ROW)

@@ -758,6 +758,9 @@ START_TEST(check_agrees_with_normalize)
         "{\"a\":{\"a\":{\"a\":[[[]]],\"b\":{}}},\"b\":\"/\"}",
         /* long plain runs: the word-at-a-time path of the check */
         "{\"k\":\"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ~ !#$%&'()*+,-./\"}",
+        /* key order where escapes meet plain bytes: the fast compare of
+         * plain keys hands over to decoding at the first backslash */
+        "{\"\\\"\":1,\"#\":2,\"a\\u0001\":3,\"a\\n\":4,\"a\\\\\":5,\"a]\":6,\"ab\":7}",
     };
     static const char alphabet[] = "{}[]\":,\\-0123456789.eEtrufalsn ubfnrt\x01\x7f\xc3\xa9\xff";
     char buf[256];
@@ -845,6 +848,78 @@ START_TEST(cursor_walks_members)
 }
 END_TEST
 
+/* rk_jv_parse_object gives the members the cursor gives, in one pass. */
+START_TEST(parse_object_collects_members)
+{
+    static const char t[] = "{\"a\":[1,{\"x\":\"]}\"},[]],\"b\\\"q\":\"s\\\\t\",\"c\":-5,"
+                            "\"d\":{\"e\":null},\"f\":true}";
+    rk_jv v, keys[5], vals[5], k, m;
+    rk_jcur c;
+    char err[RK_ERROR_SIZE] = "";
+    size_t n = 99, i;
+    int more = 9;
+
+    ck_assert_int_eq(rk_jv_parse_object(t, strlen(t), &v, keys, vals, 5, &n, &more, err),
+                     RK_OK);
+    ck_assert_int_eq(v.type, RK_JV_OBJECT);
+    ck_assert_uint_eq(v.len, strlen(t));
+    ck_assert_uint_eq(n, 5);
+    ck_assert_int_eq(more, 0);
+    ck_assert_int_eq(rk_jcur_open(&c, &v), 0);
+    for (i = 0; rk_jcur_next(&c, &k, &m); i++) {
+        ck_assert_uint_lt(i, 5);
+        ck_assert(keys[i].p == k.p && keys[i].len == k.len && keys[i].type == RK_JV_STRING);
+        ck_assert(vals[i].p == m.p && vals[i].len == m.len && vals[i].type == m.type);
+    }
+    ck_assert_uint_eq(i, 5);
+    /* fewer slots than members: the first ones, and more says so */
+    ck_assert_int_eq(rk_jv_parse_object(t, strlen(t), &v, keys, vals, 2, &n, &more, err),
+                     RK_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(more, 1);
+    ck_assert(rk_jv_is(&keys[1], "b\"q") && rk_jv_is(&vals[1], "s\\t"));
+    ck_assert_int_eq(rk_jv_parse_object(t, strlen(t), &v, NULL, NULL, 0, &n, &more, err),
+                     RK_OK);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(more, 1);
+    /* not an object: no members; nested objects are not collected */
+    ck_assert_int_eq(rk_jv_parse_object("[{\"a\":1}]", 9, &v, keys, vals, 5, &n, &more, err),
+                     RK_OK);
+    ck_assert_int_eq(v.type, RK_JV_ARRAY);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(more, 0);
+    ck_assert_int_eq(rk_jv_parse_object("{}", 2, &v, keys, vals, 5, &n, &more, err), RK_OK);
+    ck_assert_uint_eq(n, 0);
+    /* keys where escapes meet plain bytes, in order (see check_agrees_with_normalize) */
+    {
+        static const char o[] =
+            "{\"\\\"\":1,\"#\":2,\"a\\u0001\":3,\"a\\n\":4,\"a\\\\\":5,\"a]\":6,\"ab\":7}";
+        static const char swapped[] = "{\"#\":2,\"\\\"\":1}";
+        static const char swapped2[] = "{\"a\\n\":4,\"a\\u0001\":3}";
+        static const char swapped3[] = "{\"a]\":6,\"a\\\\\":5}";
+        static const char prefix[] = "{\"ab\":1,\"a\":2}";
+        ck_assert_int_eq(rk_jv_parse_object(o, strlen(o), &v, keys, vals, 5, &n, &more, err),
+                         RK_OK);
+        ck_assert_int_eq(more, 1);
+        ck_assert(rk_jv_is(&keys[2], "a\x01") && rk_jv_is(&keys[4], "a\\"));
+        ck_assert_int_eq(rk_jv_parse(swapped, strlen(swapped), &v, err), RK_ERR_INVALID);
+        ck_assert_int_eq(rk_jv_parse(swapped2, strlen(swapped2), &v, err), RK_ERR_INVALID);
+        ck_assert_int_eq(rk_jv_parse(swapped3, strlen(swapped3), &v, err), RK_ERR_INVALID);
+        ck_assert_int_eq(rk_jv_parse(prefix, strlen(prefix), &v, err), RK_ERR_INVALID);
+    }
+    /* not canonical, even after members were collected: an error and none */
+    ck_assert_int_eq(rk_jv_parse_object("{\"a\":1,\"c\":2,\"b\":3}", 19, &v, keys, vals, 5,
+                                        &n, &more, err),
+                     RK_ERR_INVALID);
+    ck_assert_str_eq(err, "canon: not canonical");
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(more, 0);
+    ck_assert_int_eq(rk_jv_parse_object("{\"a\":1", 6, &v, keys, vals, 5, &n, &more, err),
+                     RK_ERR_INVALID);
+    ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
 /* The cursor reads only canonical text; limits of integers and depth. */
 START_TEST(cursor_limits)
 {
@@ -929,6 +1004,7 @@ Suite *rk_test_suite(void)
     tcase_add_test(tc, check_agrees_with_normalize);
     tcase_add_test(tc, cursor_walks_members);
     tcase_add_test(tc, cursor_limits);
+    tcase_add_test(tc, parse_object_collects_members);
     tcase_add_test(tc, put_string_matches_writer);
     suite_add_tcase(s, tc);
     return s;
