@@ -1130,38 +1130,58 @@ static int key_cmp(const unsigned char *p, size_t a, size_t b)
 }
 
 /*
- * Are all 8 bytes at p printable ASCII other than '"' and '\\'?  Word-at-a-
- * time tests, exact as booleans: a byte >= 0x80 sets its top bit; "has a
- * zero byte" is (v - 0x01..) & ~v & 0x80..; "has a byte below 0x20" is
- * (v - 0x20..) & ~v & 0x80.. (valid because 0x20 <= 0x80).
+ * How many of the 8 bytes at p are printable ASCII other than '"' and '\\',
+ * counted from the first (8: all of them).  Word-at-a-time tests: a byte
+ * >= 0x80 sets its top bit; "is a zero byte" is (v - 0x01..) & ~v & 0x80..;
+ * "is below 0x20" is (v - 0x20..) & ~v & 0x80.. (valid as 0x20 <= 0x80).
+ * A borrow only runs upwards from a flagged byte, so the lowest flag is
+ * exact (bytes above it may be flagged wrongly, and are not looked at); on
+ * a little-endian machine the lowest byte of the word is the first in
+ * memory.  Elsewhere, a flag anywhere means "look at these bytes one by one".
  */
-static int plain8(const unsigned char *p)
+static size_t plain8(const unsigned char *p)
 {
     const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    uint64_t w, q, b;
+    uint64_t w, q, b, m;
 
     memcpy(&w, p, 8);
     q = w ^ (ones * '"');
     b = w ^ (ones * '\\');
-    return ((w & high) | ((w - ones * 0x20) & ~w & high) | ((q - ones) & ~q & high) |
-            ((b - ones) & ~b & high)) == 0;
+    m = (w & high) | ((w - ones * 0x20) & ~w & high) | ((q - ones) & ~q & high) |
+        ((b - ones) & ~b & high);
+    if (m == 0)
+        return 8;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (size_t)__builtin_ctzll(m) / 8;
+#else
+    return 0;
+#endif
 }
 
-static int check_string(checker *c)
+/*
+ * The rest of a string from c->pos on, once the fast path of check_string
+ * met something other than plain bytes and the closing quote.  Kept out of
+ * line: most strings never get here, and check_string stays small.
+ */
+static __attribute__((noinline)) int check_string_rest(checker *c)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = c->p;
     size_t n;
 
-    c->pos++; /* opening quote */
     while (c->pos < c->len) {
         unsigned char ch;
         size_t i = c->pos, end = c->len;
 
         /* the common case first: printable ASCII that needs no escape,
-         * eight bytes at a time, then byte by byte */
-        while (end - i >= 8 && plain8(p + i))
-            i += 8;
+         * eight bytes at a time up to the first other byte, then (near the
+         * end of the text) byte by byte */
+        while (end - i >= 8) {
+            size_t k = plain8(p + i);
+            i += k;
+            if (k < 8)
+                break;
+        }
         while (i < end && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
             i++;
         c->pos = i;
@@ -1201,6 +1221,26 @@ static int check_string(checker *c)
         c->pos += n;
     }
     return 0;
+}
+
+static int check_string(checker *c)
+{
+    const unsigned char *p = c->p;
+    size_t i = c->pos + 1, end = c->len, k; /* past the opening quote */
+
+    /* most strings are plain printable ASCII up to their closing quote */
+    while (end - i >= 8) {
+        k = plain8(p + i);
+        i += k;
+        if (k < 8)
+            break;
+    }
+    c->pos = i;
+    if (i < end && p[i] == '"') {
+        c->pos++;
+        return 1;
+    }
+    return check_string_rest(c);
 }
 
 static int check_integer(checker *c)

@@ -438,9 +438,18 @@ static void obj_members(obj *o, const rk_jv *v, struct scratch *sc)
         o->str[i] = NULL;
 }
 
+/* Keys are short: a loop, not a call to memcmp.  k is a key of a checked
+ * text, so k->p[1..n] is inside it whenever k->len is n + 2. */
 static int key_is(const rk_jv *k, const char *key, size_t n)
 {
-    return k->len == n + 2 && memcmp(k->p + 1, key, n) == 0;
+    size_t j;
+
+    if (k->len != n + 2)
+        return 0;
+    for (j = 0; j < n; j++)
+        if (k->p[1 + j] != key[j])
+            return 0;
+    return 1;
 }
 
 /* Index of member key, or -1; -2 when it lies beyond OBJ_MAX (*far set). */
@@ -921,7 +930,8 @@ static struct pev *pev_parse(obj *o, uint64_t seq, const char **why)
     int64_t v;
     size_t i, n;
     int bad_conf = 0;
-    const char *state_word, *src, *fin, *amount;
+    const char *state_word, *src, *fin, *amount, *asset, *network;
+    const char *provider, *event_id, *status, *pid, *order;
     rk_status_map_result mr;
     rk_state st;
     void *extra = NULL;
@@ -942,22 +952,26 @@ static struct pev *pev_parse(obj *o, uint64_t seq, const char **why)
         goto fail;
     }
     obj_load(refs, refsv, o->sc);
-    pack_add(&k, &e->provider, jstr(o, "provider"));
-    pack_add(&k, &e->event_id, jstr(o, "event_id"));
+    provider = jstr(o, "provider");
+    event_id = jstr(o, "event_id");
+    status = jstr(o, "status");
+    pid = jstr(refs, "payment");
+    order = jstr(refs, "order");
+    pack_add(&k, &e->provider, provider);
+    pack_add(&k, &e->event_id, event_id);
     pack_add(&k, &e->event_type, jstr(o, "event_type"));
-    pack_add(&k, &e->status, jstr(o, "status"));
+    pack_add(&k, &e->status, status);
     pack_add(&k, &e->context, jstr(o, "context"));
-    pack_add(&k, &e->pid, jstr(refs, "payment"));
+    pack_add(&k, &e->pid, pid);
     pack_add(&k, &e->parent, jstr(refs, "parent"));
-    pack_add(&k, &e->order, jstr(refs, "order"));
-    if (jstr(o, "provider") == NULL || jstr(o, "event_id") == NULL ||
-        jstr(o, "status") == NULL) {
+    pack_add(&k, &e->order, order);
+    if (provider == NULL || event_id == NULL || status == NULL) {
         *why = "provider event: provider, event_id or status missing";
         goto fail;
     }
-    if (jstr(refs, "payment") == NULL) {
+    if (pid == NULL) {
         /* an event with only an order joins by order; its payment id is the order */
-        if (jstr(refs, "order") == NULL) {
+        if (order == NULL) {
             *why = "provider event: refs has neither order nor payment";
             goto fail;
         }
@@ -1003,13 +1017,15 @@ static struct pev *pev_parse(obj *o, uint64_t seq, const char **why)
     while (n > 0 && rk_jcur_next(&cur, NULL, &itv)) {
         obj_load(it, &itv, o->sc);
         amount = jstr(it, "amount");
+        asset = jstr(it, "asset");
+        network = jstr(it, "network");
         if (!is_type(&itv, RK_JV_OBJECT) || dec_parse(amount, &pm[i].amount) != 0 ||
-            jstr(it, "asset") == NULL || jstr(it, "network") == NULL) {
+            asset == NULL || network == NULL) {
             *why = "provider event: a payment lacks amount, asset or network";
             goto fail;
         }
-        pack_add(&k, &pm[i].asset, jstr(it, "asset"));
-        pack_add(&k, &pm[i].network, jstr(it, "network"));
+        pack_add(&k, &pm[i].asset, asset);
+        pack_add(&k, &pm[i].network, network);
         pack_add(&k, &pm[i].contract, jstr(it, "contract"));
         pack_add(&k, &pm[i].tx, jstr(it, "tx"));
         pack_add(&k, &pm[i].memo, jstr(it, "memo"));
@@ -1282,6 +1298,9 @@ static rk_err fold_finance(rk_planes *p, obj *o, uint64_t seq, char *err)
     struct frow *f = calloc(1, sizeof *f);
     rk_err rc;
     const char *order = jstr(o, "order"), *side = jstr(o, "side"), *why = NULL;
+    const char *row_id = jstr(o, "row_id"), *account = jstr(o, "account");
+    const char *currency = jstr(o, "currency"), *period = jstr(o, "period");
+    const char *fx_rate = jstr(o, "fx_rate");
     struct pack k;
     struct pay *y;
     int64_t v;
@@ -1293,8 +1312,8 @@ static rk_err fold_finance(rk_planes *p, obj *o, uint64_t seq, char *err)
     f->seq = seq;
     if (jint(o, "v", &v) != 0 || v != 1)
         why = "finance row: version is not 1";
-    else if (order == NULL || jstr(o, "row_id") == NULL || jstr(o, "account") == NULL ||
-             jstr(o, "currency") == NULL || jstr(o, "period") == NULL)
+    else if (order == NULL || row_id == NULL || account == NULL || currency == NULL ||
+             period == NULL)
         why = "finance row: order, row_id, account, currency or period missing";
     else if (side == NULL || (strcmp(side, "debit") != 0 && strcmp(side, "credit") != 0))
         why = "finance row: side is neither debit nor credit";
@@ -1302,7 +1321,7 @@ static rk_err fold_finance(rk_planes *p, obj *o, uint64_t seq, char *err)
         why = "finance row: amount malformed";
     else if (jtime(o, "recognised_at", &f->recognised_at) != 0)
         why = "finance row: recognised_at missing or not a time";
-    else if (jstr(o, "fx_rate") != NULL && dec_parse(jstr(o, "fx_rate"), &rate) != 0)
+    else if (fx_rate != NULL && dec_parse(fx_rate, &rate) != 0)
         why = "finance row: fx_rate malformed";
     if (why != NULL) {
         free(f);
@@ -1310,12 +1329,12 @@ static rk_err fold_finance(rk_planes *p, obj *o, uint64_t seq, char *err)
                                        : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
     f->credit = strcmp(side, "credit") == 0;
-    pack_add(&k, &f->row_id, jstr(o, "row_id"));
-    pack_add(&k, &f->account, jstr(o, "account"));
-    pack_add(&k, &f->currency, jstr(o, "currency"));
-    pack_add(&k, &f->fx_rate, jstr(o, "fx_rate"));
+    pack_add(&k, &f->row_id, row_id);
+    pack_add(&k, &f->account, account);
+    pack_add(&k, &f->currency, currency);
+    pack_add(&k, &f->fx_rate, fx_rate);
     pack_add(&k, &f->fx_source, jstr(o, "fx_source"));
-    pack_add(&k, &f->period, jstr(o, "period"));
+    pack_add(&k, &f->period, period);
     f->mem = pack_done(&k, NULL);
     y = f->mem != NULL ? pay_for_order(p, order) : NULL;
     if (y != NULL && y->compact && (rc = pay_expand(p, y, err)) != RK_OK) {
