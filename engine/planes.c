@@ -1000,28 +1000,28 @@ static struct pev *pev_parse(obj *o, uint64_t seq, const char **why)
         pack_add(&k, &e->exp_network, jstr(exp, "network"));
         pack_add(&k, &e->exp_contract, jstr(exp, "contract"));
     }
-    n = arr_count(pl);
-    if (n > 64) {
-        *why = "provider event: more than 64 payments";
-        goto fail;
-    }
     /*
-     * One pass over the items.  The reasons keep their precedence: an item
-     * lacking amount, asset or network anywhere in the list is reported
-     * before a bad confirmations count in any item.
+     * One pass over the items.  The reasons keep their precedence: more
+     * than 64 items first (counted again only when an item is bad), then
+     * an item lacking amount, asset or network anywhere in the list, then
+     * a bad confirmations count in any item.
      */
-    k.extra = n * sizeof(struct pmt);
     i = 0;
-    if (n > 0)
+    if (pl != NULL)
         (void)rk_jcur_open(&cur, pl);
-    while (n > 0 && rk_jcur_next(&cur, NULL, &itv)) {
+    while (pl != NULL && rk_jcur_next(&cur, NULL, &itv)) {
+        if (i == 64) {
+            *why = "provider event: more than 64 payments";
+            goto fail;
+        }
         obj_load(it, &itv, o->sc);
         amount = jstr(it, "amount");
         asset = jstr(it, "asset");
         network = jstr(it, "network");
         if (!is_type(&itv, RK_JV_OBJECT) || dec_parse(amount, &pm[i].amount) != 0 ||
             asset == NULL || network == NULL) {
-            *why = "provider event: a payment lacks amount, asset or network";
+            *why = arr_count(pl) > 64 ? "provider event: more than 64 payments"
+                                      : "provider event: a payment lacks amount, asset or network";
             goto fail;
         }
         pack_add(&k, &pm[i].asset, asset);
@@ -1037,6 +1037,8 @@ static struct pev *pev_parse(obj *o, uint64_t seq, const char **why)
         pm[i].finalized = fin != NULL && strcmp(fin, "true") == 0;
         i++;
     }
+    n = i;
+    k.extra = n * sizeof(struct pmt);
     if (bad_conf) {
         *why = "provider event: confirmations is not a non-negative integer";
         goto fail;

@@ -966,10 +966,12 @@ START_TEST(payment_item_reasons_keep_their_precedence)
         "{\"amount\":\"1\",\"asset\":\"BTC\",\"network\":\"bitcoin\"},"
         "{\"amount\":\"1\",\"asset\":\"BTC\",\"confirmations\":\"6\",\"network\":\"bitcoin\"}",
         NULL, /* 65 items, the first without an amount */
+        NULL, /* 65 good items */
     };
     static const char *want[] = {
         "provider event: a payment lacks amount, asset or network",
         "provider event: confirmations is not a non-negative integer",
+        "provider event: more than 64 payments",
         "provider event: more than 64 payments",
     };
     rk_buf text = RK_BUF_INIT;
@@ -978,7 +980,7 @@ START_TEST(payment_item_reasons_keep_their_precedence)
     cJSON *doc, *sk;
     int i, j;
 
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < 4; i++) {
         rk_buf_reset(&text);
         snprintf(line, sizeof line, head, i);
         ck_assert_int_eq(rk_buf_append(&text, line, strlen(line)), RK_OK);
@@ -986,9 +988,12 @@ START_TEST(payment_item_reasons_keep_their_precedence)
             ck_assert_int_eq(rk_buf_append(&text, items[i], strlen(items[i])), RK_OK);
         } else {
             for (j = 0; j < 65; j++) {
-                const char *it = j == 0 ? "{\"asset\":\"BTC\",\"network\":\"bitcoin\"}"
-                                        : ",{\"amount\":\"1\",\"asset\":\"BTC\","
-                                          "\"network\":\"bitcoin\"}";
+                static const char good[] = "{\"amount\":\"1\",\"asset\":\"BTC\","
+                                           "\"network\":\"bitcoin\"}";
+                static const char no_amount[] = "{\"asset\":\"BTC\",\"network\":\"bitcoin\"}";
+                const char *it = j == 0 && i == 2 ? no_amount : good;
+                if (j > 0)
+                    ck_assert_int_eq(rk_buf_putc(&text, ','), RK_OK);
                 ck_assert_int_eq(rk_buf_append(&text, it, strlen(it)), RK_OK);
             }
         }
@@ -1003,8 +1008,8 @@ START_TEST(payment_item_reasons_keep_their_precedence)
     doc = parse(doc_text);
     sk = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "evidence"),
                                           "skipped");
-    ck_assert_int_eq(cJSON_GetArraySize(sk), 3);
-    for (i = 0; i < 3; i++)
+    ck_assert_int_eq(cJSON_GetArraySize(sk), 4);
+    for (i = 0; i < 4; i++)
         ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(sk, i), "reason")
                              ->valuestring,
                          want[i]);
