@@ -1585,6 +1585,18 @@ rk_err rk_canon_put_string(rk_buf *out, const char *s, size_t n)
 
     if (rk_buf_reserve(out, n + 2) != RK_OK)
         return RK_ERR_NOMEM;
+    /* the common case, nothing to escape: one copy into the room reserved */
+    while (i < n && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\')
+        i++;
+    if (i == n) {
+        out->data[out->len++] = '"';
+        memcpy(out->data + out->len, s, n);
+        out->len += n;
+        out->data[out->len++] = '"';
+        out->data[out->len] = '\0'; /* rk_buf keeps its text terminated */
+        return RK_OK;
+    }
+    i = 0;
     out->data[out->len++] = '"';
     while (i < n) {
         unsigned char c = p[i];
