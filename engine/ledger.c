@@ -39,6 +39,7 @@ struct request {
     char *err;
     int done;
     struct request *next;
+    pthread_cond_t cv; /* signalled when done, or when it is to lead */
 };
 
 struct rk_ledger {
@@ -511,15 +512,23 @@ rk_err rk_ledger_append(rk_ledger *l, rk_append_item *items, size_t n, char *err
         pthread_mutex_unlock(&l->mu);
         return rk_seterr(err, RK_ERR_CLOSED, "ledger is closing");
     }
+    /*
+     * Each waiter sleeps on its own condition: a finished group wakes its
+     * own members and the oldest queued request (the next leader), not
+     * every thread waiting, which with dozens of appenders would be mostly
+     * wasted context switches.
+     */
+    pthread_cond_init(&me.cv, NULL);
     if (l->queue_tail != NULL)
         l->queue_tail->next = &me;
     else
         l->queue = &me;
     l->queue_tail = &me;
     while (!me.done && l->leader)
-        pthread_cond_wait(&l->cv, &l->mu);
+        pthread_cond_wait(&me.cv, &l->mu);
     if (me.done) {
         pthread_mutex_unlock(&l->mu);
+        pthread_cond_destroy(&me.cv);
         return me.rc;
     }
     /* lead: take every queued request, write without holding the lock */
@@ -544,11 +553,16 @@ rk_err rk_ledger_append(rk_ledger *l, rk_append_item *items, size_t n, char *err
             for (i = 0; i < r->n; i++)
                 count += r->items[i].status == RK_OK;
         r->done = 1;
+        if (r != &me)
+            pthread_cond_signal(&r->cv);
     }
     l->stats.appends += count;
     l->leader = 0;
-    pthread_cond_broadcast(&l->cv);
+    if (l->queue != NULL)
+        pthread_cond_signal(&l->queue->cv); /* the next leader */
+    pthread_cond_broadcast(&l->cv); /* rk_ledger_close waits on it */
     pthread_mutex_unlock(&l->mu);
+    pthread_cond_destroy(&me.cv);
     return rc;
 }
 
