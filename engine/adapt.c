@@ -367,6 +367,20 @@ cJSON *rk_adapt_put_arr(cJSON *obj, const char *key)
     return cJSON_AddArrayToObject(obj, key);
 }
 
+rk_err rk_adapt_put_fiat(cJSON *ev, const char *amount, const char *currency, char *err)
+{
+    cJSON *o = rk_adapt_put_obj(ev, "fiat");
+    char up[16];
+    rk_err rc;
+
+    if (o == NULL)
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    rc = rk_adapt_put_str(o, "amount", amount, err);
+    if (rc == RK_OK)
+        rc = rk_adapt_put_str(o, "currency", rk_adapt_upper(currency, up, sizeof up), err);
+    return rc;
+}
+
 /* A provider word for a message: printable ASCII, '?' for the rest, cut. */
 static const char *printable(const char *in, char *out, size_t cap)
 {

@@ -320,13 +320,7 @@ static rk_err put_price(const cJSON *node, cJSON *ev, char *err)
             rc = rk_adapt_put_str(o, "network", network, err);
         return rc;
     }
-    o = rk_adapt_put_obj(ev, "fiat");
-    if (o == NULL)
-        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-    rc = rk_adapt_put_str(o, "amount", amount, err);
-    if (rc == RK_OK)
-        rc = rk_adapt_put_str(o, "currency", up, err);
-    return rc;
+    return rk_adapt_put_fiat(ev, amount, up, err);
 }
 
 static rk_err get_time(const cJSON *node, const char *key, int required, uint64_t *out,

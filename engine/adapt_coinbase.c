@@ -118,8 +118,7 @@ static rk_err map_pricing(const cJSON *charge, const char *at, cJSON *ev, char *
 {
     const cJSON *pricing = cJSON_GetObjectItemCaseSensitive(charge, "pricing"), *local;
     const char *cur;
-    char path[160], amount[RK_AMOUNT_STR_MAX], up[16];
-    cJSON *fiat;
+    char path[160], amount[RK_AMOUNT_STR_MAX];
     rk_err rc;
 
     if (pricing == NULL || cJSON_IsNull(pricing))
@@ -140,13 +139,7 @@ static rk_err map_pricing(const cJSON *charge, const char *at, cJSON *ev, char *
     rc = rk_adapt_get_str(local, "currency", 1, 15, &cur, path, err);
     if (rc != RK_OK)
         return rc;
-    fiat = rk_adapt_put_obj(ev, "fiat");
-    if (fiat == NULL)
-        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-    rc = rk_adapt_put_str(fiat, "amount", amount, err);
-    if (rc == RK_OK)
-        rc = rk_adapt_put_str(fiat, "currency", rk_adapt_upper(cur, up, sizeof up), err);
-    return rc;
+    return rk_adapt_put_fiat(ev, amount, cur, err);
 }
 
 /*

@@ -128,6 +128,10 @@ rk_err rk_adapt_put_int(cJSON *obj, const char *key, uint64_t val, char *err)
 cJSON *rk_adapt_put_obj(cJSON *obj, const char *key); /* NULL on NOMEM */
 cJSON *rk_adapt_put_arr(cJSON *obj, const char *key); /* NULL on NOMEM */
 
+/* Add "fiat": {"amount": amount, "currency": currency upper-cased}. */
+rk_err rk_adapt_put_fiat(cJSON *ev, const char *amount, const char *currency, char *err)
+    __attribute__((warn_unused_result));
+
 /*
  * Map the provider word with rk_lifecycle_map_status and add status,
  * context (when not empty), state, reason and flag.  RK_ERR_NOTFOUND when

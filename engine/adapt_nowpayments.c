@@ -120,7 +120,7 @@ static rk_err opt_amount(const cJSON *node, const char *key, char out[RK_AMOUNT_
 static rk_err put_amounts(const cJSON *node, cJSON *ev, char *err)
 {
     char pay[RK_AMOUNT_STR_MAX], price[RK_AMOUNT_STR_MAX], paid[RK_AMOUNT_STR_MAX];
-    char abuf[32], up[16];
+    char abuf[32];
     const char *cur = NULL, *fiatcur = NULL, *asset = NULL, *network = NULL, *tx, *memo;
     int have_pay, have_price, have_paid;
     cJSON *o, *arr;
@@ -160,12 +160,7 @@ static rk_err put_amounts(const cJSON *node, cJSON *ev, char *err)
             return rc;
     }
     if (have_price) {
-        o = rk_adapt_put_obj(ev, "fiat");
-        if (o == NULL)
-            return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-        rc = rk_adapt_put_str(o, "amount", price, err);
-        if (rc == RK_OK)
-            rc = rk_adapt_put_str(o, "currency", rk_adapt_upper(fiatcur, up, sizeof up), err);
+        rc = rk_adapt_put_fiat(ev, price, fiatcur, err);
         if (rc != RK_OK)
             return rc;
     }
