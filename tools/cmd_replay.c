@@ -76,45 +76,21 @@ static int print_table(const rk_buf *doc, char *err)
 
 int cmd_replay(int argc, char **argv)
 {
-    const char *db = NULL, *at = NULL, *as_of = NULL, *ref = NULL, *format = "json";
     char err[RK_ERROR_SIZE] = "";
-    rk_replay_point pt;
+    rk_tool_replay_args a;
     rk_ledger *l = NULL;
     rk_buf out = RK_BUF_INIT;
-    int i, r, ret;
+    int ret;
     rk_err rc;
 
-    for (i = 1; i < argc; i++) {
-        if ((r = rk_opt_value("replay", argc, argv, &i, "--db", &db)) != 0 ||
-            (r = rk_opt_value("replay", argc, argv, &i, "--at", &at)) != 0 ||
-            (r = rk_opt_value("replay", argc, argv, &i, "--as-of", &as_of)) != 0 ||
-            (r = rk_opt_value("replay", argc, argv, &i, "--ref", &ref)) != 0 ||
-            (r = rk_opt_value("replay", argc, argv, &i, "--format", &format)) != 0) {
-            if (r < 0)
-                return usage();
-            continue;
-        }
-        rk_tool_error("replay", "unknown option '%s'", argv[i]);
+    if (rk_tool_replay_args_parse("replay", argc, argv, 0, &a) != 0)
         return usage();
-    }
-    if (db == NULL)
-        return usage();
-    if (at != NULL && as_of != NULL) {
-        rk_tool_error("replay", "give --at or --as-of, not both");
-        return usage();
-    }
-    if (strcmp(format, "json") != 0 && strcmp(format, "table") != 0) {
-        rk_tool_error("replay", "'%s' is not a format (json, table)", format);
-        return usage();
-    }
-    if (rk_tool_point("replay", "--at", at, as_of, &pt) != 0)
-        return usage();
-    rc = rk_ledger_open(db, RK_LEDGER_READONLY, &l, err);
+    rc = rk_ledger_open(a.db, RK_LEDGER_READONLY, &l, err);
     if (rc == RK_OK)
-        rc = rk_replay_run(l, &pt, ref, &out, err);
+        rc = rk_replay_run(l, &a.pt, a.ref, &out, err);
     if (rc != RK_OK) {
         ret = rk_tool_fail("replay", rc, err);
-    } else if (strcmp(format, "table") == 0) {
+    } else if (strcmp(a.format, "table") == 0) {
         ret = print_table(&out, err) == 0 ? RK_EXIT_OK : rk_tool_fail("replay", RK_ERR_INVALID, err);
     } else {
         rk_tool_print_json(&out);

@@ -35,6 +35,15 @@ static const char *state_word(const cJSON *s)
     return cJSON_IsString(st) ? st->valuestring : "-";
 }
 
+/* A member's text (a string, or a number as written), or "?". */
+static const char *str_of(const cJSON *o, const char *key)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    return (cJSON_IsString(m) || cJSON_IsNumber(m)) && m->valuestring != NULL ? m->valuestring
+                                                                               : "?";
+}
+
 /* seq, kind, recorded-at, provider state before -> after, changed members. */
 static int print_table(const rk_buf *lines, char *err)
 {
@@ -55,10 +64,9 @@ static int print_table(const rk_buf *lines, char *err)
         snprintf(states, sizeof states, "%s -> %s",
                  state_word(cJSON_GetObjectItemCaseSensitive(o, "before")),
                  state_word(cJSON_GetObjectItemCaseSensitive(o, "after")));
-        printf("%-8.0f %-16s %-30s %-33s ",
-               cJSON_GetObjectItemCaseSensitive(o, "seq")->valuedouble,
-               cJSON_GetObjectItemCaseSensitive(o, "kind")->valuestring,
-               cJSON_GetObjectItemCaseSensitive(o, "recorded_at")->valuestring, states);
+        /* rk_json_parse keeps a number's text in valuestring. */
+        printf("%-8s %-16s %-30s %-33s ", str_of(o, "seq"), str_of(o, "kind"),
+               str_of(o, "recorded_at"), states);
         c = cJSON_GetObjectItemCaseSensitive(o, "changed");
         cJSON_ArrayForEach(n, c)
         {
@@ -77,45 +85,21 @@ static int print_table(const rk_buf *lines, char *err)
 
 int cmd_timeline(int argc, char **argv)
 {
-    const char *db = NULL, *at = NULL, *as_of = NULL, *ref = NULL, *format = "json";
     char err[RK_ERROR_SIZE] = "";
-    rk_replay_point pt;
+    rk_tool_replay_args a;
     rk_ledger *l = NULL;
     rk_buf out = RK_BUF_INIT;
-    int i, r, ret;
+    int ret;
     rk_err rc;
 
-    for (i = 1; i < argc; i++) {
-        if ((r = rk_opt_value("timeline", argc, argv, &i, "--db", &db)) != 0 ||
-            (r = rk_opt_value("timeline", argc, argv, &i, "--at", &at)) != 0 ||
-            (r = rk_opt_value("timeline", argc, argv, &i, "--as-of", &as_of)) != 0 ||
-            (r = rk_opt_value("timeline", argc, argv, &i, "--ref", &ref)) != 0 ||
-            (r = rk_opt_value("timeline", argc, argv, &i, "--format", &format)) != 0) {
-            if (r < 0)
-                return usage();
-            continue;
-        }
-        rk_tool_error("timeline", "unknown option '%s'", argv[i]);
+    if (rk_tool_replay_args_parse("timeline", argc, argv, 1, &a) != 0)
         return usage();
-    }
-    if (db == NULL || ref == NULL)
-        return usage();
-    if (at != NULL && as_of != NULL) {
-        rk_tool_error("timeline", "give --at or --as-of, not both");
-        return usage();
-    }
-    if (strcmp(format, "json") != 0 && strcmp(format, "table") != 0) {
-        rk_tool_error("timeline", "'%s' is not a format (json, table)", format);
-        return usage();
-    }
-    if (rk_tool_point("timeline", "--at", at, as_of, &pt) != 0)
-        return usage();
-    rc = rk_ledger_open(db, RK_LEDGER_READONLY, &l, err);
+    rc = rk_ledger_open(a.db, RK_LEDGER_READONLY, &l, err);
     if (rc == RK_OK)
-        rc = rk_replay_timeline(l, ref, &pt, &out, err);
+        rc = rk_replay_timeline(l, a.ref, &a.pt, &out, err);
     if (rc != RK_OK) {
         ret = rk_tool_fail("timeline", rc, err);
-    } else if (strcmp(format, "table") == 0) {
+    } else if (strcmp(a.format, "table") == 0) {
         ret = print_table(&out, err) == 0 ? RK_EXIT_OK
                                           : rk_tool_fail("timeline", RK_ERR_INVALID, err);
     } else {

@@ -1,5 +1,6 @@
 /* replay_common.c - helpers of the replay, timeline and diff commands. */
 #include <stdio.h>
+#include <string.h>
 
 #include "reckon.h"
 #include "replay_common.h"
@@ -27,6 +28,41 @@ int rk_tool_point(const char *cmd, const char *opt, const char *seq_text,
         pt->as_of = t;
     }
     return 0;
+}
+
+int rk_tool_replay_args_parse(const char *cmd, int argc, char **argv, int need_ref,
+                              rk_tool_replay_args *a)
+{
+    const char *at = NULL, *as_of = NULL;
+    int i, r;
+
+    a->db = NULL;
+    a->ref = NULL;
+    a->format = "json";
+    for (i = 1; i < argc; i++) {
+        if ((r = rk_opt_value(cmd, argc, argv, &i, "--db", &a->db)) != 0 ||
+            (r = rk_opt_value(cmd, argc, argv, &i, "--at", &at)) != 0 ||
+            (r = rk_opt_value(cmd, argc, argv, &i, "--as-of", &as_of)) != 0 ||
+            (r = rk_opt_value(cmd, argc, argv, &i, "--ref", &a->ref)) != 0 ||
+            (r = rk_opt_value(cmd, argc, argv, &i, "--format", &a->format)) != 0) {
+            if (r < 0)
+                return -1;
+            continue;
+        }
+        rk_tool_error(cmd, "unknown option '%s'", argv[i]);
+        return -1;
+    }
+    if (a->db == NULL || (need_ref && a->ref == NULL))
+        return -1;
+    if (at != NULL && as_of != NULL) {
+        rk_tool_error(cmd, "give --at or --as-of, not both");
+        return -1;
+    }
+    if (strcmp(a->format, "json") != 0 && strcmp(a->format, "table") != 0) {
+        rk_tool_error(cmd, "'%s' is not a format (json, table)", a->format);
+        return -1;
+    }
+    return rk_tool_point(cmd, "--at", at, as_of, &a->pt);
 }
 
 void rk_tool_print_json(const rk_buf *b)

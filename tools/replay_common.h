@@ -14,6 +14,21 @@
 int rk_tool_point(const char *cmd, const char *opt, const char *seq_text,
                   const char *time_text, rk_replay_point *pt);
 
+/* The options replay and timeline share. */
+typedef struct rk_tool_replay_args {
+    const char *db, *ref, *format; /* format: "json" (default) or "table" */
+    rk_replay_point pt;            /* from --at SEQ or --as-of TIME */
+} rk_tool_replay_args;
+
+/*
+ * Parse argv[1..] of replay or timeline: --db DIR [--at SEQ | --as-of TIME]
+ * [--ref REF] [--format json|table].  --db is required, and --ref too when
+ * need_ref is set.  Returns 0, or -1 after printing what was wrong (the
+ * caller then prints its usage line).
+ */
+int rk_tool_replay_args_parse(const char *cmd, int argc, char **argv, int need_ref,
+                              rk_tool_replay_args *a);
+
 /* Print a canonical JSON buffer and a newline to stdout. */
 void rk_tool_print_json(const rk_buf *b);
 
