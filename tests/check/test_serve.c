@@ -69,6 +69,12 @@ struct fix {
 
 static struct fix F;
 
+/*
+ * Every test runs twice (tcase_add_loop_test): _i = 0 with the default
+ * event-driven pool, _i = 1 with a thread per connection.
+ */
+static int tpc;
+
 static void start(const char *extra_cfg, int readonly)
 {
     char err[RK_ERROR_SIZE] = "", text[4096], p[4300];
@@ -96,12 +102,13 @@ static void start(const char *extra_cfg, int readonly)
     rk_apikeys_free(ks);
     setenv("RK_TEST_SW", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 1);
     snprintf(text, sizeof text,
-             "{\"listen\":\"127.0.0.1:0\",\"body_limit\":1000,\"api_keys\":\"keys.json\",%s"
+             "{\"listen\":\"127.0.0.1:0\",\"body_limit\":1000,\"api_keys\":\"keys.json\",%s%s"
              "\"endpoints\":{"
              "\"cb\":{\"provider\":\"generic\",\"scheme\":\"coinbase-commerce\","
              "\"secrets\":[{\"file\":\"cb.secret\"}]},"
              "\"sw\":{\"provider\":\"generic\",\"scheme\":\"standard-webhooks\","
-             "\"secrets\":[{\"env\":\"RK_TEST_SW\"}]}}}", extra_cfg);
+             "\"secrets\":[{\"env\":\"RK_TEST_SW\"}]}}}",
+             tpc ? "\"thread_per_connection\":true," : "", extra_cfg);
     ck_assert_msg(rk_config_parse(text, strlen(text), F.dir, &F.cfg, err) == RK_OK, "%s", err);
     memset(&o, 0, sizeof o);
     o.clock = fake_clock;
@@ -245,6 +252,7 @@ START_TEST(accepted_then_duplicate)
     struct resp r;
     size_t raw;
 
+    tpc = _i;
     start("", 0);
     sign("coinbase-commerce", "cb-secret", NULL, 0, payload, h, sizeof h);
     post("/webhooks/cb", h, payload, &r);
@@ -292,6 +300,7 @@ START_TEST(rejects)
     struct resp r;
     size_t raw;
 
+    tpc = _i;
     start("", 0);
     /* forged */
     post("/webhooks/cb", "X-CC-Webhook-Signature: "
@@ -375,6 +384,7 @@ START_TEST(chunked_too_large)
     struct resp r;
     size_t n, raw;
 
+    tpc = _i;
     start("", 0);
     /* no Content-Length: the stream passes the limit, the server records and closes */
     n = (size_t)snprintf(req, sizeof req, "POST /webhooks/cb HTTP/1.1\r\nHost: t\r\n"
@@ -401,6 +411,7 @@ START_TEST(flood)
     struct resp r;
     int i;
 
+    tpc = _i;
     start("\"reject_flood\":{\"per_peer_per_minute\":2},", 0);
     for (i = 0; i < 5; i++) {
         post("/webhooks/cb", "X-CC-Webhook-Signature: zz\n", "{}", &r);
@@ -432,6 +443,7 @@ START_TEST(health_and_metrics)
     const char *payload = "{\"id\":\"e\",\"ref\":\"r\"}";
     struct resp r;
 
+    tpc = _i;
     start("", 0);
     get("/healthz", &r);
     ck_assert_int_eq(r.code, 200);
@@ -461,6 +473,7 @@ START_TEST(ledger_refuses)
     const char *payload = "{\"id\":\"e\",\"ref\":\"r\"}";
     struct resp r;
 
+    tpc = _i;
     start("", 1); /* a read-only ledger refuses every append */
     sign("coinbase-commerce", "cb-secret", NULL, 0, payload, h, sizeof h);
     post("/webhooks/cb", h, payload, &r);
@@ -480,6 +493,7 @@ START_TEST(notes_api)
     struct resp r;
     rk_apikeys *ks = NULL;
 
+    tpc = _i;
     start("", 0);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s\n", F.key_op);
     post("/api/notes", auth, "{\"ref\":\"order-7\",\"text\":\"customer called\",\"author\":\"x\"}",
@@ -606,15 +620,15 @@ Suite *rk_test_suite(void)
     TCase *tc = tcase_create("serve");
 
     tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, accepted_then_duplicate);
-    tcase_add_test(tc, rejects);
-    tcase_add_test(tc, chunked_too_large);
-    tcase_add_test(tc, flood);
-    tcase_add_test(tc, health_and_metrics);
-    tcase_add_test(tc, ledger_refuses);
-    tcase_add_test(tc, notes_api);
-    tcase_add_test(tc, start_errors);
-    tcase_add_test(tc, checkpoints);
+    tcase_add_loop_test(tc, accepted_then_duplicate, 0, 2);
+    tcase_add_loop_test(tc, rejects, 0, 2);
+    tcase_add_loop_test(tc, chunked_too_large, 0, 2);
+    tcase_add_loop_test(tc, flood, 0, 2);
+    tcase_add_loop_test(tc, health_and_metrics, 0, 2);
+    tcase_add_loop_test(tc, ledger_refuses, 0, 2);
+    tcase_add_loop_test(tc, notes_api, 0, 2);
+    tcase_add_loop_test(tc, start_errors, 0, 2);
+    tcase_add_loop_test(tc, checkpoints, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
