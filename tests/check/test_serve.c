@@ -8,6 +8,8 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -614,6 +616,212 @@ START_TEST(checkpoints)
 }
 END_TEST
 
+
+/* ---- concurrency: many requests at once ---------------------------------- */
+
+#define NCONC 16
+
+struct poster {
+    pthread_barrier_t *go;
+    char hdrs[1024];
+    char payload[128];
+    struct resp r;
+};
+
+static void *poster_main(void *arg)
+{
+    struct poster *p = arg;
+
+    pthread_barrier_wait(p->go);
+    post("/webhooks/cb", p->hdrs, p->payload, &p->r);
+    return NULL;
+}
+
+/* NCONC clients post at once; ids: the same event id for all, or one each. */
+static void post_concurrently(struct poster *ps, int same_id)
+{
+    pthread_t th[NCONC];
+    pthread_barrier_t go;
+    int i;
+
+    pthread_barrier_init(&go, NULL, NCONC);
+    for (i = 0; i < NCONC; i++) {
+        ps[i].go = &go;
+        snprintf(ps[i].payload, sizeof ps[i].payload, "{\"id\":\"evt-%d\",\"ref\":\"order-9\"}",
+                 same_id ? 0 : i);
+        sign("coinbase-commerce", "cb-secret", NULL, 0, ps[i].payload, ps[i].hdrs,
+             sizeof ps[i].hdrs);
+        ck_assert_int_eq(pthread_create(&th[i], NULL, poster_main, &ps[i]), 0);
+    }
+    for (i = 0; i < NCONC; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&go);
+}
+
+START_TEST(concurrent_duplicates)
+{
+    static struct poster ps[NCONC];
+    char body[4096], *p;
+    uint64_t seq, event_seq = 0, n;
+    int i, accepted = 0, duplicates = 0, events = 0;
+
+    tpc = _i;
+    start("", 0);
+    /* the same event, NCONC deliveries in flight at once: applied exactly once */
+    post_concurrently(ps, 1);
+    for (i = 0; i < NCONC; i++) {
+        ck_assert_int_eq(ps[i].r.code, 200);
+        accepted += strcmp(ps[i].r.body, "{\"outcome\":\"accepted\"}") == 0;
+        duplicates += strcmp(ps[i].r.body, "{\"outcome\":\"duplicate\"}") == 0;
+    }
+    ck_assert_int_eq(accepted, 1);
+    ck_assert_int_eq(duplicates, NCONC - 1);
+    n = ledger_size();
+    ck_assert_uint_eq(n, 1 + NCONC + 1);
+    for (seq = 1; seq < n; seq++)
+        if (rec(seq, body, sizeof body, NULL, NULL, 0) == RK_KIND_PROVIDER_EVENT) {
+            events++;
+            event_seq = seq;
+        }
+    ck_assert_int_eq(events, 1);
+    /* every duplicate names the one event record, which precedes it */
+    for (seq = 1; seq < n; seq++) {
+        if (rec(seq, body, sizeof body, NULL, NULL, 0) != RK_KIND_WEBHOOK_DELIVERY)
+            continue;
+        p = strstr(body, "\"outcome\":\"duplicate\"");
+        if (p == NULL) {
+            ck_assert(strstr(body, "\"outcome\":\"accepted\"") != NULL);
+            ck_assert_uint_eq(seq + 1, event_seq);
+            continue;
+        }
+        snprintf(body + 3000, 64, "\"duplicate_of\":%llu,", (unsigned long long)event_seq);
+        ck_assert(strstr(body, body + 3000) != NULL);
+        ck_assert_uint_gt(seq, event_seq);
+    }
+    stop();
+}
+END_TEST
+
+START_TEST(concurrent_ledger_failure)
+{
+    static struct poster ps[NCONC];
+    struct resp r;
+    char want[128];
+    int i;
+
+    tpc = _i;
+    start("", 1); /* read-only: the committer's append fails for every request */
+    post_concurrently(ps, 0);
+    for (i = 0; i < NCONC; i++) {
+        ck_assert_int_eq(ps[i].r.code, 503);
+        ck_assert_str_eq(ps[i].r.body, "{\"error\":\"the ledger cannot take the write\"}");
+    }
+    get("/metrics", &r);
+    snprintf(want, sizeof want, "reckon_append_failures_total %d\n", NCONC);
+    ck_assert(strstr(r.body, want) != NULL);
+    snprintf(want, sizeof want, "reckon_append_seconds_count %d\n", NCONC);
+    ck_assert(strstr(r.body, want) != NULL);
+    ck_assert(strstr(r.body, "outcome=\"accepted\"} 0\n") != NULL);
+    ck_assert_uint_eq(ledger_size(), 1);
+    stop();
+}
+END_TEST
+
+/*
+ * A clock for the ledger that holds the committer inside its append until
+ * the test opens the gate: requests pile up handed over (suspended in the
+ * pool) while the server is asked to stop.
+ */
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_open, gate_entered;
+
+static int64_t gated_clock(void *ctx)
+{
+    (void)ctx;
+    pthread_mutex_lock(&gate_mu);
+    gate_entered = 1;
+    pthread_cond_broadcast(&gate_cv);
+    while (!gate_open)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+    return fake_now;
+}
+
+static void *stopper_main(void *arg)
+{
+    char *err = arg;
+
+    return (void *)(intptr_t)rk_serve_stop(F.s, err);
+}
+
+START_TEST(stop_with_suspended)
+{
+    static struct poster ps[NCONC];
+    char err[RK_ERROR_SIZE] = "", body[4096], want[64];
+    pthread_t stopper;
+    void *rc;
+    uint64_t n, seq;
+    int i, ok = 0;
+
+    tpc = _i;
+    start("", 0);
+    gate_open = gate_entered = 0;
+    rk_ledger_set_clock(F.l, gated_clock, NULL);
+    {
+        pthread_t th[NCONC];
+        pthread_barrier_t go;
+
+        pthread_barrier_init(&go, NULL, NCONC + 1);
+        for (i = 0; i < NCONC; i++) {
+            ps[i].go = &go;
+            snprintf(ps[i].payload, sizeof ps[i].payload,
+                     "{\"id\":\"stop-%d\",\"ref\":\"order-9\"}", i % 4); /* duplicates park too */
+            sign("coinbase-commerce", "cb-secret", NULL, 0, ps[i].payload, ps[i].hdrs,
+                 sizeof ps[i].hdrs);
+            ck_assert_int_eq(pthread_create(&th[i], NULL, poster_main, &ps[i]), 0);
+        }
+        pthread_barrier_wait(&go);
+        /* the committer is inside its first append; the others queue or park */
+        pthread_mutex_lock(&gate_mu);
+        while (!gate_entered)
+            pthread_cond_wait(&gate_cv, &gate_mu);
+        pthread_mutex_unlock(&gate_mu);
+        usleep(100000); /* not an assertion: gives the others time to be handed over */
+        ck_assert_int_eq(pthread_create(&stopper, NULL, stopper_main, err), 0);
+        usleep(100000); /* the stop is waiting for them */
+        pthread_mutex_lock(&gate_mu);
+        gate_open = 1;
+        pthread_cond_broadcast(&gate_cv);
+        pthread_mutex_unlock(&gate_mu);
+        pthread_join(stopper, &rc);
+        ck_assert_msg((intptr_t)rc == RK_OK, "%s", err);
+        for (i = 0; i < NCONC; i++)
+            pthread_join(th[i], NULL);
+        pthread_barrier_destroy(&go);
+    }
+    /* each answered 200 or 503 (the stop came first), or saw the connection close */
+    n = ledger_size();
+    for (i = 0; i < NCONC; i++) {
+        ck_assert(ps[i].r.code == 200 || ps[i].r.code == 503 || ps[i].r.code == 0);
+        if (ps[i].r.code != 200)
+            continue;
+        ok++;
+        /* every 2xx is in the ledger: its delivery, found by the client's port */
+        snprintf(want, sizeof want, "\"peer\":\"127.0.0.1:%u\"", ps[i].r.peer_port);
+        for (seq = 1; seq < n; seq++)
+            if (rec(seq, body, sizeof body, NULL, NULL, 0) == RK_KIND_WEBHOOK_DELIVERY &&
+                strstr(body, want) != NULL)
+                break;
+        ck_assert_uint_lt(seq, n);
+    }
+    ck_assert_int_ge(ok, 1); /* the first batch was appended before the stop */
+    rk_serve_free(F.s);
+    F.s = NULL;
+    stop();
+}
+END_TEST
+
 Suite *rk_test_suite(void)
 {
     Suite *s = suite_create("serve");
@@ -629,6 +837,9 @@ Suite *rk_test_suite(void)
     tcase_add_loop_test(tc, notes_api, 0, 2);
     tcase_add_loop_test(tc, start_errors, 0, 2);
     tcase_add_loop_test(tc, checkpoints, 0, 2);
+    tcase_add_loop_test(tc, concurrent_duplicates, 0, 2);
+    tcase_add_loop_test(tc, concurrent_ledger_failure, 0, 2);
+    tcase_add_loop_test(tc, stop_with_suspended, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
