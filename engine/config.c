@@ -459,8 +459,11 @@ static rk_err parse_root(struct cfg_ctx *c, const cJSON *root, rk_config *cfg)
         cfg->threads = (unsigned)v;
     else if (rc != RK_ERR_NOTFOUND)
         return rc;
-    /* measured by tests/bench/bench_serve.c: blocking durable appends want a thread each */
-    cfg->thread_per_connection = 1;
+    /*
+     * Default: the event-driven pool, whose handlers never wait for a sync
+     * (serve.c, "the committer"); measured by tests/bench/bench_serve.c.
+     */
+    cfg->thread_per_connection = 0;
     rc = get_bool(root, "", "thread_per_connection", &cfg->thread_per_connection, c->err);
     if (rc != RK_OK && rc != RK_ERR_NOTFOUND)
         return rc;

@@ -55,9 +55,11 @@ typedef struct rk_config {
     int family;                /* AF_INET or AF_INET6 */
     uint8_t addr[16];          /* the address, network order (4 or 16 bytes) */
     uint16_t port;             /* 0: any free port */
-    unsigned threads;          /* thread pool size (1..RK_CONFIG_MAX_THREADS), used
-                                  only when thread_per_connection is 0 */
-    int thread_per_connection; /* 1 (default): one thread per connection */
+    unsigned threads;          /* polling threads of the event-driven pool
+                                  (1..RK_CONFIG_MAX_THREADS), used only when
+                                  thread_per_connection is 0 */
+    int thread_per_connection; /* 0 (default): the event-driven pool; 1: one
+                                  thread per connection */
     size_t body_limit;         /* bytes (1..RK_CONFIG_MAX_BODY_LIMIT) */
     int64_t tolerance;         /* default timestamp tolerance, seconds */
     char *checkpoint_key;      /* signing key file, or NULL: no checkpoints */

@@ -1,5 +1,6 @@
 /* serve.c - the webhook receiver and operator API (formats/ingestion.md). */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -27,13 +28,11 @@
 #define NOTE_BODY_MAX (RK_OPNOTE_TEXT_MAX + RK_REF_MAX * 6 + 1024)
 #define MAX_HEADERS 128
 /*
- * A delivery holds its event key's stripe from the duplicate look-up until
- * its append is durable, so two different events that share a stripe wait
- * for each other's sync: enough stripes that concurrent deliveries almost
- * never share one (64 connections over 4096 stripes: a clash in ~40% of
- * bursts instead of nearly every one).
+ * Event keys of deliveries handed to the committer and not yet durable (the
+ * claim table): buckets of a hash, enough that a chain is short with
+ * thousands of connections.
  */
-#define EVENT_STRIPES 4096
+#define CLAIM_BUCKETS 4096
 #define FLOOD_PEERS 1024
 #define FLOOD_ROWS 1024
 #define WINDOW_NS (60LL * 1000000000LL)
@@ -80,7 +79,24 @@ struct rk_server {
     char address[INET6_ADDRSTRLEN + 16];
     uint16_t port;
     rk_signer *signer;
-    pthread_mutex_t event_mu[EVENT_STRIPES];
+    int pool; /* event-driven pool: requests are suspended, never block a thread */
+
+    /*
+     * The committer (see "the committer" below), under cmu: the queue of
+     * requests to append, the claim table, and the count of requests handed
+     * over whose handler has not run again yet.
+     */
+    pthread_mutex_t cmu;
+    pthread_cond_t cwake; /* the committer: work queued, or stop */
+    pthread_cond_t cdone; /* requests resolved (thread per connection), waiting == 0 */
+    struct req *queue, *queue_tail;
+    struct req *claims[CLAIM_BUCKETS];
+    unsigned waiting;
+    int cstop;
+    pthread_t committer;
+    int committer_started;
+    rk_append_item *items; /* the committer's scratch: one batch's items */
+    size_t items_cap;
 
     /* API keys, reloaded when the file changes */
     pthread_mutex_t keys_mu;
@@ -117,15 +133,55 @@ struct rk_server {
 /* One request's state (MHD's con_cls). */
 enum req_kind { REQ_WEBHOOK, REQ_NOTES };
 
+/*
+ * Where a request stands with the committer.  NEW: still with its handler.
+ * WAITING: queued for the committer, or parked behind another request that
+ * claimed the same event key.  RETRY: the claim it was parked on is
+ * released; the handler decides again.  DONE: appended (or failed); the
+ * handler answers.  Once handed over, state changes only under cmu.
+ */
+enum req_state { ST_NEW, ST_WAITING, ST_RETRY, ST_DONE };
+
 struct req {
     enum req_kind kind;
+    struct MHD_Connection *c;
     const rk_config_endpoint *ep;
     char endpoint[NAME_SHOWN_MAX + 1];
     rk_buf body;
     size_t received;
     long long declared; /* Content-Length, -1 when absent */
     int too_large;
+    int mid_body;       /* too large found while reading the body */
     int64_t received_at;
+
+    /* the delivery, decided by the handler */
+    char ip[INET6_ADDRSTRLEN];
+    char peer[INET6_ADDRSTRLEN + 16];
+    enum outcome outcome;
+    char reason[RK_ERROR_SIZE];
+    rk_sig_result res;
+    int checked;        /* res holds a signature check */
+    int keep_raw;
+    rk_adapt_event ev;
+    int have_ev;        /* ev holds a mapped event (its key is the claim) */
+    long long duplicate_of; /* -1: none */
+
+    /* the job: records to append, answer once durable */
+    enum req_state state;
+    int counted;        /* counted in s->waiting */
+    rk_buf rbody;       /* the delivery or note body */
+    char note_ref[RK_REF_MAX + 1];
+    rk_append_item it[2];
+    size_t nit;
+    struct req *next;   /* committer queue, or the list of a claim's waiters */
+    struct req *claim_next; /* claim table chain, while this request holds a claim */
+    struct req *waiters;    /* parked on this request's claim */
+    int claimed;
+    double t_handed;
+    rk_err rc;
+    unsigned code;      /* the answer when rc is RK_OK */
+    char answer[160];
+    int close;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -233,15 +289,6 @@ static enum MHD_Result respond_json(struct MHD_Connection *c, unsigned code,
 
 /* ---- metrics ---------------------------------------------------------- */
 
-static void count_delivery(rk_server *s, const rk_config_endpoint *ep, enum outcome out)
-{
-    size_t row = ep != NULL ? (size_t)(ep - s->cfg->endpoints) : s->cfg->nendpoints;
-
-    pthread_mutex_lock(&s->mu);
-    s->deliveries[row * OUT_COUNT + out]++;
-    pthread_mutex_unlock(&s->mu);
-}
-
 /* rk_ledger_append, timed into the histogram. */
 static rk_err timed_append(rk_server *s, rk_append_item *items, size_t n, char *err)
 {
@@ -342,17 +389,46 @@ static int redacted(const char *lname)
            strcmp(lname, "x-api-key") == 0 || strcmp(lname, "proxy-authorization") == 0;
 }
 
-/* [[name, value], ...]: names lower-cased, credentials redacted. */
-static cJSON *headers_json(const struct hdrs *hs)
+/*
+ * The delivery body is written straight in canonical form
+ * (formats/canonical-json.md) rather than built as a cJSON tree and
+ * serialised: it is the receiver's largest CPU cost per delivery otherwise.
+ * Members are written in canonical order (sorted by key bytes), integers as
+ * plain decimals, strings through rk_canon_put_string, which needs valid
+ * UTF-8: every string written is ASCII by construction (copy_printable,
+ * configuration names, times, addresses) or checked with rk_utf8_valid.
+ * The ledger checks every body with rk_canon_check before appending it, so
+ * a slip here is refused, never stored.
+ */
+static int put_key(rk_buf *out, int *first, const char *key)
 {
-    cJSON *arr = cJSON_CreateArray(), *pair, *v;
+    if (!*first && rk_buf_append(out, ",", 1) != RK_OK)
+        return 0;
+    *first = 0;
+    return rk_canon_put_string(out, key, strlen(key)) == RK_OK &&
+           rk_buf_append(out, ":", 1) == RK_OK;
+}
+
+static int put_str(rk_buf *out, int *first, const char *key, const char *v)
+{
+    return put_key(out, first, key) && rk_canon_put_string(out, v, strlen(v)) == RK_OK;
+}
+
+static int put_int(rk_buf *out, int *first, const char *key, long long v)
+{
+    return put_key(out, first, key) && rk_buf_printf(out, "%lld", v) == RK_OK;
+}
+
+/* [[name, value], ...]: names lower-cased, credentials redacted. */
+static int put_headers(rk_buf *out, const struct hdrs *hs)
+{
     char lname[256];
     size_t i, k, n;
     char *b64;
+    const char *v;
+    int ok = rk_buf_append(out, "[", 1) == RK_OK;
 
-    if (arr == NULL)
-        return NULL;
-    for (i = 0; i < hs->n; i++) {
+    for (i = 0; ok && i < hs->n; i++) {
         n = strlen(hs->h[i].name);
         for (k = 0; k < n && k + 1 < sizeof lname; k++)
             lname[k] = (char)((hs->h[i].name[k] >= 'A' && hs->h[i].name[k] <= 'Z')
@@ -360,100 +436,77 @@ static cJSON *headers_json(const struct hdrs *hs)
         lname[k] = '\0';
         if (!rk_utf8_valid((const uint8_t *)lname, k))
             copy_printable(lname, sizeof lname, hs->h[i].name);
-        pair = cJSON_CreateArray();
-        if (pair == NULL)
-            goto fail;
-        cJSON_AddItemToArray(arr, pair);
-        cJSON_AddItemToArray(pair, cJSON_CreateString(lname));
+        ok = rk_buf_append(out, i == 0 ? "[" : ",[", i == 0 ? 1 : 2) == RK_OK &&
+             rk_canon_put_string(out, lname, strlen(lname)) == RK_OK &&
+             rk_buf_append(out, ",", 1) == RK_OK;
+        v = hs->h[i].value;
+        n = strlen(v);
+        if (!ok)
+            break;
         if (redacted(lname)) {
-            v = cJSON_CreateString("[redacted]");
-        } else if (rk_utf8_valid((const uint8_t *)hs->h[i].value, strlen(hs->h[i].value))) {
-            v = cJSON_CreateString(hs->h[i].value);
+            ok = rk_canon_put_string(out, "[redacted]", 10) == RK_OK;
+        } else if (rk_utf8_valid((const uint8_t *)v, n)) {
+            ok = rk_canon_put_string(out, v, n) == RK_OK;
         } else {
             /* bytes that are not UTF-8 are kept, base64-encoded */
-            n = rk_b64_encoded_size(strlen(hs->h[i].value));
-            b64 = malloc(n);
+            k = rk_b64_encoded_size(n);
+            b64 = malloc(k);
             if (b64 == NULL)
-                goto fail;
-            rk_b64_encode(b64, n, (const uint8_t *)hs->h[i].value, strlen(hs->h[i].value));
-            v = cJSON_CreateObject();
-            if (v != NULL)
-                cJSON_AddStringToObject(v, "base64", b64);
+                return 0;
+            rk_b64_encode(b64, k, (const uint8_t *)v, n);
+            ok = rk_buf_append(out, "{\"base64\":", 10) == RK_OK &&
+                 rk_canon_put_string(out, b64, strlen(b64)) == RK_OK &&
+                 rk_buf_append(out, "}", 1) == RK_OK;
             free(b64);
         }
-        if (v == NULL)
-            goto fail;
-        cJSON_AddItemToArray(pair, v);
+        ok = ok && rk_buf_append(out, "]", 1) == RK_OK;
     }
-    return arr;
-fail:
-    cJSON_Delete(arr);
-    return NULL;
+    return ok && rk_buf_append(out, "]", 1) == RK_OK;
 }
 
-struct delivery {
-    struct req *r;
-    const char *peer;
-    const struct hdrs *hs;
-    enum outcome outcome;
-    char reason[RK_ERROR_SIZE];
-    const rk_sig_result *sig; /* NULL when the signature was not checked */
-    const char *event_key;
-    long long duplicate_of; /* -1: none */
-    int keep_raw;
-};
-
-static rk_err delivery_body(rk_server *s, const struct delivery *d, rk_buf *out, char *err)
+/* The webhook_delivery body of r (formats/ingestion.md); hs: its headers. */
+static rk_err delivery_body(const struct req *r, const struct hdrs *hs, rk_buf *out, char *err)
 {
-    cJSON *o = cJSON_CreateObject(), *h;
-    char when[RK_TIME_STR_MAX], reason[RK_ERROR_SIZE];
-    int ok = o != NULL;
-    rk_err rc;
+    const rk_sig_result *sig = r->checked ? &r->res : NULL;
+    char when[RK_TIME_STR_MAX], reason[RK_ERROR_SIZE], msg_id[RK_ERROR_SIZE];
+    int first = 1, ok;
 
-    (void)s;
+    if (r->have_ev && !rk_utf8_valid((const uint8_t *)r->ev.event_key, strlen(r->ev.event_key)))
+        return rk_seterr(err, RK_ERR_INVALID, "event key is not valid utf-8");
+    rk_time_format(r->received_at, when);
+    copy_printable(reason, sizeof reason, r->reason);
+    if (sig != NULL && sig->has_msg_id)
+        copy_printable(msg_id, sizeof msg_id, sig->msg_id);
+    /* members in canonical (byte) order of their keys */
+    ok = rk_buf_append(out, "{", 1) == RK_OK;
+    if (ok && r->declared >= 0)
+        ok = put_int(out, &first, "declared_size", r->declared);
+    if (ok && r->duplicate_of >= 0)
+        ok = put_int(out, &first, "duplicate_of", r->duplicate_of);
+    ok = ok && put_str(out, &first, "endpoint", r->endpoint);
+    if (ok && r->have_ev)
+        ok = put_str(out, &first, "event_key", r->ev.event_key);
+    ok = ok && put_key(out, &first, "headers") && put_headers(out, hs);
+    if (ok && sig != NULL && sig->has_msg_id)
+        ok = put_str(out, &first, "msg_id", msg_id);
+    ok = ok && put_str(out, &first, "outcome", outcome_names[r->outcome]);
+    ok = ok && put_str(out, &first, "peer", r->peer);
+    if (ok && r->ep != NULL)
+        ok = put_str(out, &first, "provider", r->ep->provider);
+    if (ok && r->outcome != OUT_ACCEPTED)
+        ok = put_str(out, &first, "reason", reason);
+    ok = ok && put_str(out, &first, "received_at", when);
+    if (ok && sig != NULL && sig->authentic)
+        ok = put_int(out, &first, "secret_index", sig->secret_index);
+    if (ok && sig != NULL)
+        ok = put_str(out, &first, "signature", rk_sig_reason_str(sig->reason));
+    ok = ok && put_int(out, &first, "size", (long long)r->received);
+    if (ok && sig != NULL && sig->has_timestamp)
+        ok = put_int(out, &first, "timestamp", sig->timestamp);
+    ok = ok && put_int(out, &first, "v", 1) && rk_buf_append(out, "}", 1) == RK_OK;
     if (!ok)
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-    rk_time_format(d->r->received_at, when);
-    ok = ok && cJSON_AddNumberToObject(o, "v", 1) != NULL;
-    ok = ok && cJSON_AddStringToObject(o, "endpoint", d->r->endpoint) != NULL;
-    if (d->r->ep != NULL)
-        ok = ok && cJSON_AddStringToObject(o, "provider", d->r->ep->provider) != NULL;
-    ok = ok && cJSON_AddStringToObject(o, "received_at", when) != NULL;
-    ok = ok && cJSON_AddStringToObject(o, "peer", d->peer) != NULL;
-    h = headers_json(d->hs);
-    ok = ok && h != NULL;
-    if (h != NULL)
-        cJSON_AddItemToObject(o, "headers", h);
-    ok = ok && cJSON_AddStringToObject(o, "outcome", outcome_names[d->outcome]) != NULL;
-    if (d->outcome != OUT_ACCEPTED) {
-        copy_printable(reason, sizeof reason, d->reason);
-        ok = ok && cJSON_AddStringToObject(o, "reason", reason) != NULL;
-    }
-    if (d->sig != NULL) {
-        ok = ok && cJSON_AddStringToObject(o, "signature", rk_sig_reason_str(d->sig->reason));
-        if (d->sig->authentic)
-            ok = ok && add_int(o, "secret_index", d->sig->secret_index);
-        if (d->sig->has_msg_id) {
-            copy_printable(reason, sizeof reason, d->sig->msg_id);
-            ok = ok && cJSON_AddStringToObject(o, "msg_id", reason) != NULL;
-        }
-        if (d->sig->has_timestamp)
-            ok = ok && add_int(o, "timestamp", d->sig->timestamp);
-    }
-    if (d->event_key != NULL)
-        ok = ok && cJSON_AddStringToObject(o, "event_key", d->event_key) != NULL;
-    if (d->duplicate_of >= 0)
-        ok = ok && add_int(o, "duplicate_of", d->duplicate_of);
-    ok = ok && add_int(o, "size", (long long)d->r->received);
-    if (d->r->declared >= 0)
-        ok = ok && add_int(o, "declared_size", d->r->declared);
-    if (!ok) {
-        cJSON_Delete(o);
-        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-    }
-    rc = rk_canon_write(o, 0, out, err);
-    cJSON_Delete(o);
-    return rc;
+    return RK_OK;
 }
 
 /* ---- flood control ------------------------------------------------------ */
@@ -703,183 +756,515 @@ static void *ticker_main(void *arg)
     return NULL;
 }
 
-/* ---- webhook deliveries ------------------------------------------------ */
+/* ---- the committer ------------------------------------------------------- */
 
-static unsigned stripe_of(const char *key)
+/*
+ * Every record the receiver writes for a request (a delivery, its provider
+ * event, an operator note) is appended by one thread, the committer: it
+ * takes every request queued since its last append and appends all their
+ * records in one rk_ledger_append call (one WriteBatch, one WAL sync).  A
+ * handler never waits for a sync on its own thread in the event-driven
+ * pool: it hands the request over and suspends the connection
+ * (MHD_suspend_connection), and the committer resumes it once the records
+ * are durable or refused, so a few threads keep every connection moving
+ * while a sync is in progress.  With a thread per connection the handler
+ * sleeps until its request is resolved.  Either way the handler sends the
+ * answer itself after the committer marked the request DONE, so a 2xx
+ * never leaves before its records are durable.
+ *
+ * Duplicates.  A delivery whose event is mapped claims its event key in the
+ * claim table (under cmu) before it looks the key up in the ledger, and
+ * holds the claim until its records are durable or refused.  Another
+ * delivery of the same key that finds the key claimed parks behind the
+ * claim; when the claim is released it decides again: the first event is
+ * now in the ledger (a duplicate), or the first append failed and this one
+ * may be accepted.  One event is applied once however many deliveries of
+ * it are in flight.  (The ledger also refuses a second record of an event
+ * key, and the delivery says so in the log; the claim makes that path
+ * unreachable from this server.)
+ *
+ * Lifetimes.  A request handed over stays alive until its handler ran
+ * again: a suspended connection is neither timed out nor closed by
+ * libmicrohttpd, and rk_serve_stop stops the daemon only once no request
+ * is handed over (s->waiting == 0).
+ */
+
+static unsigned claim_bucket(const char *key)
 {
-    uint32_t h = 2166136261u;
+    uint32_t h = 2166136261u; /* FNV-1a */
 
     for (; *key != '\0'; key++)
         h = (h ^ (uint8_t)*key) * 16777619u;
-    return h % EVENT_STRIPES;
+    return h % CLAIM_BUCKETS;
 }
 
-/* Append the delivery (and event) and answer.  Returns the HTTP status. */
-static unsigned record_delivery(rk_server *s, struct delivery *d, rk_adapt_event *ev,
-                                char *err)
+/* The request holding key's claim, or NULL.  Under cmu. */
+static struct req *claim_find(rk_server *s, const char *key)
 {
-    rk_buf body = RK_BUF_INIT;
-    rk_append_item it[2];
-    size_t n = 1;
+    struct req *r;
+
+    for (r = s->claims[claim_bucket(key)]; r != NULL; r = r->claim_next)
+        if (strcmp(r->ev.event_key, key) == 0)
+            return r;
+    return NULL;
+}
+
+/* Under cmu. */
+static void claim_add(rk_server *s, struct req *r)
+{
+    unsigned b = claim_bucket(r->ev.event_key);
+
+    r->claim_next = s->claims[b];
+    s->claims[b] = r;
+    r->claimed = 1;
+}
+
+/* Release r's claim; its waiters turn RETRY and join *wake.  Under cmu. */
+static void claim_release(rk_server *s, struct req *r, struct req **wake)
+{
+    struct req **pp = &s->claims[claim_bucket(r->ev.event_key)], *w, *n;
+
+    if (!r->claimed)
+        return;
+    while (*pp != r)
+        pp = &(*pp)->claim_next;
+    *pp = r->claim_next;
+    r->claim_next = NULL;
+    r->claimed = 0;
+    for (w = r->waiters; w != NULL; w = n) {
+        n = w->next;
+        w->state = ST_RETRY;
+        w->next = *wake;
+        *wake = w;
+    }
+    r->waiters = NULL;
+}
+
+/*
+ * Let the handlers of the requests on list (linked by next) run again.
+ * Outside cmu: MHD_resume_connection takes libmicrohttpd's own lock.
+ */
+static void wake_all(rk_server *s, struct req *list)
+{
+    struct req *r, *n;
+
+    if (!s->pool) {
+        pthread_mutex_lock(&s->cmu);
+        pthread_cond_broadcast(&s->cdone);
+        pthread_mutex_unlock(&s->cmu);
+        return;
+    }
+    for (r = list; r != NULL; r = n) {
+        n = r->next; /* once resumed, r may be answered and freed */
+        MHD_resume_connection(r->c);
+    }
+}
+
+/*
+ * Count r as handed over and, in the pool, suspend its connection, before
+ * anything else can see r: resuming a connection that is not suspended is
+ * undefined.  0 when the committer has stopped (the server is stopping): r
+ * is DONE with RK_ERR_CLOSED and the handler answers 503 at once.
+ */
+static int enter_wait(rk_server *s, struct req *r)
+{
+    pthread_mutex_lock(&s->cmu);
+    if (s->cstop) {
+        r->state = ST_DONE;
+        r->rc = RK_ERR_CLOSED;
+        pthread_mutex_unlock(&s->cmu);
+        return 0;
+    }
+    s->waiting++;
+    r->counted = 1;
+    pthread_mutex_unlock(&s->cmu);
+    if (s->pool)
+        MHD_suspend_connection(r->c);
+    return 1;
+}
+
+/* r (handed over) is resolved without the committer: DONE with rc. */
+static void resolve_now(rk_server *s, struct req *r, rk_err rc)
+{
+    struct req *wake = NULL;
+
+    pthread_mutex_lock(&s->cmu);
+    claim_release(s, r, &wake);
+    r->state = ST_DONE;
+    r->rc = rc;
+    r->next = wake;
+    wake = r;
+    pthread_mutex_unlock(&s->cmu);
+    wake_all(s, wake);
+}
+
+/* Queue r (handed over, its items ready) for the committer. */
+static void enqueue(rk_server *s, struct req *r)
+{
+    pthread_mutex_lock(&s->cmu);
+    if (s->cstop) {
+        /* the committer may be gone: never queue behind it */
+        pthread_mutex_unlock(&s->cmu);
+        resolve_now(s, r, RK_ERR_CLOSED);
+        return;
+    }
+    r->state = ST_WAITING;
+    r->t_handed = mono_now();
+    r->next = NULL;
+    if (s->queue_tail != NULL)
+        s->queue_tail->next = r;
+    else
+        s->queue = r;
+    s->queue_tail = r;
+    pthread_cond_signal(&s->cwake);
+    pthread_mutex_unlock(&s->cmu);
+}
+
+/* r's handler runs again: it no longer counts as handed over.  Under cmu. */
+static void settle_locked(rk_server *s, struct req *r)
+{
+    if (r->counted && r->state != ST_WAITING) {
+        r->counted = 0;
+        if (--s->waiting == 0)
+            pthread_cond_broadcast(&s->cdone);
+    }
+}
+
+/* Append the records of every request of batch: one call, one sync. */
+static void commit_batch(rk_server *s, struct req *batch)
+{
+    char err[RK_ERROR_SIZE] = "";
+    struct req *r;
+    size_t n = 0, k, b;
+    double now;
+    int any = 0;
     rk_err rc;
 
-    memset(it, 0, sizeof it);
-    rc = delivery_body(s, d, &body, err);
-    if (rc != RK_OK)
-        goto out;
-    it[0].kind = RK_KIND_WEBHOOK_DELIVERY;
-    it[0].ref = ev != NULL && ev->ref[0] != '\0' ? ev->ref : NULL;
-    it[0].body = body.data;
-    it[0].body_len = body.len;
-    if (d->keep_raw && d->r->body.len > 0) {
-        it[0].raw = d->r->body.data;
-        it[0].raw_len = d->r->body.len;
+    for (r = batch; r != NULL; r = r->next)
+        n += r->nit;
+    if (n > s->items_cap) {
+        rk_append_item *p = realloc(s->items, n * sizeof *p);
+        if (p == NULL) {
+            for (r = batch; r != NULL; r = r->next)
+                r->rc = RK_ERR_NOMEM;
+            logf_(s, "append failed: out of memory");
+            goto account;
+        }
+        s->items = p;
+        s->items_cap = n;
     }
-    if (ev != NULL && d->outcome == OUT_ACCEPTED) {
-        it[1].kind = RK_KIND_PROVIDER_EVENT;
-        it[1].ref = ev->ref[0] != '\0' ? ev->ref : NULL;
-        it[1].body = ev->body.data;
-        it[1].body_len = ev->body.len;
-        it[1].event_key = ev->event_key;
-        n = 2;
+    for (k = 0, r = batch; r != NULL; k += r->nit, r = r->next)
+        memcpy(s->items + k, r->it, r->nit * sizeof *r->it);
+    rc = rk_ledger_append(s->l, s->items, n, err);
+    if (rc == RK_ERR_INVALID || rc == RK_ERR_TOOBIG) {
+        /* one request's records are refused: the others must not fail with it */
+        for (r = batch; r != NULL; r = r->next) {
+            r->rc = rk_ledger_append(s->l, r->it, r->nit, err);
+            if (r->rc != RK_OK)
+                logf_(s, "append failed: %s", err);
+        }
+    } else {
+        for (k = 0, r = batch; r != NULL; k += r->nit, r = r->next) {
+            memcpy(r->it, s->items + k, r->nit * sizeof *r->it);
+            r->rc = rc;
+        }
+        if (rc != RK_OK)
+            logf_(s, "append failed: %s", err);
     }
-    rc = timed_append(s, it, n, err);
-    if (rc == RK_OK && n == 2 && it[1].status == RK_ERR_EXISTS)
-        logf_(s, "seq %llu: event '%s' was recorded concurrently (seq %llu); "
-                 "this delivery is a duplicate", (unsigned long long)it[0].seq, ev->event_key,
-              (unsigned long long)it[1].seq);
-out:
-    rk_buf_free(&body);
-    if (rc != RK_OK) {
-        logf_(s, "append failed: %s", err);
-        return 503;
+account:
+    now = mono_now();
+    pthread_mutex_lock(&s->mu);
+    for (r = batch; r != NULL; r = r->next) {
+        double dt = now - r->t_handed;
+        for (b = 0; b < LAT_BUCKETS && dt > lat_bounds[b]; b++)
+            ;
+        s->lat_count[b]++;
+        s->lat_sum += dt;
+        s->lat_total++;
+        if (r->rc != RK_OK) {
+            s->append_failures++;
+            continue;
+        }
+        any = 1;
+        if (r->kind == REQ_WEBHOOK) {
+            size_t row = r->ep != NULL ? (size_t)(r->ep - s->cfg->endpoints) : s->cfg->nendpoints;
+            s->deliveries[row * OUT_COUNT + r->outcome]++;
+        }
     }
-    count_delivery(s, d->r->ep, d->outcome);
-    return 0;
+    pthread_mutex_unlock(&s->mu);
+    for (r = batch; r != NULL; r = r->next)
+        if (r->rc == RK_OK && r->nit == 2 && r->it[1].status == RK_ERR_EXISTS)
+            logf_(s, "seq %llu: event '%s' was recorded concurrently (seq %llu); "
+                     "this delivery is a duplicate", (unsigned long long)r->it[0].seq,
+                  r->ev.event_key, (unsigned long long)r->it[1].seq);
+    if (any && s->signer != NULL && s->cfg->checkpoint_records > 0)
+        pthread_cond_signal(&s->tick);
 }
 
-static enum MHD_Result finish_webhook(rk_server *s, struct MHD_Connection *c, struct req *r)
+static void *committer_main(void *arg)
 {
-    char ip[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN + 16], err[RK_ERROR_SIZE] = "";
+    rk_server *s = arg;
+    struct req *batch, *r, *n, *wake;
+
+    pthread_mutex_lock(&s->cmu);
+    for (;;) {
+        while (s->queue == NULL && !s->cstop)
+            pthread_cond_wait(&s->cwake, &s->cmu);
+        if (s->queue == NULL)
+            break; /* stopping, and everything queued is done */
+        batch = s->queue;
+        s->queue = s->queue_tail = NULL;
+        pthread_mutex_unlock(&s->cmu);
+        commit_batch(s, batch);
+        pthread_mutex_lock(&s->cmu);
+        wake = NULL;
+        for (r = batch; r != NULL; r = n) {
+            n = r->next;
+            claim_release(s, r, &wake);
+            r->state = ST_DONE;
+            r->next = wake;
+            wake = r;
+        }
+        pthread_mutex_unlock(&s->cmu);
+        wake_all(s, wake);
+        pthread_mutex_lock(&s->cmu);
+    }
+    pthread_mutex_unlock(&s->cmu);
+    return NULL;
+}
+
+/* ---- webhook deliveries ------------------------------------------------ */
+
+/*
+ * Everything about a delivery that does not depend on the ledger: the
+ * signature, the JSON, the mapping.  Sets r->outcome (rejected, unmapped,
+ * or accepted pending the duplicate check), r->code and r->answer.
+ * Returns 0 when the delivery is to be recorded, else the HTTP status of a
+ * reject counted into the peer's summary instead (nothing to append).
+ */
+static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct req *r)
+{
+    char err[RK_ERROR_SIZE] = "";
     struct hdrs hs = { .n = 0 };
-    struct delivery d;
-    rk_sig_result res;
-    rk_adapt_event ev;
     rk_serve_adapt_fn adapt = s->o.adapt != NULL ? s->o.adapt : rk_adapt_webhook;
     const rk_config_endpoint *ep = r->ep;
     cJSON *json = NULL;
-    unsigned code = 0, fail;
-    uint64_t dup = 0;
-    int have_ev = 0, stripe = -1, authentic = 0;
+    unsigned code = 0;
     rk_err rc;
 
-    memset(&d, 0, sizeof d);
-    memset(&res, 0, sizeof res);
-    d.r = r;
-    d.hs = &hs;
-    d.duplicate_of = -1;
-    d.keep_raw = 1;
-    peer_of(c, ip, sizeof ip, peer, sizeof peer);
-    d.peer = peer;
+    r->duplicate_of = -1;
+    r->keep_raw = 1;
+    peer_of(c, r->ip, sizeof r->ip, r->peer, sizeof r->peer);
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hs);
 
     if (r->too_large) {
-        d.outcome = OUT_REJECTED;
-        d.keep_raw = 0;
-        snprintf(d.reason, sizeof d.reason, "body larger than %zu bytes", s->cfg->body_limit);
+        r->outcome = OUT_REJECTED;
+        r->keep_raw = 0;
+        snprintf(r->reason, sizeof r->reason, "body larger than %zu bytes", s->cfg->body_limit);
         code = 413;
     } else if (ep == NULL) {
-        d.outcome = OUT_REJECTED;
-        snprintf(d.reason, sizeof d.reason, "unknown endpoint");
+        r->outcome = OUT_REJECTED;
+        snprintf(r->reason, sizeof r->reason, "unknown endpoint");
         code = 404;
     } else if (hs.overflow) {
-        d.outcome = OUT_REJECTED;
-        snprintf(d.reason, sizeof d.reason, "more than %d headers", MAX_HEADERS);
+        r->outcome = OUT_REJECTED;
+        snprintf(r->reason, sizeof r->reason, "more than %d headers", MAX_HEADERS);
         code = 400;
     } else {
         rc = rk_sig_verify(&ep->params, ep->secrets, ep->nsecrets, hs.h, hs.n,
-                           r->body.data, r->body.len, r->received_at / 1000000000LL, &res, err);
-        d.sig = &res;
-        authentic = res.authentic;
+                           r->body.data, r->body.len, r->received_at / 1000000000LL, &r->res, err);
+        r->checked = 1;
         if (rc == RK_ERR_SIGNATURE || rc == RK_ERR_STALE) {
-            d.outcome = OUT_REJECTED;
-            snprintf(d.reason, sizeof d.reason, "%s", rk_sig_reason_str(res.reason));
+            r->outcome = OUT_REJECTED;
+            snprintf(r->reason, sizeof r->reason, "%s", rk_sig_reason_str(r->res.reason));
             code = 401;
         } else if (rc != RK_OK) {
             /* validated at load, so this is memory or a bug: keep the evidence */
-            d.outcome = OUT_REJECTED;
-            snprintf(d.reason, sizeof d.reason, "cannot verify: %s", rk_sig_reason_str(res.reason));
+            r->outcome = OUT_REJECTED;
+            snprintf(r->reason, sizeof r->reason, "cannot verify: %s",
+                     rk_sig_reason_str(r->res.reason));
             code = 500;
         } else if (rk_json_parse((const char *)r->body.data, r->body.len, &json, err) != RK_OK) {
-            d.outcome = OUT_REJECTED;
-            snprintf(d.reason, sizeof d.reason, "body is not JSON: %.400s", err);
+            r->outcome = OUT_REJECTED;
+            snprintf(r->reason, sizeof r->reason, "body is not JSON: %.400s", err);
             code = 400;
         }
     }
     cJSON_Delete(json);
 
     if (code != 0) {
+        r->code = code;
+        r->close = code == 413;
+        snprintf(r->answer, sizeof r->answer, "{\"outcome\":\"rejected\",\"reason\":\"%s\"}",
+                 code == 413 ? "body too large" : code == 404 ? "unknown endpoint"
+                 : code == 400 ? "malformed" : code == 401 ? "signature" : "internal");
         /* unauthenticated rejects are subject to the per-peer allowance */
-        if (!authentic && !flood_admit(s, ip, r->endpoint,
-                                       code == 413 ? "body too large"
-                                       : code == 404 ? "unknown endpoint" : d.reason,
-                                       r->received_at))
-            return respond_json(c, code, "{\"outcome\":\"rejected\",\"recorded\":false}");
-        fail = record_delivery(s, &d, NULL, err);
-        if (fail != 0)
-            return respond_json(c, fail, "{\"error\":\"the ledger cannot take the write\"}");
-        if (code == 413)
-            return respond(c, code, "application/json",
-                           "{\"outcome\":\"rejected\",\"reason\":\"body too large\"}",
-                           "Connection", "close");
-        return respond_json(c, code, "{\"outcome\":\"rejected\",\"reason\":\"%s\"}",
-                            code == 404 ? "unknown endpoint" : code == 400 ? "malformed"
-                            : code == 401 ? "signature" : "internal");
+        if (!r->res.authentic && !flood_admit(s, r->ip, r->endpoint,
+                                              code == 413 ? "body too large"
+                                              : code == 404 ? "unknown endpoint" : r->reason,
+                                              r->received_at))
+            return code;
+        return 0;
     }
 
-    /* authentic and JSON: map, then dedupe on the event key */
-    memset(&ev, 0, sizeof ev);
-    rk_buf_init(&ev.body);
-    have_ev = 1;
-    rc = adapt(ep->provider, r->body.data, r->body.len, &ev, err);
+    /* authentic and JSON: map; the duplicate check is the committer's business */
+    rk_buf_init(&r->ev.body);
+    rc = adapt(ep->provider, r->body.data, r->body.len, &r->ev, err);
     if (rc != RK_OK) {
-        d.outcome = OUT_UNMAPPED;
-        snprintf(d.reason, sizeof d.reason, "%s", err[0] != '\0' ? err : rk_strerror(rc));
-    } else {
-        d.event_key = ev.event_key;
-        stripe = (int)stripe_of(ev.event_key);
-        pthread_mutex_lock(&s->event_mu[stripe]);
-        rc = rk_ledger_find_event(s->l, ev.event_key, &dup, err);
-        if (rc == RK_OK) {
-            d.outcome = OUT_DUPLICATE;
-            d.duplicate_of = (long long)dup;
-            snprintf(d.reason, sizeof d.reason, "event already recorded");
-        } else if (rc == RK_ERR_NOTFOUND) {
-            d.outcome = OUT_ACCEPTED;
-        } else {
-            pthread_mutex_unlock(&s->event_mu[stripe]);
-            rk_buf_free(&ev.body);
-            logf_(s, "event lookup failed: %s", err);
-            return respond_json(c, 503, "{\"error\":\"the ledger cannot take the write\"}");
-        }
+        rk_buf_free(&r->ev.body);
+        r->outcome = OUT_UNMAPPED;
+        snprintf(r->reason, sizeof r->reason, "%s", err[0] != '\0' ? err : rk_strerror(rc));
+        r->code = 202;
+        snprintf(r->answer, sizeof r->answer, "{\"outcome\":\"unmapped\"}");
+        return 0;
     }
-    fail = record_delivery(s, &d, have_ev && d.event_key != NULL ? &ev : NULL, err);
-    if (stripe >= 0)
-        pthread_mutex_unlock(&s->event_mu[stripe]);
-    if (have_ev)
-        rk_buf_free(&ev.body);
-    if (fail != 0)
-        return respond_json(c, fail, "{\"error\":\"the ledger cannot take the write\"}");
-    if (d.outcome == OUT_UNMAPPED)
-        return respond_json(c, 202, "{\"outcome\":\"unmapped\"}");
-    return respond_json(c, 200, "{\"outcome\":\"%s\"}", outcome_names[d.outcome]);
+    r->have_ev = 1;
+    r->outcome = OUT_ACCEPTED;
+    return 0;
+}
+
+/*
+ * Hand a decided delivery over: claim its event key and check the ledger
+ * for it (accepted or duplicate), build its records and queue them.
+ * Returns 1 when r is handed over (in the pool its connection is
+ * suspended), 0 when it is resolved already (DONE).
+ */
+static int step_webhook(rk_server *s, struct req *r)
+{
+    char err[RK_ERROR_SIZE] = "";
+    struct hdrs hs = { .n = 0 };
+    struct req *holder;
+    uint64_t dup = 0;
+    rk_err rc;
+
+    if (!enter_wait(s, r))
+        return 0;
+    if (r->have_ev) {
+        pthread_mutex_lock(&s->cmu);
+        holder = claim_find(s, r->ev.event_key);
+        if (holder != NULL) {
+            /* the same event is on its way into the ledger: wait for it */
+            r->state = ST_WAITING;
+            r->next = holder->waiters;
+            holder->waiters = r;
+            pthread_mutex_unlock(&s->cmu);
+            return 1;
+        }
+        claim_add(s, r);
+        pthread_mutex_unlock(&s->cmu);
+        rc = rk_ledger_find_event(s->l, r->ev.event_key, &dup, err);
+        if (rc == RK_OK) {
+            r->outcome = OUT_DUPLICATE;
+            r->duplicate_of = (long long)dup;
+            snprintf(r->reason, sizeof r->reason, "event already recorded");
+        } else if (rc == RK_ERR_NOTFOUND) {
+            r->outcome = OUT_ACCEPTED;
+            r->duplicate_of = -1;
+        } else {
+            logf_(s, "event lookup failed: %s", err);
+            resolve_now(s, r, rc);
+            return 1;
+        }
+        r->code = 200;
+        snprintf(r->answer, sizeof r->answer, "{\"outcome\":\"%s\"}", outcome_names[r->outcome]);
+    }
+
+    MHD_get_connection_values(r->c, MHD_HEADER_KIND, collect_header, &hs);
+    rk_buf_reset(&r->rbody);
+    rc = delivery_body(r, &hs, &r->rbody, err);
+    if (rc != RK_OK) {
+        logf_(s, "append failed: %s", err);
+        resolve_now(s, r, rc);
+        return 1;
+    }
+    memset(r->it, 0, sizeof r->it);
+    r->it[0].kind = RK_KIND_WEBHOOK_DELIVERY;
+    r->it[0].ref = r->have_ev && r->ev.ref[0] != '\0' ? r->ev.ref : NULL;
+    r->it[0].body = r->rbody.data;
+    r->it[0].body_len = r->rbody.len;
+    if (r->keep_raw && r->body.len > 0) {
+        r->it[0].raw = r->body.data;
+        r->it[0].raw_len = r->body.len;
+    }
+    r->nit = 1;
+    if (r->have_ev && r->outcome == OUT_ACCEPTED) {
+        r->it[1].kind = RK_KIND_PROVIDER_EVENT;
+        r->it[1].ref = r->ev.ref[0] != '\0' ? r->ev.ref : NULL;
+        r->it[1].body = r->ev.body.data;
+        r->it[1].body_len = r->ev.body.len;
+        r->it[1].event_key = r->ev.event_key;
+        r->nit = 2;
+    }
+    enqueue(s, r);
+    return 1;
+}
+
+/* Hand r over (1) or resolve it at once (0), as step_webhook. */
+static int step(rk_server *s, struct req *r)
+{
+    if (r->kind == REQ_WEBHOOK)
+        return step_webhook(s, r);
+    /* a note: its record is built already */
+    if (!enter_wait(s, r))
+        return 0;
+    enqueue(s, r);
+    return 1;
+}
+
+/* The answer of a request the committer (or the stop) resolved. */
+static enum MHD_Result answer(rk_server *s, struct MHD_Connection *c, struct req *r, int upload)
+{
+    (void)s;
+    if (upload)
+        return MHD_NO; /* mid-body: no answer can be queued now; close */
+    if (r->rc != RK_OK)
+        return respond_json(c, 503, "{\"error\":\"the ledger cannot take the write\"}");
+    if (r->kind == REQ_NOTES)
+        return respond_json(c, 201, "{\"seq\":%llu}", (unsigned long long)r->it[0].seq);
+    return respond(c, r->code, "application/json", r->answer, r->close ? "Connection" : NULL,
+                   "close");
+}
+
+/*
+ * Run r until it is handed over (pool: return, the connection is
+ * suspended) or can be answered.  upload: called with body bytes.
+ */
+static enum MHD_Result drive(rk_server *s, struct MHD_Connection *c, struct req *r, int upload)
+{
+    enum req_state st;
+
+    for (;;) {
+        pthread_mutex_lock(&s->cmu);
+        while (!s->pool && r->state == ST_WAITING)
+            pthread_cond_wait(&s->cdone, &s->cmu);
+        settle_locked(s, r);
+        st = r->state;
+        pthread_mutex_unlock(&s->cmu);
+        if (st == ST_WAITING)
+            return MHD_YES; /* not reached: a suspended connection has no callbacks */
+        if (st == ST_DONE)
+            return answer(s, c, r, upload);
+        /* ST_NEW, or ST_RETRY: the claim this delivery waited for is released */
+        if (step(s, r) && s->pool)
+            return MHD_YES;
+    }
+}
+
+static enum MHD_Result finish_webhook(rk_server *s, struct MHD_Connection *c, struct req *r,
+                                      int upload)
+{
+    unsigned code = decide_webhook(s, c, r);
+
+    if (code != 0)
+        return respond_json(c, code, "{\"outcome\":\"rejected\",\"recorded\":false}");
+    return drive(s, c, r, upload);
 }
 
 /* Content-Length beyond the limit: record and answer before reading the body. */
 static enum MHD_Result too_large(rk_server *s, struct MHD_Connection *c, struct req *r)
 {
     r->too_large = 1;
-    return finish_webhook(s, c, r);
+    return finish_webhook(s, c, r, 0);
 }
 
 /* ---- operator notes ------------------------------------------------------ */
@@ -914,8 +1299,6 @@ static enum MHD_Result finish_note(rk_server *s, struct MHD_Connection *c, struc
     const rk_apikey *k = NULL;
     cJSON *json = NULL;
     rk_role role = 0;
-    uint64_t seq = 0;
-    enum MHD_Result ret;
     rk_err rc;
 
     if (s->cfg->api_keys == NULL)
@@ -949,7 +1332,9 @@ static enum MHD_Result finish_note(rk_server *s, struct MHD_Connection *c, struc
         cJSON_Delete(json);
         return respond_json(c, 400, "{\"error\":\"the body must be {\\\"ref\\\":REF,\\\"text\\\":TEXT}\"}");
     }
-    rc = rk_opnote_append(s->l, name, ref, text, "api", id, &seq, err);
+    rc = rk_opnote_body(name, ref, text, "api", id, &r->rbody, err);
+    if (rc == RK_OK)
+        snprintf(r->note_ref, sizeof r->note_ref, "%s", ref); /* checked: <= RK_REF_MAX */
     cJSON_Delete(json);
     if (rc == RK_ERR_INVALID || rc == RK_ERR_TOOBIG) {
         char msg[RK_ERROR_SIZE];
@@ -963,8 +1348,13 @@ static enum MHD_Result finish_note(rk_server *s, struct MHD_Connection *c, struc
         logf_(s, "note append failed: %s", err);
         return respond_json(c, 503, "{\"error\":\"the ledger cannot take the write\"}");
     }
-    ret = respond_json(c, 201, "{\"seq\":%llu}", (unsigned long long)seq);
-    return ret;
+    memset(r->it, 0, sizeof r->it);
+    r->it[0].kind = RK_KIND_OPERATOR_NOTE;
+    r->it[0].ref = r->note_ref;
+    r->it[0].body = r->rbody.data;
+    r->it[0].body_len = r->rbody.len;
+    r->nit = 1;
+    return drive(s, c, r, 0);
 }
 
 /* ---- the MHD callbacks ---------------------------------------------------- */
@@ -1022,7 +1412,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         s->inflight++;
         pthread_mutex_unlock(&s->mu);
         *con_cls = r;
+        r->c = c;
         r->kind = webhook ? REQ_WEBHOOK : REQ_NOTES;
+        r->state = ST_NEW;
         r->received_at = s->o.clock(s->o.clock_ctx);
         r->declared = -1;
         if (webhook) {
@@ -1045,6 +1437,16 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         }
         return MHD_YES;
     }
+    if (r->state != ST_NEW) {
+        /*
+         * Called again after the committer (or the stop) resolved r, or
+         * after the claim r waited for was released.  Body bytes now follow
+         * a reject recorded mid-body: close rather than read on.
+         */
+        if (*upload_data_size > 0)
+            *upload_data_size = 0;
+        return drive(s, c, r, upload_data != NULL);
+    }
     limit = r->kind == REQ_WEBHOOK ? s->cfg->body_limit : NOTE_BODY_MAX;
     if (*upload_data_size > 0) {
         if (r->too_large) {
@@ -1057,10 +1459,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             rk_buf_free(&r->body);
             *upload_data_size = 0;
             r->too_large = 1;
-            /* answer now; if MHD cannot answer mid-body, close the connection */
-            if ((r->kind == REQ_WEBHOOK ? finish_webhook(s, c, r) : finish_note(s, c, r)) != MHD_YES)
-                return MHD_NO;
-            return MHD_YES;
+            r->mid_body = 1;
+            /* record now; no answer can be queued mid-body, so the connection closes */
+            if (r->kind == REQ_WEBHOOK)
+                return finish_webhook(s, c, r, 1);
+            return finish_note(s, c, r) != MHD_YES ? MHD_NO : MHD_YES;
         }
         if (rk_buf_append(&r->body, upload_data, *upload_data_size) != RK_OK)
             return MHD_NO;
@@ -1071,7 +1474,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return MHD_YES; /* answered already */
     if (r->body.data == NULL)
         rk_buf_append(&r->body, "", 0);
-    return r->kind == REQ_WEBHOOK ? finish_webhook(s, c, r) : finish_note(s, c, r);
+    return r->kind == REQ_WEBHOOK ? finish_webhook(s, c, r, 0) : finish_note(s, c, r);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -1084,7 +1487,15 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     if (r == NULL)
         return;
+    pthread_mutex_lock(&s->cmu);
+    /* a request the committer still holds is never completed: see "Lifetimes" */
+    assert(r->state != ST_WAITING && !r->claimed);
+    settle_locked(s, r);
+    pthread_mutex_unlock(&s->cmu);
     rk_buf_free(&r->body);
+    rk_buf_free(&r->rbody);
+    if (r->have_ev)
+        rk_buf_free(&r->ev.body);
     free(r);
     *con_cls = NULL;
     pthread_mutex_lock(&s->mu);
@@ -1140,6 +1551,8 @@ static rk_err start_daemon(rk_server *s, char *err)
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                                 MHD_OPTION_END);
     } else {
+        /* a pool of polling threads (epoll on Linux) that suspend connections */
+        flags |= MHD_ALLOW_SUSPEND_RESUME;
         s->d = MHD_start_daemon(flags, cfg->port, NULL, NULL, handler, s,
                                 MHD_OPTION_SOCK_ADDR, sa,
                                 MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
@@ -1169,7 +1582,6 @@ rk_err rk_serve_start(rk_ledger *l, const rk_config *cfg, const rk_serve_opts *o
     rk_buf note = RK_BUF_INIT;
     uint64_t cpseq = 0, size;
     uint8_t h[RK_HASH_SIZE];
-    size_t i;
     rk_err rc;
 
     *out = NULL;
@@ -1190,8 +1602,10 @@ rk_err rk_serve_start(rk_ledger *l, const rk_config *cfg, const rk_serve_opts *o
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
     s->flood->window = -1;
-    for (i = 0; i < EVENT_STRIPES; i++)
-        pthread_mutex_init(&s->event_mu[i], NULL);
+    s->pool = !cfg->thread_per_connection;
+    pthread_mutex_init(&s->cmu, NULL);
+    pthread_cond_init(&s->cwake, NULL);
+    pthread_cond_init(&s->cdone, NULL);
     pthread_mutex_init(&s->keys_mu, NULL);
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->flood_mu, NULL);
@@ -1224,6 +1638,11 @@ rk_err rk_serve_start(rk_ledger *l, const rk_config *cfg, const rk_serve_opts *o
         }
         stat(cfg->api_keys, &s->keys_st);
     }
+    if (pthread_create(&s->committer, NULL, committer_main, s) != 0) {
+        rc = rk_seterr(err, RK_ERR_NOMEM, "cannot start the committer thread");
+        goto fail;
+    }
+    s->committer_started = 1;
     rc = start_daemon(s, err);
     if (rc != RK_OK)
         goto fail;
@@ -1251,6 +1670,17 @@ uint16_t rk_serve_port(const rk_server *s)
     return s->port;
 }
 
+static void stop_committer(rk_server *s)
+{
+    pthread_mutex_lock(&s->cmu);
+    s->cstop = 1;
+    pthread_cond_signal(&s->cwake);
+    pthread_mutex_unlock(&s->cmu);
+    if (s->committer_started)
+        pthread_join(s->committer, NULL);
+    s->committer_started = 0;
+}
+
 rk_err rk_serve_stop(rk_server *s, char *err)
 {
     struct timespec until;
@@ -1272,6 +1702,18 @@ rk_err rk_serve_stop(rk_server *s, char *err)
         if (pthread_cond_timedwait(&s->cond, &s->mu, &until) == ETIMEDOUT)
             break;
     pthread_mutex_unlock(&s->mu);
+    /*
+     * The committer appends everything queued and ends; requests handed
+     * over later are answered 503 at once.  Then wait until every handed
+     * over request ran its handler again: libmicrohttpd must not be
+     * stopped with a connection suspended.  This wait has no timeout: each
+     * such request is resolved already and needs only a polling thread.
+     */
+    stop_committer(s);
+    pthread_mutex_lock(&s->cmu);
+    while (s->waiting > 0)
+        pthread_cond_wait(&s->cdone, &s->cmu);
+    pthread_mutex_unlock(&s->cmu);
     MHD_stop_daemon(s->d);
     s->d = NULL;
     pthread_mutex_lock(&s->mu);
@@ -1293,13 +1735,15 @@ rk_err rk_serve_stop(rk_server *s, char *err)
 
 void rk_serve_free(rk_server *s)
 {
-    size_t i;
 
     if (s == NULL)
         return;
     rk_serve_stop(s, NULL);
-    for (i = 0; i < EVENT_STRIPES; i++)
-        pthread_mutex_destroy(&s->event_mu[i]);
+    stop_committer(s); /* when the daemon never started */
+    pthread_mutex_destroy(&s->cmu);
+    pthread_cond_destroy(&s->cwake);
+    pthread_cond_destroy(&s->cdone);
+    free(s->items);
     pthread_mutex_destroy(&s->keys_mu);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->flood_mu);

@@ -14,7 +14,10 @@
  * outcome, except rejects of a peer beyond its per-minute allowance, which
  * are counted into one delivery_summary record per minute.  A 2xx response
  * is sent only after rk_ledger_append returned RK_OK (the records are
- * durable).  The server also writes signed checkpoints every N records
+ * durable).  One thread, the committer, appends the records of every
+ * request waiting at that moment in one rk_ledger_append call (one synced
+ * write); in the event-driven pool (the default) a waiting request's
+ * connection is suspended rather than holding a thread.  The server also writes signed checkpoints every N records
  * and/or T seconds when the configuration names a key.
  *
  * The engine never reads the wall clock: the caller passes a clock for
@@ -77,7 +80,8 @@ uint16_t rk_serve_port(const rk_server *s);
 
 /*
  * Stop: refuse new connections, let requests in flight finish (at most 10
- * seconds), stop the threads, write the pending delivery_summary and, when
+ * seconds), let the committer append what was handed to it and answer it
+ * (requests handed over later are answered 503), stop the threads, write the pending delivery_summary and, when
  * checkpoints are configured and records came after the last one, a final
  * checkpoint.  Returns the first error of that last writing (the server is
  * stopped either way).  Calling it twice is harmless.

@@ -61,7 +61,7 @@ START_TEST(defaults)
     ck_assert_uint_eq(c->body_limit, 1024 * 1024);
     ck_assert_int_eq(c->tolerance, 300);
     ck_assert_uint_eq(c->threads, RK_CONFIG_DEFAULT_THREADS);
-    ck_assert_int_eq(c->thread_per_connection, 1);
+    ck_assert_int_eq(c->thread_per_connection, 0);
     ck_assert_ptr_null(c->checkpoint_key);
     ck_assert_ptr_null(c->api_keys);
     ck_assert_uint_eq(c->rejects_per_minute, RK_CONFIG_DEFAULT_REJECTS);
@@ -88,7 +88,7 @@ START_TEST(full)
     char text[4096];
 
     snprintf(text, sizeof text,
-             "{\"listen\":\"[::1]:0\",\"threads\":8,\"thread_per_connection\":false,"
+             "{\"listen\":\"[::1]:0\",\"threads\":8,\"thread_per_connection\":true,"
              "\"body_limit\":4096,\"timestamp_tolerance\":60,"
              "\"checkpoint\":{\"key\":\"cp.key\",\"every_records\":100,\"every_seconds\":30},"
              "\"reject_flood\":{\"per_peer_per_minute\":0},\"api_keys\":\"/abs/keys.json\","
@@ -104,7 +104,7 @@ START_TEST(full)
     ck_assert_int_eq(c->port, 0);
     ck_assert_int_eq(c->addr[15], 1);
     ck_assert_uint_eq(c->threads, 8);
-    ck_assert_int_eq(c->thread_per_connection, 0);
+    ck_assert_int_eq(c->thread_per_connection, 1);
     ck_assert_uint_eq(c->body_limit, 4096);
     ck_assert_int_eq(c->tolerance, 60);
     ck_assert_uint_eq(c->checkpoint_records, 100);

@@ -8,6 +8,8 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,12 @@ struct fix {
 
 static struct fix F;
 
+/*
+ * Every test runs twice (tcase_add_loop_test): _i = 0 with the default
+ * event-driven pool, _i = 1 with a thread per connection.
+ */
+static int tpc;
+
 static void start(const char *extra_cfg, int readonly)
 {
     char err[RK_ERROR_SIZE] = "", text[4096], p[4300];
@@ -96,12 +104,13 @@ static void start(const char *extra_cfg, int readonly)
     rk_apikeys_free(ks);
     setenv("RK_TEST_SW", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 1);
     snprintf(text, sizeof text,
-             "{\"listen\":\"127.0.0.1:0\",\"body_limit\":1000,\"api_keys\":\"keys.json\",%s"
+             "{\"listen\":\"127.0.0.1:0\",\"body_limit\":1000,\"api_keys\":\"keys.json\",%s%s"
              "\"endpoints\":{"
              "\"cb\":{\"provider\":\"generic\",\"scheme\":\"coinbase-commerce\","
              "\"secrets\":[{\"file\":\"cb.secret\"}]},"
              "\"sw\":{\"provider\":\"generic\",\"scheme\":\"standard-webhooks\","
-             "\"secrets\":[{\"env\":\"RK_TEST_SW\"}]}}}", extra_cfg);
+             "\"secrets\":[{\"env\":\"RK_TEST_SW\"}]}}}",
+             tpc ? "\"thread_per_connection\":true," : "", extra_cfg);
     ck_assert_msg(rk_config_parse(text, strlen(text), F.dir, &F.cfg, err) == RK_OK, "%s", err);
     memset(&o, 0, sizeof o);
     o.clock = fake_clock;
@@ -245,6 +254,7 @@ START_TEST(accepted_then_duplicate)
     struct resp r;
     size_t raw;
 
+    tpc = _i;
     start("", 0);
     sign("coinbase-commerce", "cb-secret", NULL, 0, payload, h, sizeof h);
     post("/webhooks/cb", h, payload, &r);
@@ -292,6 +302,7 @@ START_TEST(rejects)
     struct resp r;
     size_t raw;
 
+    tpc = _i;
     start("", 0);
     /* forged */
     post("/webhooks/cb", "X-CC-Webhook-Signature: "
@@ -375,6 +386,7 @@ START_TEST(chunked_too_large)
     struct resp r;
     size_t n, raw;
 
+    tpc = _i;
     start("", 0);
     /* no Content-Length: the stream passes the limit, the server records and closes */
     n = (size_t)snprintf(req, sizeof req, "POST /webhooks/cb HTTP/1.1\r\nHost: t\r\n"
@@ -401,6 +413,7 @@ START_TEST(flood)
     struct resp r;
     int i;
 
+    tpc = _i;
     start("\"reject_flood\":{\"per_peer_per_minute\":2},", 0);
     for (i = 0; i < 5; i++) {
         post("/webhooks/cb", "X-CC-Webhook-Signature: zz\n", "{}", &r);
@@ -432,6 +445,7 @@ START_TEST(health_and_metrics)
     const char *payload = "{\"id\":\"e\",\"ref\":\"r\"}";
     struct resp r;
 
+    tpc = _i;
     start("", 0);
     get("/healthz", &r);
     ck_assert_int_eq(r.code, 200);
@@ -461,6 +475,7 @@ START_TEST(ledger_refuses)
     const char *payload = "{\"id\":\"e\",\"ref\":\"r\"}";
     struct resp r;
 
+    tpc = _i;
     start("", 1); /* a read-only ledger refuses every append */
     sign("coinbase-commerce", "cb-secret", NULL, 0, payload, h, sizeof h);
     post("/webhooks/cb", h, payload, &r);
@@ -480,6 +495,7 @@ START_TEST(notes_api)
     struct resp r;
     rk_apikeys *ks = NULL;
 
+    tpc = _i;
     start("", 0);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s\n", F.key_op);
     post("/api/notes", auth, "{\"ref\":\"order-7\",\"text\":\"customer called\",\"author\":\"x\"}",
@@ -600,21 +616,230 @@ START_TEST(checkpoints)
 }
 END_TEST
 
+
+/* ---- concurrency: many requests at once ---------------------------------- */
+
+#define NCONC 16
+
+struct poster {
+    pthread_barrier_t *go;
+    char hdrs[1024];
+    char payload[128];
+    struct resp r;
+};
+
+static void *poster_main(void *arg)
+{
+    struct poster *p = arg;
+
+    pthread_barrier_wait(p->go);
+    post("/webhooks/cb", p->hdrs, p->payload, &p->r);
+    return NULL;
+}
+
+/* NCONC clients post at once; ids: the same event id for all, or one each. */
+static void post_concurrently(struct poster *ps, int same_id)
+{
+    pthread_t th[NCONC];
+    pthread_barrier_t go;
+    int i;
+
+    pthread_barrier_init(&go, NULL, NCONC);
+    for (i = 0; i < NCONC; i++) {
+        ps[i].go = &go;
+        snprintf(ps[i].payload, sizeof ps[i].payload, "{\"id\":\"evt-%d\",\"ref\":\"order-9\"}",
+                 same_id ? 0 : i);
+        sign("coinbase-commerce", "cb-secret", NULL, 0, ps[i].payload, ps[i].hdrs,
+             sizeof ps[i].hdrs);
+        ck_assert_int_eq(pthread_create(&th[i], NULL, poster_main, &ps[i]), 0);
+    }
+    for (i = 0; i < NCONC; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&go);
+}
+
+START_TEST(concurrent_duplicates)
+{
+    static struct poster ps[NCONC];
+    char body[4096], *p;
+    uint64_t seq, event_seq = 0, n;
+    int i, accepted = 0, duplicates = 0, events = 0;
+
+    tpc = _i;
+    start("", 0);
+    /* the same event, NCONC deliveries in flight at once: applied exactly once */
+    post_concurrently(ps, 1);
+    for (i = 0; i < NCONC; i++) {
+        ck_assert_int_eq(ps[i].r.code, 200);
+        accepted += strcmp(ps[i].r.body, "{\"outcome\":\"accepted\"}") == 0;
+        duplicates += strcmp(ps[i].r.body, "{\"outcome\":\"duplicate\"}") == 0;
+    }
+    ck_assert_int_eq(accepted, 1);
+    ck_assert_int_eq(duplicates, NCONC - 1);
+    n = ledger_size();
+    ck_assert_uint_eq(n, 1 + NCONC + 1);
+    for (seq = 1; seq < n; seq++)
+        if (rec(seq, body, sizeof body, NULL, NULL, 0) == RK_KIND_PROVIDER_EVENT) {
+            events++;
+            event_seq = seq;
+        }
+    ck_assert_int_eq(events, 1);
+    /* every duplicate names the one event record, which precedes it */
+    for (seq = 1; seq < n; seq++) {
+        if (rec(seq, body, sizeof body, NULL, NULL, 0) != RK_KIND_WEBHOOK_DELIVERY)
+            continue;
+        p = strstr(body, "\"outcome\":\"duplicate\"");
+        if (p == NULL) {
+            ck_assert(strstr(body, "\"outcome\":\"accepted\"") != NULL);
+            ck_assert_uint_eq(seq + 1, event_seq);
+            continue;
+        }
+        snprintf(body + 3000, 64, "\"duplicate_of\":%llu,", (unsigned long long)event_seq);
+        ck_assert(strstr(body, body + 3000) != NULL);
+        ck_assert_uint_gt(seq, event_seq);
+    }
+    stop();
+}
+END_TEST
+
+START_TEST(concurrent_ledger_failure)
+{
+    static struct poster ps[NCONC];
+    struct resp r;
+    char want[128];
+    int i;
+
+    tpc = _i;
+    start("", 1); /* read-only: the committer's append fails for every request */
+    post_concurrently(ps, 0);
+    for (i = 0; i < NCONC; i++) {
+        ck_assert_int_eq(ps[i].r.code, 503);
+        ck_assert_str_eq(ps[i].r.body, "{\"error\":\"the ledger cannot take the write\"}");
+    }
+    get("/metrics", &r);
+    snprintf(want, sizeof want, "reckon_append_failures_total %d\n", NCONC);
+    ck_assert(strstr(r.body, want) != NULL);
+    snprintf(want, sizeof want, "reckon_append_seconds_count %d\n", NCONC);
+    ck_assert(strstr(r.body, want) != NULL);
+    ck_assert(strstr(r.body, "outcome=\"accepted\"} 0\n") != NULL);
+    ck_assert_uint_eq(ledger_size(), 1);
+    stop();
+}
+END_TEST
+
+/*
+ * A clock for the ledger that holds the committer inside its append until
+ * the test opens the gate: requests pile up handed over (suspended in the
+ * pool) while the server is asked to stop.
+ */
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_open, gate_entered;
+
+static int64_t gated_clock(void *ctx)
+{
+    (void)ctx;
+    pthread_mutex_lock(&gate_mu);
+    gate_entered = 1;
+    pthread_cond_broadcast(&gate_cv);
+    while (!gate_open)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+    return fake_now;
+}
+
+static void *stopper_main(void *arg)
+{
+    char *err = arg;
+
+    return (void *)(intptr_t)rk_serve_stop(F.s, err);
+}
+
+START_TEST(stop_with_suspended)
+{
+    static struct poster ps[NCONC];
+    char err[RK_ERROR_SIZE] = "", body[4096], want[64];
+    pthread_t stopper;
+    void *rc;
+    uint64_t n, seq;
+    int i, ok = 0;
+
+    tpc = _i;
+    start("", 0);
+    gate_open = gate_entered = 0;
+    rk_ledger_set_clock(F.l, gated_clock, NULL);
+    {
+        pthread_t th[NCONC];
+        pthread_barrier_t go;
+
+        pthread_barrier_init(&go, NULL, NCONC + 1);
+        for (i = 0; i < NCONC; i++) {
+            ps[i].go = &go;
+            snprintf(ps[i].payload, sizeof ps[i].payload,
+                     "{\"id\":\"stop-%d\",\"ref\":\"order-9\"}", i % 4); /* duplicates park too */
+            sign("coinbase-commerce", "cb-secret", NULL, 0, ps[i].payload, ps[i].hdrs,
+                 sizeof ps[i].hdrs);
+            ck_assert_int_eq(pthread_create(&th[i], NULL, poster_main, &ps[i]), 0);
+        }
+        pthread_barrier_wait(&go);
+        /* the committer is inside its first append; the others queue or park */
+        pthread_mutex_lock(&gate_mu);
+        while (!gate_entered)
+            pthread_cond_wait(&gate_cv, &gate_mu);
+        pthread_mutex_unlock(&gate_mu);
+        usleep(100000); /* not an assertion: gives the others time to be handed over */
+        ck_assert_int_eq(pthread_create(&stopper, NULL, stopper_main, err), 0);
+        usleep(100000); /* the stop is waiting for them */
+        pthread_mutex_lock(&gate_mu);
+        gate_open = 1;
+        pthread_cond_broadcast(&gate_cv);
+        pthread_mutex_unlock(&gate_mu);
+        pthread_join(stopper, &rc);
+        ck_assert_msg((intptr_t)rc == RK_OK, "%s", err);
+        for (i = 0; i < NCONC; i++)
+            pthread_join(th[i], NULL);
+        pthread_barrier_destroy(&go);
+    }
+    /* each answered 200 or 503 (the stop came first), or saw the connection close */
+    n = ledger_size();
+    for (i = 0; i < NCONC; i++) {
+        ck_assert(ps[i].r.code == 200 || ps[i].r.code == 503 || ps[i].r.code == 0);
+        if (ps[i].r.code != 200)
+            continue;
+        ok++;
+        /* every 2xx is in the ledger: its delivery, found by the client's port */
+        snprintf(want, sizeof want, "\"peer\":\"127.0.0.1:%u\"", ps[i].r.peer_port);
+        for (seq = 1; seq < n; seq++)
+            if (rec(seq, body, sizeof body, NULL, NULL, 0) == RK_KIND_WEBHOOK_DELIVERY &&
+                strstr(body, want) != NULL)
+                break;
+        ck_assert_uint_lt(seq, n);
+    }
+    ck_assert_int_ge(ok, 1); /* the first batch was appended before the stop */
+    rk_serve_free(F.s);
+    F.s = NULL;
+    stop();
+}
+END_TEST
+
 Suite *rk_test_suite(void)
 {
     Suite *s = suite_create("serve");
     TCase *tc = tcase_create("serve");
 
     tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, accepted_then_duplicate);
-    tcase_add_test(tc, rejects);
-    tcase_add_test(tc, chunked_too_large);
-    tcase_add_test(tc, flood);
-    tcase_add_test(tc, health_and_metrics);
-    tcase_add_test(tc, ledger_refuses);
-    tcase_add_test(tc, notes_api);
-    tcase_add_test(tc, start_errors);
-    tcase_add_test(tc, checkpoints);
+    tcase_add_loop_test(tc, accepted_then_duplicate, 0, 2);
+    tcase_add_loop_test(tc, rejects, 0, 2);
+    tcase_add_loop_test(tc, chunked_too_large, 0, 2);
+    tcase_add_loop_test(tc, flood, 0, 2);
+    tcase_add_loop_test(tc, health_and_metrics, 0, 2);
+    tcase_add_loop_test(tc, ledger_refuses, 0, 2);
+    tcase_add_loop_test(tc, notes_api, 0, 2);
+    tcase_add_loop_test(tc, start_errors, 0, 2);
+    tcase_add_loop_test(tc, checkpoints, 0, 2);
+    tcase_add_loop_test(tc, concurrent_duplicates, 0, 2);
+    tcase_add_loop_test(tc, concurrent_ledger_failure, 0, 2);
+    tcase_add_loop_test(tc, stop_with_suspended, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
