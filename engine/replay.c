@@ -9,6 +9,7 @@
 #include <cJSON.h>
 
 #include "canon.h"
+#include "planes_int.h"
 #include "replay.h"
 
 /* A scan callback result that only means "the point is reached". */
@@ -27,20 +28,19 @@ struct fold_ctx {
     char *err;
 };
 
-static rk_err fold_one(void *vctx, const rk_record *rec, const uint8_t *bytes, size_t len)
+/* Fold one record; prep: its members read ahead (rk_planes_prepare), or NULL. */
+static rk_err fold_prepared(struct fold_ctx *c, const rk_record *rec, const rk_planes_prep *prep)
 {
-    struct fold_ctx *c = vctx;
     rk_err rc;
 
-    (void)bytes;
-    (void)len;
     if (rec->recorded_at > c->pt->as_of) {
         c->stopped = 1;
         return STOP;
     }
     if (c->hook != NULL && (rc = c->hook(c->hook_ctx, c->p, rec, 0)) != RK_OK)
         return rc;
-    rc = rk_planes_apply(c->p, rec, c->err);
+    rc = prep != NULL ? rk_planes_apply_prepared(c->p, rec, prep, c->err)
+                      : rk_planes_apply(c->p, rec, c->err);
     if (rc != RK_OK)
         return rc;
     c->at->records = rec->seq + 1;
@@ -50,6 +50,13 @@ static rk_err fold_one(void *vctx, const rk_record *rec, const uint8_t *bytes, s
     return RK_OK;
 }
 
+static rk_err fold_one(void *vctx, const rk_record *rec, const uint8_t *bytes, size_t len)
+{
+    (void)bytes;
+    (void)len;
+    return fold_prepared(vctx, rec, NULL);
+}
+
 /* ---- the scan on a thread of its own ------------------------------------ */
 
 /*
@@ -57,8 +64,9 @@ static rk_err fold_one(void *vctx, const rk_record *rec, const uint8_t *bytes, s
  * decompression) and the rest in rk_planes_apply.  The two are independent
  * until a record reaches the fold, so a fold runs them on two threads: a
  * scanner thread runs rk_ledger_scan and copies each record into a chunk of
- * a small ring; the calling thread takes full chunks in order and folds
- * their records.  Everything the fold does (the planes, the hook, the
+ * a small ring, where it also checks each body and reads its members
+ * (rk_planes_prepare, which needs no state); the calling thread takes full
+ * chunks in order and folds their records.  Everything the fold does (the planes, the hook, the
  * error buffer) stays on the calling thread, in sequence order, so output
  * and errors are the same as a scan that calls the fold directly: a scan
  * error travels as the end of the last chunk and is met only after every
@@ -76,6 +84,7 @@ static rk_err fold_one(void *vctx, const rk_record *rec, const uint8_t *bytes, s
 
 struct chunk {
     rk_record rec[PIPE_RECORDS]; /* pointers into bytes */
+    rk_planes_prep prep[PIPE_RECORDS]; /* each record's members, read by the scanner */
     size_t n;
     uint8_t *bytes;
     size_t used, cap;
@@ -157,6 +166,9 @@ static rk_err pipe_take(void *ctx, const rk_record *rec, const uint8_t *bytes, s
     r->body = rebase(rec->body, bytes, copy);
     r->raw = rebase(rec->raw, bytes, copy);
     r->hash = rebase(rec->hash, bytes, copy);
+    /* the check of the body and the reading of its members need no state:
+     * done here, they leave the fold thread the fold alone */
+    rk_planes_prepare(r, &c->prep[c->n - 1]);
     return RK_OK;
 }
 
@@ -234,7 +246,7 @@ static rk_err pipe_fold(rk_ledger *l, uint64_t from, uint64_t to, struct fold_ct
         c = &q->chunk[q->head];
         pthread_mutex_unlock(&q->mu);
         for (i = 0; i < c->n && rc == RK_OK; i++)
-            rc = fold_one(fc, &c->rec[i], NULL, 0);
+            rc = fold_prepared(fc, &c->rec[i], &c->prep[i]);
         if (rc == RK_OK && c->last) {
             rc = c->rc;
             if (rc != RK_OK)
