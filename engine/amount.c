@@ -58,17 +58,19 @@ rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
     u128 acc = 0, limit = (u128)RK_AMOUNT_LIMIT;
     int neg = 0;
 
+    /* the quoted text (Q) is made only for a message: most amounts parse */
+#define Q quote(q, text, len)
+
     if (decimals > RK_AMOUNT_MAX_DECIMALS)
         return rk_seterr(err, RK_ERR_INVALID, "amount: %u decimals exceed the maximum of %d",
                          decimals, RK_AMOUNT_MAX_DECIMALS);
     if (text == NULL || len == 0)
         return rk_seterr(err, RK_ERR_INVALID, "amount: empty text");
-    quote(q, text, len);
     if (text[0] == '-') {
         neg = 1;
         i = 1;
     } else if (text[0] == '+') {
-        return rk_seterr(err, RK_ERR_INVALID, "amount '%s': a '+' sign is not allowed", q);
+        return rk_seterr(err, RK_ERR_INVALID, "amount '%s': a '+' sign is not allowed", Q);
     }
     int_start = i;
     while (i < len && isdig(text[i]))
@@ -81,27 +83,27 @@ rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
         frac_len = i - frac_start;
         if (int_len == 0 || frac_len == 0)
             return rk_seterr(err, RK_ERR_INVALID,
-                             "amount '%s': a '.' needs digits on both sides", q);
+                             "amount '%s': a '.' needs digits on both sides", Q);
     }
     if (i < len) {
         char c = text[i];
         if (c == 'e' || c == 'E')
-            return rk_seterr(err, RK_ERR_INVALID, "amount '%s': exponents are not allowed", q);
+            return rk_seterr(err, RK_ERR_INVALID, "amount '%s': exponents are not allowed", Q);
         if (c == 'x' || c == 'X')
-            return rk_seterr(err, RK_ERR_INVALID, "amount '%s': hex is not allowed", q);
+            return rk_seterr(err, RK_ERR_INVALID, "amount '%s': hex is not allowed", Q);
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
-            return rk_seterr(err, RK_ERR_INVALID, "amount '%s': spaces are not allowed", q);
+            return rk_seterr(err, RK_ERR_INVALID, "amount '%s': spaces are not allowed", Q);
         return rk_seterr(err, RK_ERR_INVALID, "amount '%s': unexpected character at offset %zu",
-                         q, i);
+                         Q, i);
     }
     if (int_len == 0)
-        return rk_seterr(err, RK_ERR_INVALID, "amount '%s': no digits", q);
+        return rk_seterr(err, RK_ERR_INVALID, "amount '%s': no digits", Q);
     if (int_len > 1 && text[int_start] == '0')
-        return rk_seterr(err, RK_ERR_INVALID, "amount '%s': leading zeros are not allowed", q);
+        return rk_seterr(err, RK_ERR_INVALID, "amount '%s': leading zeros are not allowed", Q);
     for (k = decimals; k < frac_len; k++)
         if (text[frac_start + k] != '0')
             return rk_seterr(err, RK_ERR_INVALID,
-                             "amount '%s': more than %u fraction digits", q, decimals);
+                             "amount '%s': more than %u fraction digits", Q, decimals);
 
     /* acc = integer digits, then `decimals` fraction digits (zero-padded) */
     for (k = 0; k < int_len + decimals; k++) {
@@ -116,11 +118,12 @@ rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
         if (acc > (limit - d) / 10)
             return rk_seterr(err, RK_ERR_RANGE,
                              "amount '%s': out of range at %u decimals (max 38 digits)",
-                             q, decimals);
+                             Q, decimals);
         acc = acc * 10 + d;
     }
     *out = neg ? -(rk_amount)acc : (rk_amount)acc;
     return RK_OK;
+#undef Q
 }
 
 size_t rk_amount_format(rk_amount v, unsigned decimals, char *out)

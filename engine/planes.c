@@ -22,6 +22,7 @@
 #include "canon.h"
 #include "lifecycle.h"
 #include "planes.h"
+#include "planes_int.h"
 #include "policy.h"
 
 #define NO_TIME INT64_MIN
@@ -40,7 +41,7 @@ struct pmt {
     int finalized;
 };
 
-/* One folded provider event; every string points into mem. */
+/* One folded provider event; its items and strings follow it in its allocation. */
 struct pev {
     int64_t occurred_at;
     int64_t order_seq; /* -1 when absent */
@@ -56,7 +57,6 @@ struct pev {
     const char *exp_asset, *exp_network, *exp_contract;
     size_t npm;
     struct pmt *pm;
-    char *mem;
 };
 
 struct crow {
@@ -66,7 +66,6 @@ struct crow {
     int64_t occurred_at, expires_at;
     int has_price, has_expected, has_amount;
     dec price, exp, amount;
-    char *mem;
 };
 
 struct frow {
@@ -75,7 +74,6 @@ struct frow {
     int credit;
     dec amount;
     int64_t recognised_at;
-    char *mem;
 };
 
 struct pay {
@@ -265,16 +263,12 @@ struct rk_planes {
 
 /* ---- small helpers -------------------------------------------------- */
 
-static int dec_parse(const char *s, dec *out)
+/* An amount's text s[0..n) (no NUL needed): its scale is its fraction digits. */
+static int dec_parse_n(const char *s, size_t n, dec *out)
 {
-    const char *dot;
-    size_t n;
+    const char *dot = memchr(s, '.', n);
     unsigned scale = 0;
 
-    if (s == NULL)
-        return -1;
-    n = strlen(s);
-    dot = strchr(s, '.');
     if (dot != NULL)
         scale = (unsigned)(n - (size_t)(dot - s) - 1);
     if (scale > RK_AMOUNT_MAX_DECIMALS)
@@ -284,6 +278,34 @@ static int dec_parse(const char *s, dec *out)
     out->scale = scale;
     return 0;
 }
+
+/*
+ * The amount in string member v (NULL: absent).  The text is read where it
+ * stands when it holds no escape, else unescaped into a buffer: no valid
+ * amount is longer than 1 + 38 + 1 + RK_AMOUNT_MAX_DECIMALS = 70 bytes, so
+ * a value that does not fit in 128 is rejected as rk_amount_parse would.
+ */
+static int dec_parse_v(const rk_jv *v, dec *out)
+{
+    const char *s;
+    size_t n;
+    char buf[128];
+    int esc;
+
+    if (v == NULL)
+        return -1;
+    esc = rk_jv_raw(v, &s, &n);
+    if (esc < 0)
+        return -1;
+    if (esc > 0) {
+        n = rk_jv_unescape(v, buf, sizeof buf);
+        if (n == (size_t)-1)
+            return -1;
+        s = buf;
+    }
+    return dec_parse_n(s, n, out);
+}
+
 
 /* Bring a and b to one scale; -1 when that overflows. */
 static int dec_align(dec *a, dec *b)
@@ -343,151 +365,172 @@ static int strcmp0(const char *a, const char *b)
 }
 
 /*
- * Strings of one body packed into one allocation: first count, then copy.
- * pack_add records a source; pack_done allocates and rewrites each target.
+ * Strings of one body packed into one allocation with the struct that
+ * points at them: pack_add records a string member's view (and where its
+ * pointer goes), pack_done allocates room for the struct plus every string
+ * and unescapes each view straight into it.  So one body costs one malloc
+ * and each string one copy; the caller copies its struct (built on the
+ * stack, whose string pointers pack_done has set) to the start.
  */
 #define PACK_MAX 96
 struct pack {
     const char **dst[PACK_MAX];
-    const char *src[PACK_MAX];
-    size_t n, bytes, extra;
+    rk_jv src[PACK_MAX]; /* copies: an item's views are reused for the next item */
+    size_t n, bytes;
 };
 
-static void pack_add(struct pack *k, const char **dst, const char *src)
+/* v: a member's value, or NULL when absent; anything but a string is NULL */
+static void pack_add(struct pack *k, const char **dst, const rk_jv *v)
 {
     *dst = NULL;
-    if (src == NULL || k->n >= PACK_MAX)
+    if (v == NULL || v->type != RK_JV_STRING || k->n >= PACK_MAX)
         return;
     k->dst[k->n] = dst;
-    k->src[k->n] = src;
-    k->bytes += strlen(src) + 1;
+    k->src[k->n] = *v;
+    /* a value is never longer than its text: escapes only shrink (and a
+     * canonical text holds no \u0000 that would cut it) */
+    k->bytes += v->len - 2 + 1;
     k->n++;
 }
 
-/* Allocate extra bytes (aligned, at the start) plus the strings. */
-static char *pack_done(struct pack *k, void **extra_out)
+/* head bytes (for the struct) then the strings; NULL when out of memory. */
+static char *pack_done(struct pack *k, size_t head)
 {
-    size_t head = (k->extra + 15) & ~(size_t)15, i, len;
-    char *mem = malloc(head + k->bytes + 1), *w;
+    size_t i, len, at = (head + 15) & ~(size_t)15;
+    char *mem = malloc(at + k->bytes + 1), *w, *end;
 
     if (mem == NULL)
         return NULL;
-    if (extra_out != NULL)
-        *extra_out = k->extra > 0 ? mem : NULL;
-    w = mem + head;
+    w = mem + at;
+    end = w + k->bytes + 1;
     for (i = 0; i < k->n; i++) {
-        len = strlen(k->src[i]) + 1;
-        memcpy(w, k->src[i], len);
+        len = rk_jv_unescape(&k->src[i], w, (size_t)(end - w));
         *k->dst[i] = w;
-        w += len;
+        w += len + 1; /* fits: counted above */
     }
     return mem;
 }
 
 /*
- * Bodies are read in place with the canonical cursor (engine/canon.h): one
- * pass collects an object's members; strings are copied, unescaped and
- * NUL-terminated, into a scratch area that lives for one record.
+ * Members are looked up by a number, not by name.  Every key the fold
+ * reads, at any depth, has a field id; loading an object classifies each
+ * member once (a switch on the key's length, then one comparison or a
+ * few) and keeps the value views of known fields in a table indexed by id,
+ * with a bit per field present.  Unknown keys are ignored.  The key is
+ * compared as it stands in the text: none of these names holds a byte
+ * that canonical JSON escapes, so a key with an escape is never one of
+ * them.  Keys in a checked text are unique, so one slot per field is
+ * enough.
  */
+enum fld {
+    F_ACCOUNT, F_AMOUNT, F_ASSET, F_CONFIRMATIONS, F_CONTEXT, F_CONTRACT, F_CURRENCY,
+    F_EVENT, F_EVENT_ID, F_EVENT_TYPE, F_EXPECTED, F_EXPIRES_AT, F_FINALIZED, F_FLAG,
+    F_FX_RATE, F_FX_SOURCE, F_MEMO, F_NETWORK, F_OCCURRED_AT, F_ORDER, F_ORDER_SEQ,
+    F_PARENT, F_PAYMENT, F_PAYMENTS, F_PERIOD, F_PRICE, F_PROVIDER, F_REASON,
+    F_RECOGNISED_AT, F_REFS, F_ROW_ID, F_SIDE, F_SOURCE, F_STATE, F_STATUS, F_TX, F_V,
+    F__COUNT
+};
 
-#define OBJ_MAX 32
-typedef struct obj {
-    size_t n;
-    int more; /* more than OBJ_MAX members: look the rest up by scanning */
-    rk_jv whole;
-    rk_jv key[OBJ_MAX], val[OBJ_MAX];
-    const char *str[OBJ_MAX];
-    struct scratch *sc;
-} obj;
+#define IS(name) (n == sizeof name - 1 && memcmp(k, name, sizeof name - 1) == 0)
 
-/* An object's members (none when v is NULL or not an object). */
-static void obj_load(obj *o, const rk_jv *v, struct scratch *sc)
+/* The field id of key k[0..n), or -1. */
+static int field_of(const char *k, size_t n)
+{
+    switch (n) {
+    case 1: return IS("v") ? F_V : -1;
+    case 2: return IS("tx") ? F_TX : -1;
+    case 4:
+        return IS("refs") ? F_REFS : IS("memo") ? F_MEMO : IS("flag") ? F_FLAG
+               : IS("side") ? F_SIDE : -1;
+    case 5:
+        return IS("state") ? F_STATE : IS("price") ? F_PRICE : IS("order") ? F_ORDER
+               : IS("event") ? F_EVENT : IS("asset") ? F_ASSET : -1;
+    case 6:
+        return IS("status") ? F_STATUS : IS("source") ? F_SOURCE : IS("reason") ? F_REASON
+               : IS("amount") ? F_AMOUNT : IS("row_id") ? F_ROW_ID
+               : IS("period") ? F_PERIOD : IS("parent") ? F_PARENT : -1;
+    case 7:
+        return IS("context") ? F_CONTEXT : IS("payment") ? F_PAYMENT
+               : IS("network") ? F_NETWORK : IS("account") ? F_ACCOUNT
+               : IS("fx_rate") ? F_FX_RATE : -1;
+    case 8:
+        return IS("provider") ? F_PROVIDER : IS("payments") ? F_PAYMENTS
+               : IS("event_id") ? F_EVENT_ID : IS("expected") ? F_EXPECTED
+               : IS("currency") ? F_CURRENCY : IS("contract") ? F_CONTRACT : -1;
+    case 9:
+        return IS("order_seq") ? F_ORDER_SEQ : IS("fx_source") ? F_FX_SOURCE
+               : IS("finalized") ? F_FINALIZED : -1;
+    case 10: return IS("event_type") ? F_EVENT_TYPE : IS("expires_at") ? F_EXPIRES_AT : -1;
+    case 11: return IS("occurred_at") ? F_OCCURRED_AT : -1;
+    case 13:
+        return IS("confirmations") ? F_CONFIRMATIONS
+               : IS("recognised_at") ? F_RECOGNISED_AT : -1;
+    default: return -1;
+    }
+}
+
+#undef IS
+
+/* has: bit f set when field f is present, its value in val[f] */
+typedef rk_planes_prep obj;
+_Static_assert(F__COUNT <= RK_PLANES_FIELDS, "rk_planes_prep has a slot per field");
+_Static_assert(F__COUNT <= 64, "one bit per field in has");
+
+static void obj_add(obj *o, const rk_jv *key, const rk_jv *val)
+{
+    int f = field_of(key->p + 1, key->len - 2);
+
+    if (f >= 0) {
+        o->has |= (uint64_t)1 << f;
+        o->val[f] = *val;
+    }
+}
+
+/* An object's known members (none when v is NULL or not an object). */
+static void obj_load(obj *o, const rk_jv *v)
 {
     rk_jcur c;
     rk_jv k, m;
 
-    o->n = 0;
-    o->more = 0;
-    o->sc = sc;
-    if (v == NULL || v->type != RK_JV_OBJECT) {
-        memset(&o->whole, 0, sizeof o->whole);
+    o->has = 0;
+    if (v == NULL || v->type != RK_JV_OBJECT)
         return;
-    }
-    o->whole = *v;
     (void)rk_jcur_open(&c, v);
-    while (rk_jcur_next(&c, &k, &m)) {
-        if (o->n == OBJ_MAX) {
-            o->more = 1;
-            break;
-        }
-        o->key[o->n] = k;
-        o->val[o->n] = m;
-        o->str[o->n] = NULL;
-        o->n++;
-    }
+    while (rk_jcur_next(&c, &k, &m))
+        obj_add(o, &k, &m);
 }
 
-/* Complete o, whose first o->n members rk_jv_parse_object collected. */
-static void obj_members(obj *o, const rk_jv *v, struct scratch *sc)
+/* The value of member f, or NULL when absent. */
+static const rk_jv *oget(const obj *o, int f)
 {
-    size_t i;
-
-    o->whole = *v;
-    o->sc = sc;
-    for (i = 0; i < o->n; i++)
-        o->str[i] = NULL;
+    return (o->has >> f) & 1 ? &o->val[f] : NULL;
 }
 
-/* Keys are short: a loop, not a call to memcmp.  k is a key of a checked
- * text, so k->p[1..n] is inside it whenever k->len is n + 2. */
-static int key_is(const rk_jv *k, const char *key, size_t n)
+/* Member f when it is a string, else NULL (absent, null, another type). */
+static const rk_jv *sget(const obj *o, int f)
 {
-    size_t j;
+    const rk_jv *v = oget(o, f);
 
-    if (k->len != n + 2)
-        return 0;
-    for (j = 0; j < n; j++)
-        if (k->p[1 + j] != key[j])
-            return 0;
-    return 1;
+    return v != NULL && v->type == RK_JV_STRING ? v : NULL;
 }
 
-/* Index of member key, or -1; -2 when it lies beyond OBJ_MAX (*far set). */
-static long obj_find(const obj *o, const char *key, rk_jv *far)
+/*
+ * String member f unescaped into buf (cap bytes), or NULL when it is not a
+ * string or does not fit.  Used for words compared against fixed names
+ * (states, reasons, flags) and for times: a value longer than buf is none
+ * of those, and NULL then means what a failed parse would.
+ */
+static const char *sbuf(const obj *o, int f, char *buf, size_t cap)
 {
-    size_t i, n = strlen(key);
+    const rk_jv *v = sget(o, f);
 
-    for (i = 0; i < o->n; i++)
-        if (key_is(&o->key[i], key, n))
-            return (long)i;
-    if (o->more && rk_jv_member(&o->whole, key, far))
-        return -2;
-    return -1;
-}
-
-/* The value of member key, or NULL when absent. */
-static const rk_jv *oget(obj *o, const char *key)
-{
-    static const rk_jv none = { NULL, 0, RK_JV_NULL };
-    rk_jv far;
-    long i = obj_find(o, key, &far);
-
-    if (i == -1)
+    if (v == NULL || rk_jv_unescape(v, buf, cap) == (size_t)-1)
         return NULL;
-    if (i == -2) {
-        /* rare: a body with very many members; the view goes to the
-         * scratch area, which lives as long as the record's strings */
-        size_t at = (o->sc->used + 15) & ~(size_t)15;
-        if (at + sizeof far > o->sc->cap)
-            return &none;
-        memcpy(o->sc->buf + at, &far, sizeof far);
-        o->sc->used = at + sizeof far;
-        return (const rk_jv *)(const void *)(o->sc->buf + at);
-    }
-    return &o->val[i];
+    return buf;
 }
 
-/* A string view copied into the scratch area; NULL when not a string. */
+/* A string member copied into the scratch area (for strings of any length
+ * that outlive no record: an order to look up); NULL when not a string. */
 static const char *sc_str(struct scratch *sc, const rk_jv *v)
 {
     size_t n;
@@ -501,24 +544,10 @@ static const char *sc_str(struct scratch *sc, const rk_jv *v)
     return sc->buf + sc->used - n - 1;
 }
 
-static const char *jstr(obj *o, const char *key)
-{
-    rk_jv far;
-    long i = obj_find(o, key, &far);
-
-    if (i == -1)
-        return NULL;
-    if (i == -2)
-        return sc_str(o->sc, &far);
-    if (o->str[i] == NULL)
-        o->str[i] = sc_str(o->sc, &o->val[i]);
-    return o->str[i];
-}
-
 /* An integer member within +-(2^53 - 1), the range the fold always allowed. */
-static int jint(obj *o, const char *key, int64_t *out)
+static int jint(const obj *o, int f, int64_t *out)
 {
-    const rk_jv *m = oget(o, key);
+    const rk_jv *m = oget(o, f);
     int64_t v;
 
     if (m == NULL || rk_jv_int(m, &v) != 0 || v < -9007199254740991LL ||
@@ -528,13 +557,24 @@ static int jint(obj *o, const char *key, int64_t *out)
     return 0;
 }
 
-static int jtime(obj *o, const char *key, int64_t *out)
+/* 1 when absent (or not a string), 0 and *out when a time, -1 otherwise.
+ * The longest time rk_time_parse accepts has 35 bytes. */
+static int jtime(const obj *o, int f, int64_t *out)
 {
-    const char *s = jstr(o, key);
+    char buf[64];
+    const rk_jv *v = sget(o, f);
 
-    if (s == NULL)
-        return 1; /* absent */
-    return rk_time_parse(s, out) == RK_OK ? 0 : -1;
+    if (v == NULL)
+        return 1;
+    if (rk_jv_unescape(v, buf, sizeof buf) == (size_t)-1)
+        return -1;
+    return rk_time_parse(buf, out) == RK_OK ? 0 : -1;
+}
+
+/* Is v (NULL: absent) a string whose value is s? */
+static int is_str(const rk_jv *v, const char *s)
+{
+    return v != NULL && rk_jv_is(v, s);
 }
 
 static int is_type(const rk_jv *v, rk_jv_type t)
@@ -678,12 +718,10 @@ static void key_pid(char *out, size_t n, const char *provider, const char *pid)
 
 /* ---- payments --------------------------------------------------------- */
 
+/* An event, its items and its strings are one allocation (pev_parse). */
 static void pev_free(struct pev *e)
 {
-    if (e != NULL) {
-        free(e->mem);
-        free(e);
-    }
+    free(e);
 }
 
 static void pay_free(struct pay *y)
@@ -694,14 +732,10 @@ static void pay_free(struct pay *y)
         return;
     for (i = 0; i < y->nev; i++)
         pev_free(y->ev[i]);
-    for (i = 0; i < y->ncr; i++) {
-        free(y->cr[i]->mem);
-        free(y->cr[i]);
-    }
-    for (i = 0; i < y->nfr; i++) {
-        free(y->fr[i]->mem);
+    for (i = 0; i < y->ncr; i++)
+        free(y->cr[i]); /* with its strings: one allocation */
+    for (i = 0; i < y->nfr; i++)
         free(y->fr[i]);
-    }
     free(y->ev);
     free(y->cr);
     free(y->fr);
@@ -917,88 +951,81 @@ static int skip(rk_planes *p, uint64_t seq, const char *reason)
 }
 
 /* Parse a provider event body; NULL with *why set when it does not follow
- * formats/provider-event.md. */
-static struct pev *pev_parse(obj *o, uint64_t seq, const char **why)
+ * formats/provider-event.md.  The event, its items and its strings are one
+ * allocation (pev_free frees it). */
+static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
 {
-    struct pev *e = calloc(1, sizeof *e);
+    struct pev ev, *e;
     const rk_jv *refsv, *pl, *expv;
-    obj refs_o, exp_o, it_o, *refs = &refs_o, *exp = &exp_o, *it = &it_o;
+    obj refs, exp, it;
     rk_jcur cur;
     rk_jv itv;
     struct pack k;
     struct pmt pm[64]; /* the items, until their memory exists */
     int64_t v;
-    size_t i, n;
+    size_t i, n, head;
     int bad_conf = 0;
-    const char *state_word, *src, *fin, *amount, *asset, *network;
-    const char *provider, *event_id, *status, *pid, *order;
+    const char *state_word;
+    char word[64];
     rk_status_map_result mr;
     rk_state st;
-    void *extra = NULL;
+    char *mem;
 
-    memset(&k, 0, sizeof k);
+    memset(&ev, 0, sizeof ev);
+    k.n = k.bytes = 0;
     *why = "out of memory";
-    if (e == NULL)
-        return NULL;
-    e->seq = seq;
-    if (jint(o, "v", &v) != 0 || v != 1) {
+    ev.seq = seq;
+    if (jint(o, F_V, &v) != 0 || v != 1) {
         *why = "provider event: version is not 1";
-        goto fail;
+        return NULL;
     }
-    refsv = oget(o, "refs");
-    pl = oget(o, "payments");
+    refsv = oget(o, F_REFS);
+    pl = oget(o, F_PAYMENTS);
     if (!is_type(refsv, RK_JV_OBJECT) || (pl != NULL && !is_type(pl, RK_JV_ARRAY))) {
         *why = "provider event: refs or payments malformed";
-        goto fail;
+        return NULL;
     }
-    obj_load(refs, refsv, o->sc);
-    provider = jstr(o, "provider");
-    event_id = jstr(o, "event_id");
-    status = jstr(o, "status");
-    pid = jstr(refs, "payment");
-    order = jstr(refs, "order");
-    pack_add(&k, &e->provider, provider);
-    pack_add(&k, &e->event_id, event_id);
-    pack_add(&k, &e->event_type, jstr(o, "event_type"));
-    pack_add(&k, &e->status, status);
-    pack_add(&k, &e->context, jstr(o, "context"));
-    pack_add(&k, &e->pid, pid);
-    pack_add(&k, &e->parent, jstr(refs, "parent"));
-    pack_add(&k, &e->order, order);
-    if (provider == NULL || event_id == NULL || status == NULL) {
+    obj_load(&refs, refsv);
+    pack_add(&k, &ev.provider, sget(o, F_PROVIDER));
+    pack_add(&k, &ev.event_id, sget(o, F_EVENT_ID));
+    pack_add(&k, &ev.event_type, sget(o, F_EVENT_TYPE));
+    pack_add(&k, &ev.status, sget(o, F_STATUS));
+    pack_add(&k, &ev.context, sget(o, F_CONTEXT));
+    pack_add(&k, &ev.pid, sget(&refs, F_PAYMENT));
+    pack_add(&k, &ev.parent, sget(&refs, F_PARENT));
+    pack_add(&k, &ev.order, sget(&refs, F_ORDER));
+    if (sget(o, F_PROVIDER) == NULL || sget(o, F_EVENT_ID) == NULL ||
+        sget(o, F_STATUS) == NULL) {
         *why = "provider event: provider, event_id or status missing";
-        goto fail;
+        return NULL;
     }
-    if (pid == NULL) {
-        /* an event with only an order joins by order; its payment id is the order */
-        if (order == NULL) {
-            *why = "provider event: refs has neither order nor payment";
-            goto fail;
-        }
+    /* an event with only an order joins by order; its payment id is the order */
+    if (sget(&refs, F_PAYMENT) == NULL && sget(&refs, F_ORDER) == NULL) {
+        *why = "provider event: refs has neither order nor payment";
+        return NULL;
     }
-    if (jtime(o, "occurred_at", &e->occurred_at) != 0) {
+    if (jtime(o, F_OCCURRED_AT, &ev.occurred_at) != 0) {
         *why = "provider event: occurred_at missing or not a time";
-        goto fail;
+        return NULL;
     }
-    e->order_seq = -1;
-    if (oget(o, "order_seq") != NULL &&
-        (jint(o, "order_seq", &e->order_seq) != 0 || e->order_seq < 0)) {
+    ev.order_seq = -1;
+    if (oget(o, F_ORDER_SEQ) != NULL &&
+        (jint(o, F_ORDER_SEQ, &ev.order_seq) != 0 || ev.order_seq < 0)) {
         *why = "provider event: order_seq is not a non-negative integer";
-        goto fail;
+        return NULL;
     }
-    src = jstr(o, "source");
-    e->api = src != NULL && strcmp(src, "api_read") == 0;
-    expv = oget(o, "expected");
+    ev.api = is_str(sget(o, F_SOURCE), "api_read");
+    expv = oget(o, F_EXPECTED);
     if (is_type(expv, RK_JV_OBJECT)) {
-        obj_load(exp, expv, o->sc);
-        if (dec_parse(jstr(exp, "amount"), &e->exp_amount) != 0) {
+        obj_load(&exp, expv);
+        if (dec_parse_v(sget(&exp, F_AMOUNT), &ev.exp_amount) != 0) {
             *why = "provider event: expected.amount is not an amount";
-            goto fail;
+            return NULL;
         }
-        e->has_expected = 1;
-        pack_add(&k, &e->exp_asset, jstr(exp, "asset"));
-        pack_add(&k, &e->exp_network, jstr(exp, "network"));
-        pack_add(&k, &e->exp_contract, jstr(exp, "contract"));
+        ev.has_expected = 1;
+        pack_add(&k, &ev.exp_asset, sget(&exp, F_ASSET));
+        pack_add(&k, &ev.exp_network, sget(&exp, F_NETWORK));
+        pack_add(&k, &ev.exp_contract, sget(&exp, F_CONTRACT));
     }
     /*
      * One pass over the items.  The reasons keep their precedence: more
@@ -1012,49 +1039,49 @@ static struct pev *pev_parse(obj *o, uint64_t seq, const char **why)
     while (pl != NULL && rk_jcur_next(&cur, NULL, &itv)) {
         if (i == 64) {
             *why = "provider event: more than 64 payments";
-            goto fail;
+            return NULL;
         }
-        obj_load(it, &itv, o->sc);
-        amount = jstr(it, "amount");
-        asset = jstr(it, "asset");
-        network = jstr(it, "network");
-        if (!is_type(&itv, RK_JV_OBJECT) || dec_parse(amount, &pm[i].amount) != 0 ||
-            asset == NULL || network == NULL) {
+        obj_load(&it, &itv);
+        if (!is_type(&itv, RK_JV_OBJECT) ||
+            dec_parse_v(sget(&it, F_AMOUNT), &pm[i].amount) != 0 ||
+            sget(&it, F_ASSET) == NULL || sget(&it, F_NETWORK) == NULL) {
             *why = arr_count(pl) > 64 ? "provider event: more than 64 payments"
                                       : "provider event: a payment lacks amount, asset or network";
-            goto fail;
+            return NULL;
         }
-        pack_add(&k, &pm[i].asset, asset);
-        pack_add(&k, &pm[i].network, network);
-        pack_add(&k, &pm[i].contract, jstr(it, "contract"));
-        pack_add(&k, &pm[i].tx, jstr(it, "tx"));
-        pack_add(&k, &pm[i].memo, jstr(it, "memo"));
+        pack_add(&k, &pm[i].asset, sget(&it, F_ASSET));
+        pack_add(&k, &pm[i].network, sget(&it, F_NETWORK));
+        pack_add(&k, &pm[i].contract, sget(&it, F_CONTRACT));
+        pack_add(&k, &pm[i].tx, sget(&it, F_TX));
+        pack_add(&k, &pm[i].memo, sget(&it, F_MEMO));
         pm[i].conf = -1;
-        if (oget(it, "confirmations") != NULL &&
-            (jint(it, "confirmations", &pm[i].conf) != 0 || pm[i].conf < 0))
+        if (oget(&it, F_CONFIRMATIONS) != NULL &&
+            (jint(&it, F_CONFIRMATIONS, &pm[i].conf) != 0 || pm[i].conf < 0))
             bad_conf = 1;
-        fin = jstr(it, "finalized");
-        pm[i].finalized = fin != NULL && strcmp(fin, "true") == 0;
+        pm[i].finalized = is_str(sget(&it, F_FINALIZED), "true");
         i++;
     }
     n = i;
-    k.extra = n * sizeof(struct pmt);
     if (bad_conf) {
         *why = "provider event: confirmations is not a non-negative integer";
-        goto fail;
+        return NULL;
     }
     if (k.n >= PACK_MAX) {
         *why = "provider event: too many strings";
-        goto fail;
+        return NULL;
     }
-    /* pack_done rewrites the item string pointers, which live in pm, so
-     * copy the items after packing */
-    e->mem = pack_done(&k, &extra);
-    if (e->mem == NULL)
-        goto fail;
-    e->pm = extra;
-    if (n > 0)
+    /* pack_done sets the string pointers in ev and pm; both are copied in
+     * after it */
+    head = ((sizeof ev + 15) & ~(size_t)15) + n * sizeof(struct pmt);
+    mem = pack_done(&k, head);
+    if (mem == NULL)
+        return NULL;
+    e = (struct pev *)(void *)mem;
+    *e = ev;
+    if (n > 0) {
+        e->pm = (struct pmt *)(void *)(mem + ((sizeof ev + 15) & ~(size_t)15));
         memcpy(e->pm, pm, n * sizeof *pm);
+    }
     e->npm = n;
     /* map the provider's word; fall back to the adapter's state */
     if (rk_lifecycle_map_status(e->provider, e->status, e->context, &mr, NULL) == RK_OK) {
@@ -1063,20 +1090,17 @@ static struct pev *pev_parse(obj *o, uint64_t seq, const char **why)
         e->flag = mr.flag;
         e->mapped = 1;
     } else {
-        state_word = jstr(o, "state");
+        state_word = sbuf(o, F_STATE, word, sizeof word);
         if (state_word != NULL && rk_state_parse(state_word, &st) == RK_OK) {
             e->implied = st;
             e->mapped = 0;
             if (st == RK_STATE_NEEDS_REVIEW) {
-                const char *r = jstr(o, "reason");
+                const char *r = sbuf(o, F_REASON, word, sizeof word);
                 if (r == NULL || rk_lifecycle_reason_parse(r, &e->reason) != RK_OK)
                     e->reason = "other";
             }
-            {
-                const char *f = jstr(o, "flag");
-                if (f != NULL && strcmp(f, "overpaid") == 0)
-                    e->flag = "overpaid";
-            }
+            if (is_str(sget(o, F_FLAG), "overpaid"))
+                e->flag = "overpaid";
         } else {
             e->implied = RK_STATE_CREATED;
             e->mapped = -1;
@@ -1084,13 +1108,9 @@ static struct pev *pev_parse(obj *o, uint64_t seq, const char **why)
     }
     e->rank = e->mapped >= 0 ? rk_state_rank(e->implied) : -1;
     return e;
-fail:
-    free(e->mem);
-    free(e);
-    return NULL;
 }
 
-static rk_err fold_provider(rk_planes *p, obj *o, uint64_t seq, char *err)
+static rk_err fold_provider(rk_planes *p, const obj *o, uint64_t seq, char *err)
 {
     rk_err rc;
     const char *why = NULL, *pid;
@@ -1211,140 +1231,131 @@ static int put_row(void ***rows, size_t *n, void *row, const char *row_id,
 
 static const char *crow_id(const void *r) { return ((const struct crow *)r)->row_id; }
 static const char *frow_id(const void *r) { return ((const struct frow *)r)->row_id; }
-static void crow_free(void *r)
-{
-    free(((struct crow *)r)->mem);
-    free(r);
-}
-static void frow_free(void *r)
-{
-    free(((struct frow *)r)->mem);
-    free(r);
-}
+static void crow_free(void *r) { free(r); } /* with its strings: one allocation */
+static void frow_free(void *r) { free(r); }
 
-static rk_err fold_commerce(rk_planes *p, obj *o, uint64_t seq, char *err)
+static rk_err fold_commerce(rk_planes *p, const obj *o, struct scratch *sc, uint64_t seq,
+                            char *err)
 {
-    struct crow *c = calloc(1, sizeof *c);
+    struct crow c, *cp = NULL;
     rk_err rc;
     const rk_jv *pricev, *expv;
-    obj price_o, exp_o, *price = &price_o, *exp = &exp_o;
-    const char *order = jstr(o, "order"), *why = NULL;
+    obj price, exp;
+    const char *order = sc_str(sc, sget(o, F_ORDER)), *why = NULL;
     struct pack k;
     struct pay *y;
     int64_t v;
 
-    memset(&k, 0, sizeof k);
-    if (c == NULL)
-        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-    c->seq = seq;
-    c->expires_at = NO_TIME;
-    if (jint(o, "v", &v) != 0 || v != 1)
+    memset(&c, 0, sizeof c);
+    k.n = k.bytes = 0;
+    c.seq = seq;
+    c.expires_at = NO_TIME;
+    if (jint(o, F_V, &v) != 0 || v != 1)
         why = "commerce row: version is not 1";
-    else if (order == NULL || jstr(o, "row_id") == NULL || jstr(o, "event") == NULL)
+    else if (order == NULL || sget(o, F_ROW_ID) == NULL || sget(o, F_EVENT) == NULL)
         why = "commerce row: order, row_id or event missing";
-    else if (jtime(o, "occurred_at", &c->occurred_at) != 0)
+    else if (jtime(o, F_OCCURRED_AT, &c.occurred_at) != 0)
         why = "commerce row: occurred_at missing or not a time";
-    else if (jtime(o, "expires_at", &c->expires_at) < 0)
+    else if (jtime(o, F_EXPIRES_AT, &c.expires_at) < 0)
         why = "commerce row: expires_at is not a time";
     if (why == NULL) {
-        pricev = oget(o, "price");
-        expv = oget(o, "expected");
-        obj_load(price, pricev, o->sc);
-        obj_load(exp, expv, o->sc);
+        /* a later reason replaces an earlier one, as it always did */
+        pricev = oget(o, F_PRICE);
+        expv = oget(o, F_EXPECTED);
+        obj_load(&price, pricev);
+        obj_load(&exp, expv);
         if (pricev != NULL) {
-            c->has_price = 1;
-            if (dec_parse(jstr(price, "amount"), &c->price) != 0 ||
-                jstr(price, "currency") == NULL)
+            c.has_price = 1;
+            if (dec_parse_v(sget(&price, F_AMOUNT), &c.price) != 0 ||
+                sget(&price, F_CURRENCY) == NULL)
                 why = "commerce row: price malformed";
-            pack_add(&k, &c->price_cur, jstr(price, "currency"));
+            pack_add(&k, &c.price_cur, sget(&price, F_CURRENCY));
         }
         if (expv != NULL) {
-            c->has_expected = 1;
-            if (dec_parse(jstr(exp, "amount"), &c->exp) != 0 ||
-                jstr(exp, "asset") == NULL || jstr(exp, "network") == NULL)
+            c.has_expected = 1;
+            if (dec_parse_v(sget(&exp, F_AMOUNT), &c.exp) != 0 ||
+                sget(&exp, F_ASSET) == NULL || sget(&exp, F_NETWORK) == NULL)
                 why = "commerce row: expected malformed";
-            pack_add(&k, &c->exp_asset, jstr(exp, "asset"));
-            pack_add(&k, &c->exp_network, jstr(exp, "network"));
-            pack_add(&k, &c->exp_contract, jstr(exp, "contract"));
-            pack_add(&k, &c->exp_memo, jstr(exp, "memo"));
+            pack_add(&k, &c.exp_asset, sget(&exp, F_ASSET));
+            pack_add(&k, &c.exp_network, sget(&exp, F_NETWORK));
+            pack_add(&k, &c.exp_contract, sget(&exp, F_CONTRACT));
+            pack_add(&k, &c.exp_memo, sget(&exp, F_MEMO));
         }
-        if (jstr(o, "amount") != NULL) {
-            c->has_amount = 1;
-            if (dec_parse(jstr(o, "amount"), &c->amount) != 0)
+        if (sget(o, F_AMOUNT) != NULL) {
+            c.has_amount = 1;
+            if (dec_parse_v(sget(o, F_AMOUNT), &c.amount) != 0)
                 why = "commerce row: amount malformed";
         }
     }
-    if (why != NULL) {
-        free(c);
+    if (why != NULL)
         return skip(p, seq, why) == 0 ? RK_OK
                                        : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-    }
-    pack_add(&k, &c->row_id, jstr(o, "row_id"));
-    pack_add(&k, &c->event, jstr(o, "event"));
-    c->mem = pack_done(&k, NULL);
-    y = c->mem != NULL ? pay_for_order(p, order) : NULL;
+    pack_add(&k, &c.row_id, sget(o, F_ROW_ID));
+    pack_add(&k, &c.event, sget(o, F_EVENT));
+    cp = (struct crow *)(void *)pack_done(&k, sizeof c);
+    if (cp != NULL)
+        *cp = c;
+    y = cp != NULL ? pay_for_order(p, order) : NULL;
     if (y != NULL && y->compact && (rc = pay_expand(p, y, err)) != RK_OK) {
-        crow_free(c);
+        crow_free(cp);
         return rc;
     }
-    if (y == NULL || put_row((void ***)&y->cr, &y->ncr, c, c->row_id, crow_id, crow_free) != 0) {
-        crow_free(c);
+    if (y == NULL || put_row((void ***)&y->cr, &y->ncr, cp, cp->row_id, crow_id, crow_free) != 0) {
+        crow_free(cp);
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
     p->last = y;
     return RK_OK;
 }
 
-static rk_err fold_finance(rk_planes *p, obj *o, uint64_t seq, char *err)
+static rk_err fold_finance(rk_planes *p, const obj *o, struct scratch *sc, uint64_t seq,
+                           char *err)
 {
-    struct frow *f = calloc(1, sizeof *f);
+    struct frow f, *fp;
     rk_err rc;
-    const char *order = jstr(o, "order"), *side = jstr(o, "side"), *why = NULL;
-    const char *row_id = jstr(o, "row_id"), *account = jstr(o, "account");
-    const char *currency = jstr(o, "currency"), *period = jstr(o, "period");
-    const char *fx_rate = jstr(o, "fx_rate");
+    const rk_jv *side = sget(o, F_SIDE), *fx_rate = sget(o, F_FX_RATE);
+    const char *order = sc_str(sc, sget(o, F_ORDER)), *why = NULL;
     struct pack k;
     struct pay *y;
     int64_t v;
     dec rate;
 
-    memset(&k, 0, sizeof k);
-    if (f == NULL)
-        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-    f->seq = seq;
-    if (jint(o, "v", &v) != 0 || v != 1)
+    memset(&f, 0, sizeof f);
+    k.n = k.bytes = 0;
+    f.seq = seq;
+    if (jint(o, F_V, &v) != 0 || v != 1)
         why = "finance row: version is not 1";
-    else if (order == NULL || row_id == NULL || account == NULL || currency == NULL ||
-             period == NULL)
+    else if (order == NULL || sget(o, F_ROW_ID) == NULL || sget(o, F_ACCOUNT) == NULL ||
+             sget(o, F_CURRENCY) == NULL || sget(o, F_PERIOD) == NULL)
         why = "finance row: order, row_id, account, currency or period missing";
-    else if (side == NULL || (strcmp(side, "debit") != 0 && strcmp(side, "credit") != 0))
+    else if (side == NULL || (!rk_jv_is(side, "debit") && !rk_jv_is(side, "credit")))
         why = "finance row: side is neither debit nor credit";
-    else if (dec_parse(jstr(o, "amount"), &f->amount) != 0)
+    else if (dec_parse_v(sget(o, F_AMOUNT), &f.amount) != 0)
         why = "finance row: amount malformed";
-    else if (jtime(o, "recognised_at", &f->recognised_at) != 0)
+    else if (jtime(o, F_RECOGNISED_AT, &f.recognised_at) != 0)
         why = "finance row: recognised_at missing or not a time";
-    else if (fx_rate != NULL && dec_parse(fx_rate, &rate) != 0)
+    else if (fx_rate != NULL && dec_parse_v(fx_rate, &rate) != 0)
         why = "finance row: fx_rate malformed";
-    if (why != NULL) {
-        free(f);
+    if (why != NULL)
         return skip(p, seq, why) == 0 ? RK_OK
                                        : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-    }
-    f->credit = strcmp(side, "credit") == 0;
-    pack_add(&k, &f->row_id, row_id);
-    pack_add(&k, &f->account, account);
-    pack_add(&k, &f->currency, currency);
-    pack_add(&k, &f->fx_rate, fx_rate);
-    pack_add(&k, &f->fx_source, jstr(o, "fx_source"));
-    pack_add(&k, &f->period, period);
-    f->mem = pack_done(&k, NULL);
-    y = f->mem != NULL ? pay_for_order(p, order) : NULL;
+    f.credit = rk_jv_is(side, "credit");
+    pack_add(&k, &f.row_id, sget(o, F_ROW_ID));
+    pack_add(&k, &f.account, sget(o, F_ACCOUNT));
+    pack_add(&k, &f.currency, sget(o, F_CURRENCY));
+    pack_add(&k, &f.fx_rate, fx_rate);
+    pack_add(&k, &f.fx_source, sget(o, F_FX_SOURCE));
+    pack_add(&k, &f.period, sget(o, F_PERIOD));
+    fp = (struct frow *)(void *)pack_done(&k, sizeof f);
+    if (fp != NULL)
+        *fp = f;
+    y = fp != NULL ? pay_for_order(p, order) : NULL;
     if (y != NULL && y->compact && (rc = pay_expand(p, y, err)) != RK_OK) {
-        frow_free(f);
+        frow_free(fp);
         return rc;
     }
-    if (y == NULL || put_row((void ***)&y->fr, &y->nfr, f, f->row_id, frow_id, frow_free) != 0) {
-        frow_free(f);
+    if (y == NULL || put_row((void ***)&y->fr, &y->nfr, fp, fp->row_id, frow_id, frow_free) != 0) {
+        frow_free(fp);
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
     p->last = y;
@@ -1410,10 +1421,52 @@ static void compact_pays(rk_planes *p)
 
 static rk_err sweep(rk_planes *p, char *err);
 
+/* Top-level members collected by the canonical check; more are read again. */
+#define OBJ_MAX 32
+
+void rk_planes_prepare(const rk_record *rec, rk_planes_prep *out)
+{
+    rk_jv body, keys[OBJ_MAX], vals[OBJ_MAX];
+    size_t i, n;
+    int more;
+
+    out->has = 0;
+    out->status = 0;
+    if (rec->kind != RK_KIND_PROVIDER_EVENT && rec->kind != RK_KIND_COMMERCE_ROW &&
+        rec->kind != RK_KIND_FINANCE_ROW)
+        return;
+    /*
+     * The check of the canonical form collects the top-level members on
+     * its way (no second walk of the body); they are then classified by
+     * field.  A body with more members than the check collects is read
+     * again, member by member.
+     */
+    if (rk_jv_parse_object((const char *)rec->body, rec->body_len, &body, keys, vals,
+                           OBJ_MAX, &n, &more, NULL) != RK_OK ||
+        body.type != RK_JV_OBJECT) {
+        out->status = -1;
+        return;
+    }
+    out->status = 1;
+    if (more) {
+        obj_load(out, &body);
+        return;
+    }
+    for (i = 0; i < n; i++)
+        obj_add(out, &keys[i], &vals[i]);
+}
+
 rk_err rk_planes_apply(rk_planes *p, const rk_record *rec, char *err)
 {
-    obj o;
-    rk_jv body;
+    rk_planes_prep prep;
+
+    rk_planes_prepare(rec, &prep);
+    return rk_planes_apply_prepared(p, rec, &prep, err);
+}
+
+rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec,
+                                const rk_planes_prep *prep, char *err)
+{
     rk_err rc = RK_OK;
     char why[RK_ERROR_SIZE];
 
@@ -1438,15 +1491,17 @@ rk_err rk_planes_apply(rk_planes *p, const rk_record *rec, char *err)
         }
         return RK_OK;
     }
-    if (rec->kind != RK_KIND_PROVIDER_EVENT && rec->kind != RK_KIND_COMMERCE_ROW &&
-        rec->kind != RK_KIND_FINANCE_ROW)
-        return RK_OK;
-    /* every string of the body, unescaped and NUL-terminated, fits in
-     * 2 * len + 256 (4 * len was reserved when payments[] items were read
-     * twice; the size is kept); the rest is for views of members beyond
-     * OBJ_MAX */
-    if (p->sc.cap < 6 * rec->body_len + 256) {
-        size_t cap = 6 * rec->body_len + 256;
+    if (prep->status == 0)
+        return RK_OK; /* another kind: counted only */
+    if (prep->status < 0) {
+        /* the ledger stores only canonical bodies; anything else is damage */
+        return skip(p, rec->seq, "body is not a JSON object") == 0
+                   ? RK_OK
+                   : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    }
+    /* the one string copied to scratch (the order) fits in len + 256 */
+    if (p->sc.cap < rec->body_len + 256) {
+        size_t cap = rec->body_len + 256;
         char *nb = realloc(p->sc.buf, cap);
         if (nb == NULL)
             return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
@@ -1454,22 +1509,12 @@ rk_err rk_planes_apply(rk_planes *p, const rk_record *rec, char *err)
         p->sc.cap = cap;
     }
     p->sc.used = 0;
-    /* the check of the body collects its members: no second walk */
-    if (rk_jv_parse_object((const char *)rec->body, rec->body_len, &body, o.key, o.val,
-                           OBJ_MAX, &o.n, &o.more, why) != RK_OK ||
-        body.type != RK_JV_OBJECT) {
-        /* the ledger stores only canonical bodies; anything else is damage */
-        return skip(p, rec->seq, "body is not a JSON object") == 0
-                   ? RK_OK
-                   : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-    }
-    obj_members(&o, &body, &p->sc);
     if (rec->kind == RK_KIND_PROVIDER_EVENT)
-        rc = fold_provider(p, &o, rec->seq, err);
+        rc = fold_provider(p, prep, rec->seq, err);
     else if (rec->kind == RK_KIND_COMMERCE_ROW)
-        rc = fold_commerce(p, &o, rec->seq, err);
+        rc = fold_commerce(p, prep, &p->sc, rec->seq, err);
     else
-        rc = fold_finance(p, &o, rec->seq, err);
+        rc = fold_finance(p, prep, &p->sc, rec->seq, err);
     if (p->last != NULL)
         p->last->touched = p->st.records;
     if (p->st.merges > 0 && p->npays > 64 && p->npays > 2 * p->st.payments)
@@ -1825,7 +1870,17 @@ struct wr {
 
 static void wr_raw(struct wr *w, const char *s, size_t n)
 {
-    if (!w->nomem && rk_buf_append(w->b, s, n) != RK_OK)
+    rk_buf *b = w->b;
+
+    /* most pieces are a byte or a few and fit in the room already there:
+     * copy them without a call (rk_buf keeps its text NUL-terminated) */
+    if (b->cap - b->len > n) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    if (!w->nomem && rk_buf_append(b, s, n) != RK_OK)
         w->nomem = 1;
 }
 
@@ -2779,8 +2834,8 @@ static rk_err refold(rk_planes *p, struct pay *y, uint64_t seq, int kind, rk_buf
     if (rec.kind != (unsigned)kind)
         return rk_seterr(err, RK_ERR_CORRUPT, "expanding payment '%s': seq %llu is a %s",
                          y->ref, (unsigned long long)seq, rk_kind_name(rec.kind));
-    if (p->rsc.cap < 6 * rec.body_len + 256) {
-        size_t cap = 6 * rec.body_len + 256;
+    if (p->rsc.cap < rec.body_len + 256) {
+        size_t cap = rec.body_len + 256;
         char *nb = realloc(p->rsc.buf, cap);
         if (nb == NULL)
             return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
@@ -2792,11 +2847,11 @@ static rk_err refold(rk_planes *p, struct pay *y, uint64_t seq, int kind, rk_buf
         body.type != RK_JV_OBJECT)
         return rk_seterr(err, RK_ERR_CORRUPT, "expanding payment '%s': seq %llu changed",
                          y->ref, (unsigned long long)seq);
-    obj_load(&o, &body, &p->rsc);
+    obj_load(&o, &body);
     if (kind == RK_KIND_COMMERCE_ROW)
-        return fold_commerce(p, &o, seq, err);
+        return fold_commerce(p, &o, &p->rsc, seq, err);
     if (kind == RK_KIND_FINANCE_ROW)
-        return fold_finance(p, &o, seq, err);
+        return fold_finance(p, &o, &p->rsc, seq, err);
     e = pev_parse(&o, seq, &why);
     if (e == NULL)
         return strcmp(why, "out of memory") == 0

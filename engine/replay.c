@@ -2,12 +2,14 @@
  * replay.c - the deterministic fold over the ledger, the replay document,
  * the timeline and the diff (formats/replay.md).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
 
 #include "canon.h"
+#include "planes_int.h"
 #include "replay.h"
 
 /* A scan callback result that only means "the point is reached". */
@@ -26,20 +28,19 @@ struct fold_ctx {
     char *err;
 };
 
-static rk_err fold_one(void *vctx, const rk_record *rec, const uint8_t *bytes, size_t len)
+/* Fold one record; prep: its members read ahead (rk_planes_prepare), or NULL. */
+static rk_err fold_prepared(struct fold_ctx *c, const rk_record *rec, const rk_planes_prep *prep)
 {
-    struct fold_ctx *c = vctx;
     rk_err rc;
 
-    (void)bytes;
-    (void)len;
     if (rec->recorded_at > c->pt->as_of) {
         c->stopped = 1;
         return STOP;
     }
     if (c->hook != NULL && (rc = c->hook(c->hook_ctx, c->p, rec, 0)) != RK_OK)
         return rc;
-    rc = rk_planes_apply(c->p, rec, c->err);
+    rc = prep != NULL ? rk_planes_apply_prepared(c->p, rec, prep, c->err)
+                      : rk_planes_apply(c->p, rec, c->err);
     if (rc != RK_OK)
         return rc;
     c->at->records = rec->seq + 1;
@@ -47,6 +48,226 @@ static rk_err fold_one(void *vctx, const rk_record *rec, const uint8_t *bytes, s
     if (c->hook != NULL && (rc = c->hook(c->hook_ctx, c->p, rec, 1)) != RK_OK)
         return rc;
     return RK_OK;
+}
+
+static rk_err fold_one(void *vctx, const rk_record *rec, const uint8_t *bytes, size_t len)
+{
+    (void)bytes;
+    (void)len;
+    return fold_prepared(vctx, rec, NULL);
+}
+
+/* ---- the scan on a thread of its own ------------------------------------ */
+
+/*
+ * A fold spends part of its time in RocksDB (iteration, block checksums,
+ * decompression) and the rest in rk_planes_apply.  The two are independent
+ * until a record reaches the fold, so a fold runs them on two threads: a
+ * scanner thread runs rk_ledger_scan and copies each record into a chunk of
+ * a small ring, where it also checks each body and reads its members
+ * (rk_planes_prepare, which needs no state); the calling thread takes full
+ * chunks in order and folds their records.  Everything the fold does (the planes, the hook, the
+ * error buffer) stays on the calling thread, in sequence order, so output
+ * and errors are the same as a scan that calls the fold directly: a scan
+ * error travels as the end of the last chunk and is met only after every
+ * record before it was folded, and a fold that stops early (the point is
+ * reached, or it failed) never looks at what the scanner read beyond it.
+ *
+ * Chunks hand records over in groups so that the threads meet once per
+ * PIPE_RECORDS records, not once per record.  The ring holds PIPE_CHUNKS
+ * chunks, so the scanner reads at most that far ahead: memory stays
+ * bounded whatever the size of the ledger.
+ */
+#define PIPE_CHUNKS 4
+#define PIPE_RECORDS 512
+#define PIPE_BYTES (512 * 1024) /* a chunk's first allocation; grows for a big record */
+
+struct chunk {
+    rk_record rec[PIPE_RECORDS]; /* pointers into bytes */
+    rk_planes_prep prep[PIPE_RECORDS]; /* each record's members, read by the scanner */
+    size_t n;
+    uint8_t *bytes;
+    size_t used, cap;
+    int last;                /* the scan ended after these records, with rc */
+    rk_err rc;
+    char err[RK_ERROR_SIZE]; /* the scan's message when rc is an error */
+};
+
+struct pipe {
+    pthread_mutex_t mu;
+    pthread_cond_t filled;  /* a chunk became full, or the scan ended */
+    pthread_cond_t emptied; /* a chunk became free, or the fold stopped */
+    struct chunk chunk[PIPE_CHUNKS];
+    size_t head;  /* the next chunk to fold */
+    size_t full;  /* chunks full, from head on */
+    size_t fill;  /* the chunk the scanner fills */
+    int stop;     /* the fold needs no more records */
+    char err[RK_ERROR_SIZE]; /* the scanner's own message buffer */
+    rk_ledger *l;
+    uint64_t from, to;
+};
+
+/* Scanner side: hand the chunk being filled over and wait for a free one.
+ * 0, or -1 when the fold stopped. */
+static int pipe_publish(struct pipe *q)
+{
+    int stop;
+
+    pthread_mutex_lock(&q->mu);
+    q->full++;
+    q->fill = (q->fill + 1) % PIPE_CHUNKS;
+    pthread_cond_signal(&q->filled);
+    while (q->full == PIPE_CHUNKS && !q->stop)
+        pthread_cond_wait(&q->emptied, &q->mu);
+    stop = q->stop;
+    pthread_mutex_unlock(&q->mu);
+    if (!stop) {
+        struct chunk *c = &q->chunk[q->fill];
+        c->n = 0;
+        c->used = 0;
+        c->last = 0;
+    }
+    return stop ? -1 : 0;
+}
+
+/* A record's pointer into bytes, moved to the same place in the copy. */
+static const uint8_t *rebase(const uint8_t *ptr, const uint8_t *from, const uint8_t *to)
+{
+    return ptr != NULL ? to + (ptr - from) : NULL;
+}
+
+static rk_err pipe_take(void *ctx, const rk_record *rec, const uint8_t *bytes, size_t len)
+{
+    struct pipe *q = ctx;
+    struct chunk *c = &q->chunk[q->fill];
+    rk_record *r;
+    uint8_t *copy;
+
+    if (c->n == PIPE_RECORDS || (c->n > 0 && c->used + len > c->cap)) {
+        if (pipe_publish(q) != 0)
+            return STOP;
+        c = &q->chunk[q->fill];
+    }
+    if (len > c->cap) {
+        /* a record larger than a chunk: this chunk grows to hold it */
+        uint8_t *nb = realloc(c->bytes, len);
+        if (nb == NULL)
+            return rk_seterr(q->err, RK_ERR_NOMEM, "out of memory");
+        c->bytes = nb;
+        c->cap = len;
+    }
+    copy = c->bytes + c->used;
+    memcpy(copy, bytes, len);
+    c->used += len;
+    r = &c->rec[c->n++];
+    *r = *rec;
+    r->prev_hash = rebase(rec->prev_hash, bytes, copy);
+    r->ref = (const char *)rebase((const uint8_t *)rec->ref, bytes, copy);
+    r->body = rebase(rec->body, bytes, copy);
+    r->raw = rebase(rec->raw, bytes, copy);
+    r->hash = rebase(rec->hash, bytes, copy);
+    /* the check of the body and the reading of its members need no state:
+     * done here, they leave the fold thread the fold alone */
+    rk_planes_prepare(r, &c->prep[c->n - 1]);
+    return RK_OK;
+}
+
+static void *pipe_scan(void *arg)
+{
+    struct pipe *q = arg;
+    struct chunk *c;
+    rk_err rc;
+
+    rc = rk_ledger_scan(q->l, q->from, q->to, pipe_take, q, q->err);
+    pthread_mutex_lock(&q->mu);
+    if (!q->stop) {
+        /* the chunk being filled is never one the fold holds: it ends the scan */
+        c = &q->chunk[q->fill];
+        c->last = 1;
+        c->rc = rc;
+        if (rc != RK_OK)
+            memcpy(c->err, q->err, sizeof c->err);
+        q->full++;
+        pthread_cond_signal(&q->filled);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+static void pipe_free(struct pipe *q)
+{
+    size_t i;
+
+    for (i = 0; i < PIPE_CHUNKS; i++)
+        free(q->chunk[i].bytes);
+    pthread_cond_destroy(&q->filled);
+    pthread_cond_destroy(&q->emptied);
+    pthread_mutex_destroy(&q->mu);
+    free(q);
+}
+
+/*
+ * rk_ledger_scan(l, from, to, fold_one, fc, err) with the scan on its own
+ * thread (or, when no thread can be started, on this one).
+ */
+static rk_err pipe_fold(rk_ledger *l, uint64_t from, uint64_t to, struct fold_ctx *fc,
+                        char *err)
+{
+    struct pipe *q = calloc(1, sizeof *q);
+    pthread_t th;
+    struct chunk *c;
+    size_t i;
+    rk_err rc = RK_OK;
+
+    if (q == NULL)
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->filled, NULL);
+    pthread_cond_init(&q->emptied, NULL);
+    for (i = 0; i < PIPE_CHUNKS; i++) {
+        q->chunk[i].bytes = malloc(PIPE_BYTES);
+        if (q->chunk[i].bytes == NULL) {
+            pipe_free(q);
+            return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+        }
+        q->chunk[i].cap = PIPE_BYTES;
+    }
+    q->l = l;
+    q->from = from;
+    q->to = to;
+    if (pthread_create(&th, NULL, pipe_scan, q) != 0) {
+        pipe_free(q);
+        return rk_ledger_scan(l, from, to, fold_one, fc, err);
+    }
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        while (q->full == 0)
+            pthread_cond_wait(&q->filled, &q->mu);
+        c = &q->chunk[q->head];
+        pthread_mutex_unlock(&q->mu);
+        for (i = 0; i < c->n && rc == RK_OK; i++)
+            rc = fold_prepared(fc, &c->rec[i], &c->prep[i]);
+        if (rc == RK_OK && c->last) {
+            rc = c->rc;
+            if (rc != RK_OK)
+                memcpy(err, c->err, RK_ERROR_SIZE);
+            break;
+        }
+        if (rc != RK_OK)
+            break;
+        pthread_mutex_lock(&q->mu);
+        q->head = (q->head + 1) % PIPE_CHUNKS;
+        q->full--;
+        pthread_cond_signal(&q->emptied);
+        pthread_mutex_unlock(&q->mu);
+    }
+    pthread_mutex_lock(&q->mu);
+    q->stop = 1;
+    pthread_cond_signal(&q->emptied);
+    pthread_mutex_unlock(&q->mu);
+    pthread_join(th, NULL);
+    pipe_free(q);
+    return rc;
 }
 
 /*
@@ -77,7 +298,7 @@ static rk_err fold_range(rk_ledger *l, rk_planes *p, uint64_t from, const rk_rep
     at->has_as_of = pt->as_of != INT64_MAX;
     at->as_of = pt->as_of;
     rk_planes_set_source(p, fetch_record, l, IDLE_RECORDS);
-    rc = rk_ledger_scan(l, from, pt->at == UINT64_MAX ? size : pt->at + 1, fold_one, &c, err);
+    rc = pipe_fold(l, from, pt->at == UINT64_MAX ? size : pt->at + 1, &c, err);
     if (rc == STOP && c.stopped)
         rc = RK_OK;
     if (rc == RK_OK)

@@ -159,6 +159,11 @@ START_TEST(time_text)
     ck_assert_str_eq(s, "2021-02-25T15:02:10.000000005Z");
     rk_time_format(-1, s);
     ck_assert_str_eq(s, "1969-12-31T23:59:59.999999999Z");
+    /* the ends of the range: the year always has four digits */
+    rk_time_format(INT64_MAX, s);
+    ck_assert_str_eq(s, "2262-04-11T23:47:16.854775807Z");
+    rk_time_format(INT64_MIN, s);
+    ck_assert_str_eq(s, "1677-09-21T00:12:43.145224192Z");
     ck_assert_int_eq(rk_time_parse("2021-02-25T15:02:10.000000005Z", &ns), RK_OK);
     ck_assert(ns == 1614265330LL * 1000000000 + 5);
     ck_assert_int_eq(rk_time_parse("2021-02-25T17:02:10+02:00", &ns), RK_OK);

@@ -18,6 +18,7 @@
 #include "policy.h"
 #include "record.h"
 #include "replay.h"
+#include "store.h"
 
 #define SEC 1000000000LL
 #define T0 1767225600LL /* 2026-01-01T00:00:00Z */
@@ -1667,6 +1668,82 @@ START_TEST(compaction_on_mixed_streams)
 }
 END_TEST
 
+/*
+ * The fold reads the ledger on a thread of its own, through a ring of a few
+ * thousand records: a damaged record far beyond the ring still fails the
+ * fold with the record named, after everything before it; a point before
+ * it never meets it; a fold that stops on a time while the reader waits on
+ * a full ring returns.
+ */
+START_TEST(scan_errors_and_stops_through_the_reader_thread)
+{
+    enum { N = 6000, BAD = 5000 };
+    char *dir = rk_test_tmpdir(), path[4200], err[RK_ERROR_SIZE] = "";
+    rk_ledger *l = NULL;
+    rk_store *s = NULL;
+    rk_store_batch *sb;
+    rk_append_item *it = calloc(N, sizeof *it);
+    struct body b = commerce("big-1", "created", T0, "1.00", "USDT", "tron", 0);
+    rk_replay_point end = RK_REPLAY_POINT_END, before = { BAD - 1, INT64_MAX }, when;
+    rk_replay_at at;
+    rk_planes *p = NULL;
+    rk_record rec;
+    rk_buf v = RK_BUF_INIT;
+    uint8_t k[8];
+    size_t i;
+
+    ck_assert_ptr_nonnull(dir);
+    ck_assert_ptr_nonnull(it);
+    snprintf(path, sizeof path, "%s/db", dir);
+    free(dir);
+    fake_now = T0 * SEC;
+    ck_assert_msg(rk_ledger_create(path, "test.example/replay", fake_now, err) == RK_OK, "%s",
+                  err);
+    ck_assert_msg(rk_ledger_open(path, 0, &l, err) == RK_OK, "%s", err);
+    rk_ledger_set_clock(l, fake_clock, NULL);
+    rk_ledger_set_sync(l, 0);
+    for (i = 0; i < N; i++) {
+        it[i].kind = b.kind;
+        it[i].ref = b.ref;
+        it[i].body = (const uint8_t *)b.text;
+        it[i].body_len = strlen(b.text);
+    }
+    ck_assert_msg(rk_ledger_append(l, it, N, err) == RK_OK, "%s", err);
+    /* the time of record 100: a point that stops the fold early */
+    ck_assert_int_eq(rk_ledger_read(l, 100, &v, &rec, err), RK_OK);
+    when.at = UINT64_MAX;
+    when.as_of = rec.recorded_at;
+    rk_ledger_close(l);
+    /* record BAD holds a copy of record BAD - 1 */
+    ck_assert_msg(rk_store_open(path, 0, &s, err) == RK_OK, "%s", err);
+    rk_put_be64(k, BAD - 1);
+    ck_assert_int_eq(rk_store_get(s, RK_CF_RECORDS, k, 8, &v, err), RK_OK);
+    sb = rk_store_batch_new(s);
+    rk_put_be64(k, BAD);
+    rk_store_batch_put(sb, RK_CF_RECORDS, k, 8, v.data, v.len);
+    ck_assert_int_eq(rk_store_write(s, sb, 1, err), RK_OK);
+    rk_store_batch_free(sb);
+    rk_store_close(s);
+    ck_assert_msg(rk_ledger_open(path, RK_LEDGER_READONLY, &l, err) == RK_OK, "%s", err);
+
+    ck_assert_int_eq(rk_replay_fold(l, &end, &p, &at, err), RK_ERR_CORRUPT);
+    ck_assert_str_eq(err, "seq 5000: holds record 4999");
+    ck_assert_ptr_null(p);
+    ck_assert_msg(rk_replay_fold(l, &before, &p, &at, err) == RK_OK, "%s", err);
+    ck_assert_uint_eq(at.records, BAD);
+    rk_planes_free(p);
+    p = NULL;
+    ck_assert_msg(rk_replay_fold(l, &when, &p, &at, err) == RK_OK, "%s", err);
+    ck_assert_uint_eq(at.records, 101);
+    ck_assert_int_eq(at.recorded_at, when.as_of);
+    rk_planes_free(p);
+    rk_ledger_close(l);
+    rk_buf_free(&v);
+    body_free(&b);
+    free(it);
+}
+END_TEST
+
 Suite *rk_test_suite(void)
 {
     Suite *s = suite_create("replay");
@@ -1699,6 +1776,7 @@ Suite *rk_test_suite(void)
     tcase_add_test(t, golden_output_unchanged);
     tcase_add_test(t, compaction_then_older_event);
     tcase_add_test(t, compaction_on_mixed_streams);
+    tcase_add_test(t, scan_errors_and_stops_through_the_reader_thread);
     suite_add_tcase(s, t);
     return s;
 }
