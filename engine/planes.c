@@ -12,10 +12,13 @@
  * to their two renderings and expanded from the ledger when a record joins
  * them again (section 10).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "amount.h"
 #include "bytes.h"
@@ -93,11 +96,12 @@ struct pay {
     size_t ndupseq;
     uint64_t touched; /* records folded when a record last joined it */
     /* compacted (formats/replay.md section 10): the lists above are empty,
-     * packed holds the state bytes then the evidence bytes of the payment */
+     * and the spill file holds the state bytes then the evidence bytes of
+     * the payment at spill_off */
     int compact;
-    char *packed;
-    size_t state_len, evid_len;
-    uint64_t pol_gen; /* the policy generation packed was written under */
+    uint32_t state_len, evid_len;
+    uint64_t spill_off;
+    uint64_t pol_gen; /* the policy generation the renderings were written under */
 };
 
 struct slot {
@@ -225,6 +229,28 @@ static int rail_verdict(const struct rail *r, rk_amount expected, rk_amount paid
     return rk_policy_amount_verdict(r->impl, expected, paid);
 }
 
+/*
+ * The spill file (formats/replay.md section 10): the renderings of the
+ * compacted payments, appended one after the other to an unlinked file in
+ * $TMPDIR, so that a closed payment costs its index entry in memory and not
+ * its ~1 KB of JSON.  Writes are gathered in buf and written in blocks of
+ * SPILL_BLOCK bytes; buf holds the bytes [flushed, size) of the file.  The
+ * file only grows: the bytes of a payment that is expanded again are not
+ * reused (a replay is short-lived, and a payment expands rarely).
+ */
+#define SPILL_BLOCK (256 * 1024)
+
+struct spill {
+    int fd;            /* -1 until the first compaction */
+    size_t block;      /* the size of buf: SPILL_BLOCK, smaller in tests */
+    uint64_t size;     /* bytes appended, written or in buf */
+    uint64_t flushed;  /* bytes written to fd */
+    uint8_t *buf;      /* block bytes once the file is open */
+    size_t len;        /* bytes in buf */
+    rk_buf rd;         /* one payment's bytes read back, or its state rendering */
+    rk_buf ev;         /* its evidence rendering, while it is compacted */
+};
+
 /* Room for the strings of the record being folded (see obj_load). */
 struct scratch {
     char *buf;
@@ -233,6 +259,7 @@ struct scratch {
 
 struct rk_planes;
 static rk_err pay_expand(struct rk_planes *p, struct pay *y, char *err);
+static rk_err spill_get(struct spill *sp, uint64_t off, size_t n, rk_buf *out, char *err);
 
 struct rk_planes {
     struct slot *slots;
@@ -259,6 +286,7 @@ struct rk_planes {
     struct pay **open;  /* payments not compacted (dead ones until swept) */
     size_t nopen, opencap;
     uint64_t compacted, expanded;
+    struct spill sp;
 };
 
 /* ---- small helpers -------------------------------------------------- */
@@ -741,7 +769,6 @@ static void pay_free(struct pay *y)
     free(y->fr);
     free(y->keys);
     free(y->dupseq);
-    free(y->packed);
     free(y->ref);
     free(y);
 }
@@ -1371,6 +1398,7 @@ rk_err rk_planes_new(rk_planes **out, char *err)
     if (p == NULL)
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     p->clock = NO_TIME;
+    p->sp.fd = -1;
     policy_clear(&p->pol);
     *out = p;
     return RK_OK;
@@ -1392,6 +1420,11 @@ void rk_planes_free(rk_planes *p)
     free(p->skips);
     free(p->sc.buf);
     free(p->rsc.buf);
+    if (p->sp.fd >= 0)
+        close(p->sp.fd);
+    free(p->sp.buf);
+    rk_buf_free(&p->sp.rd);
+    rk_buf_free(&p->sp.ev);
     free(p->open);
     free(p->slots);
     free(p->pays);
@@ -2625,11 +2658,16 @@ rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evi
         if (y->compact && y->pol_gen != p->pol_gen && (rc = pay_expand(p, y, err)) != RK_OK)
             goto out;
         if (y->compact) {
+            rc = spill_get(&p->sp, y->spill_off,
+                           (size_t)y->state_len + (evidence != NULL ? y->evid_len : 0),
+                           &p->sp.rd, err);
+            if (rc != RK_OK)
+                goto out;
             wr_key(&ws, y->ref);
-            wr_raw(&ws, y->packed, y->state_len);
+            wr_raw(&ws, (const char *)p->sp.rd.data, y->state_len);
             if (evidence != NULL) {
                 wr_key(&we, y->ref);
-                wr_raw(&we, y->packed + y->state_len, y->evid_len);
+                wr_raw(&we, (const char *)p->sp.rd.data + y->state_len, y->evid_len);
             }
         } else if (write_one(p, y, y->ref, &ws, evidence != NULL ? &we : NULL) != 0) {
             rc = rk_seterr(err, RK_ERR_NOMEM, "out of memory");
@@ -2704,6 +2742,124 @@ rk_err rk_planes_render(rk_planes *p, const char *ref, cJSON **state, cJSON **ev
 
 /* ---- compaction (formats/replay.md section 10) --------------------------- */
 
+/*
+ * Open the spill file on first use: a fresh file in $TMPDIR (else /tmp),
+ * unlinked at once, so that it disappears with the handle or the process,
+ * whatever happens, and no other process can open it by name.
+ */
+static rk_err spill_open(struct spill *sp, char *err)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    int n, fd, e;
+
+    if (sp->fd >= 0)
+        return RK_OK;
+    if (dir == NULL || dir[0] == '\0')
+        dir = "/tmp";
+    n = snprintf(path, sizeof path, "%s/reckon-replay-XXXXXX", dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return rk_seterr(err, RK_ERR_IO, "cannot create a spill file in '%s': path too long",
+                         dir);
+    if (sp->block == 0)
+        sp->block = SPILL_BLOCK;
+    if (sp->buf == NULL && (sp->buf = malloc(sp->block)) == NULL)
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    fd = mkstemp(path);
+    if (fd < 0)
+        return rk_seterr(err, RK_ERR_IO, "cannot create a spill file in '%s': %s", dir,
+                         strerror(errno));
+    if (unlink(path) != 0) {
+        e = errno;
+        close(fd);
+        return rk_seterr(err, RK_ERR_IO, "cannot unlink spill file '%s': %s", path,
+                         strerror(e));
+    }
+    /* a child started by the caller must not inherit it */
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    sp->fd = fd;
+    sp->size = sp->flushed = 0;
+    sp->len = 0;
+    return RK_OK;
+}
+
+/* Write buf to the file.  On failure nothing is lost: a later call writes
+ * the same bytes at the same offset again. */
+static rk_err spill_flush(struct spill *sp, char *err)
+{
+    size_t done = 0;
+    ssize_t w;
+
+    while (done < sp->len) {
+        w = pwrite(sp->fd, sp->buf + done, sp->len - done, (off_t)(sp->flushed + done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return rk_seterr(err, RK_ERR_IO, "cannot write the spill file: %s",
+                             w < 0 ? strerror(errno) : "no progress");
+        done += (size_t)w;
+    }
+    sp->flushed += sp->len;
+    sp->len = 0;
+    return RK_OK;
+}
+
+/* Append n bytes; their offset is sp->size before the call. */
+static rk_err spill_put(struct spill *sp, const void *data, size_t n, char *err)
+{
+    const uint8_t *d = data;
+    size_t k;
+    rk_err rc;
+
+    while (n > 0) {
+        if (sp->len == sp->block && (rc = spill_flush(sp, err)) != RK_OK)
+            return rc;
+        k = sp->block - sp->len < n ? sp->block - sp->len : n;
+        memcpy(sp->buf + sp->len, d, k);
+        sp->len += k;
+        sp->size += k;
+        d += k;
+        n -= k;
+    }
+    return RK_OK;
+}
+
+/* Read the n bytes at off back into out (replacing its contents). */
+static rk_err spill_get(struct spill *sp, uint64_t off, size_t n, rk_buf *out, char *err)
+{
+    size_t done = 0;
+    ssize_t r;
+    rk_err rc;
+
+    rk_buf_reset(out);
+    if (sp->fd < 0 || off > sp->size || n > sp->size - off)
+        return rk_seterr(err, RK_ERR_CORRUPT, "spill file: no %zu bytes at offset %llu", n,
+                         (unsigned long long)off);
+    if ((rc = rk_buf_reserve(out, n)) != RK_OK)
+        return rk_seterr(err, rc, "out of memory");
+    if (off >= sp->flushed) { /* still in the write buffer */
+        memcpy(out->data, sp->buf + (off - sp->flushed), n);
+        out->len = n;
+        return RK_OK;
+    }
+    if (off + n > sp->flushed && (rc = spill_flush(sp, err)) != RK_OK)
+        return rc;
+    while (done < n) {
+        r = pread(sp->fd, out->data + done, n - done, (off_t)(off + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return rk_seterr(err, RK_ERR_IO, "cannot read the spill file: %s",
+                             strerror(errno));
+        if (r == 0)
+            return rk_seterr(err, RK_ERR_IO, "cannot read the spill file: %s",
+                             "shorter than written");
+        done += (size_t)r;
+    }
+    out->len = n;
+    return RK_OK;
+}
+
 void rk_planes_set_source(rk_planes *p, rk_planes_fetch_fn fn, void *ctx, uint64_t idle)
 {
     p->fetch = fn;
@@ -2760,35 +2916,37 @@ static void pay_drop_lists(struct pay *y)
     y->nev = y->evcap = y->ncr = y->nfr = y->ndupseq = 0;
 }
 
-/* Keep only the payment's two renderings. */
-static int pay_compact(rk_planes *p, struct pay *y)
+/* Keep only the payment's two renderings, in the spill file. */
+static rk_err pay_compact(rk_planes *p, struct pay *y, char *err)
 {
-    rk_buf sb = RK_BUF_INIT, eb = RK_BUF_INIT;
     struct wr ws, we;
-    int rc = -1;
+    rk_buf *sb = &p->sp.rd, *eb = &p->sp.ev;
+    rk_err rc;
 
     memset(&ws, 0, sizeof ws);
     memset(&we, 0, sizeof we);
-    ws.b = &sb;
-    we.b = &eb;
+    rk_buf_reset(sb);
+    rk_buf_reset(eb);
+    ws.b = sb;
+    we.b = eb;
     if (write_one(p, y, NULL, &ws, &we) != 0 || ws.nomem || we.nomem)
-        goto out;
-    y->packed = malloc(sb.len + eb.len + 1);
-    if (y->packed == NULL)
-        goto out;
-    memcpy(y->packed, sb.data, sb.len);
-    memcpy(y->packed + sb.len, eb.data, eb.len);
-    y->state_len = sb.len;
-    y->evid_len = eb.len;
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    if (sb->len > UINT32_MAX || eb->len > UINT32_MAX)
+        return rk_seterr(err, RK_ERR_TOOBIG, "payment '%s': rendering too large to compact",
+                         y->ref);
+    if ((rc = spill_open(&p->sp, err)) != RK_OK)
+        return rc;
+    y->spill_off = p->sp.size;
+    if ((rc = spill_put(&p->sp, sb->data, sb->len, err)) != RK_OK ||
+        (rc = spill_put(&p->sp, eb->data, eb->len, err)) != RK_OK)
+        return rc;
+    y->state_len = (uint32_t)sb->len;
+    y->evid_len = (uint32_t)eb->len;
     y->pol_gen = p->pol_gen;
     pay_drop_lists(y);
     y->compact = 1;
     p->compacted++;
-    rc = 0;
-out:
-    rk_buf_free(&sb);
-    rk_buf_free(&eb);
-    return rc;
+    return RK_OK;
 }
 
 /* Compact the closed, idle payments among the open ones; O(open). */
@@ -2804,9 +2962,9 @@ static rk_err sweep(rk_planes *p, char *err)
         if (y->compact || y->dead)
             continue; /* dead ones are freed by compact_pays, from pays */
         if (rc == RK_OK && y->touched + p->idle <= p->st.records) {
-            if (pay_closed(p, y, &closed) != 0 || (closed && pay_compact(p, y) != 0))
+            if (pay_closed(p, y, &closed) != 0)
                 rc = rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-            else if (closed)
+            else if (closed && (rc = pay_compact(p, y, err)) == RK_OK)
                 continue;
         }
         p->open[j++] = y;
@@ -2907,7 +3065,7 @@ static rk_err pay_expand(rk_planes *p, struct pay *y, char *err)
     struct pay *last = p->last;
     int last_dup = p->last_dup;
     uint64_t dups = y->dups;
-    rk_buf buf = RK_BUF_INIT;
+    rk_buf buf = RK_BUF_INIT, evid = RK_BUF_INIT;
     rk_jv ev;
     rk_err rc;
 
@@ -2917,8 +3075,15 @@ static rk_err pay_expand(rk_planes *p, struct pay *y, char *err)
         return rk_seterr(err, RK_ERR_INVALID,
                          "payment '%s' is compacted and the state has no record source",
                          y->ref);
-    if (rk_jv_parse(y->packed + y->state_len, y->evid_len, &ev, err) != RK_OK)
+    rc = spill_get(&p->sp, y->spill_off + y->state_len, y->evid_len, &evid, err);
+    if (rc != RK_OK) {
+        rk_buf_free(&evid);
+        return rk_preferr(err, rc, "expanding payment '%s'", y->ref);
+    }
+    if (rk_jv_parse((const char *)evid.data, evid.len, &ev, err) != RK_OK) {
+        rk_buf_free(&evid);
         return rk_seterr(err, RK_ERR_CORRUPT, "expanding payment '%s': bad evidence", y->ref);
+    }
     y->compact = 0;
     p->target = y;
     y->dups = 0;
@@ -2931,6 +3096,7 @@ static rk_err pay_expand(rk_planes *p, struct pay *y, char *err)
         rc = refold_member(p, y, &ev, "duplicates", 0, &buf, err);
     p->target = NULL;
     rk_buf_free(&buf);
+    rk_buf_free(&evid); /* ev pointed into it */
     p->st = st;
     p->last = last;
     p->last_dup = last_dup;
@@ -2941,13 +3107,19 @@ static rk_err pay_expand(rk_planes *p, struct pay *y, char *err)
         y->compact = 1;
         return rc;
     }
-    free(y->packed);
-    y->packed = NULL;
+    /* its bytes stay in the spill file, unused (the file only grows) */
     y->state_len = y->evid_len = 0;
+    y->spill_off = 0;
     p->expanded++;
     if (open_push(p, y) != 0)
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     return RK_OK;
+}
+
+void rk_planes_spill_block(rk_planes *p, size_t block)
+{
+    if (p->sp.buf == NULL)
+        p->sp.block = block;
 }
 
 void rk_planes_compaction_stats(const rk_planes *p, uint64_t *open, uint64_t *compacted,

@@ -51,7 +51,9 @@ void rk_planes_free(rk_planes *p);
  * bad record cannot hide the rest of the ledger.
  *
  * Returns RK_OK, RK_ERR_NOMEM, or RK_ERR_INVALID when rec->seq is not
- * greater than the previous record's.
+ * greater than the previous record's; with a record source
+ * (rk_planes_set_source), RK_ERR_IO when the spill file cannot be created
+ * or written, and the errors of the source.
  */
 rk_err rk_planes_apply(rk_planes *p, const rk_record *rec, char *err)
     __attribute__((warn_unused_result));
@@ -81,7 +83,8 @@ int rk_planes_has(const rk_planes *p, const char *ref);
  *              the sequence numbers behind each fact, duplicate counters.
  * ref: NULL for every payment, else only that one (RK_ERR_NOTFOUND when the
  * state has no such payment).  evidence may be NULL when not wanted.
- * RK_ERR_NOMEM.
+ * RK_ERR_NOMEM; RK_ERR_IO when a compacted payment cannot be read back
+ * from the spill file.
  */
 rk_err rk_planes_render(rk_planes *p, const char *ref, cJSON **state,
                         cJSON **evidence, char *err)
@@ -92,8 +95,9 @@ rk_err rk_planes_render(rk_planes *p, const char *ref, cJSON **state,
  * evidence (may be NULL) as canonical JSON bytes, without building trees:
  * what rk_replay_document prints.  RK_ERR_NOTFOUND as rk_planes_render;
  * RK_ERR_INVALID when two payments carry the same name (an order equal to
- * another payment's provider payment id); RK_ERR_NOMEM.  On error both
- * buffers are restored to their previous length.
+ * another payment's provider payment id); RK_ERR_NOMEM; RK_ERR_IO as
+ * rk_planes_render.  On error both buffers are restored to their previous
+ * length.
  */
 rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evidence,
                        char *err) __attribute__((warn_unused_result));
@@ -101,7 +105,9 @@ rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evi
 /*
  * Compaction (formats/replay.md section 10).  With a record source, the
  * state keeps a closed payment that no record has joined for `idle`
- * records as its two renderings only, and drops its lists; a later record
+ * records as its two renderings only, written to a spill file (created in
+ * $TMPDIR, else /tmp, on the first compaction and unlinked at once; closed
+ * with the handle), and drops its lists; a later record
  * for it (or a change of policy) expands it again by reading its records
  * back through fetch, so every output stays byte-identical to a fold
  * without compaction.  fetch reads record seq into rec (body borrowed from

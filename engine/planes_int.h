@@ -36,4 +36,11 @@ rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec,
                                 const rk_planes_prep *prep, char *err)
     __attribute__((warn_unused_result));
 
+/*
+ * For tests: write the spill file (formats/replay.md section 10) in blocks
+ * of `block` bytes instead of 256 KiB, so that small states go through the
+ * file.  Only before the first compaction; block > 0.
+ */
+void rk_planes_spill_block(rk_planes *p, size_t block);
+
 #endif

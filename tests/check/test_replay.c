@@ -4,9 +4,12 @@
  * like the stream stopped there), provider scenarios, timeline, diff, and
  * the corrupt / limits cases.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 
@@ -15,6 +18,7 @@
 #include "check_main.h"
 #include "ledger.h"
 #include "planes.h"
+#include "planes_int.h"
 #include "policy.h"
 #include "record.h"
 #include "replay.h"
@@ -1557,8 +1561,14 @@ static rk_err twin_apply(void *ctx, const rk_record *rec, const uint8_t *bytes, 
     return RK_OK;
 }
 
-/* Fold l twice, without compaction and with the most eager one (idle 1). */
-static void twin_fold(rk_ledger *l, int each, uint64_t *compacted, uint64_t *expanded)
+/*
+ * Fold l twice, without compaction and with the most eager one (idle 1);
+ * block: the spill file's write block (0: the default, under which a small
+ * state never leaves the write buffer; a few bytes: every rendering goes
+ * through the file, many across two blocks).
+ */
+static void twin_fold(rk_ledger *l, int each, size_t block, uint64_t *compacted,
+                      uint64_t *expanded)
 {
     struct twin t = { NULL, NULL, l, each };
     char err[RK_ERROR_SIZE] = "";
@@ -1566,6 +1576,8 @@ static void twin_fold(rk_ledger *l, int each, uint64_t *compacted, uint64_t *exp
 
     ck_assert(rk_planes_new(&t.plain, err) == RK_OK);
     ck_assert(rk_planes_new(&t.packed, err) == RK_OK);
+    if (block > 0)
+        rk_planes_spill_block(t.packed, block);
     rk_planes_set_source(t.packed, twin_fetch, l, 1);
     ck_assert_msg(rk_ledger_scan(l, 0, UINT64_MAX, twin_apply, &t, err) == RK_OK, "%s", err);
     twin_compare(&t, NULL);
@@ -1623,7 +1635,7 @@ START_TEST(compaction_then_older_event)
             free(text);
         }
     }
-    twin_fold(l, 1, &compacted, &expanded);
+    twin_fold(l, 1, 64, &compacted, &expanded);
     ck_assert_uint_gt(compacted, 0);
     ck_assert_uint_gt(expanded, 0);
     body_free(&pol);
@@ -1655,7 +1667,7 @@ START_TEST(compaction_on_mixed_streams)
         /* a late copy of every third event, after everything closed */
         for (i = 0; i < n; i += 3)
             append(l, &b[i]);
-        twin_fold(l, seed == 42, &c, &e);
+        twin_fold(l, seed == 42, seed == 42 ? 0 : seed == 43 ? 97 : 4096, &c, &e);
         compacted += c;
         expanded += e;
         rk_ledger_close(l);
@@ -1665,6 +1677,94 @@ START_TEST(compaction_on_mixed_streams)
     free(b);
     ck_assert_uint_gt(compacted, 0);
     ck_assert_uint_gt(expanded, 0);
+}
+END_TEST
+
+struct spill_fold {
+    rk_planes *p;
+    char *err;
+};
+
+static rk_err spill_apply(void *ctx, const rk_record *rec, const uint8_t *bytes, size_t len)
+{
+    struct spill_fold *f = ctx;
+
+    (void)bytes;
+    (void)len;
+    return rk_planes_apply(f->p, rec, f->err);
+}
+
+/* Fold l with the most eager compaction into a spill file of 64-byte blocks. */
+static rk_err spill_fold(rk_ledger *l, char *err)
+{
+    struct spill_fold f = { NULL, err };
+    rk_err rc;
+
+    ck_assert(rk_planes_new(&f.p, err) == RK_OK);
+    rk_planes_spill_block(f.p, 64);
+    rk_planes_set_source(f.p, twin_fetch, l, 1);
+    rc = rk_ledger_scan(l, 0, UINT64_MAX, spill_apply, &f, err);
+    rk_planes_free(f.p);
+    return rc;
+}
+
+/*
+ * The spill file: a $TMPDIR where no file can be made, and a file that
+ * cannot grow (RLIMIT_FSIZE; the ledger is written before), are I/O errors
+ * that name the cause; the fold stops on them and frees everything.
+ */
+START_TEST(compaction_spill_file_errors)
+{
+    struct body *b = calloc(400, sizeof *b), pol = policy_body();
+    char err[RK_ERROR_SIZE] = "", *dir;
+    const char *tmp0 = getenv("TMPDIR");
+    char *tmp_saved = tmp0 != NULL ? strdup(tmp0) : NULL;
+    struct rlimit old, small;
+    void (*old_xfsz)(int);
+    rk_ledger *l = new_ledger();
+    size_t n, i;
+    rk_err rc;
+
+    rng_state = 42;
+    n = random_stream(b, 400, 20);
+    append(l, &pol);
+    for (i = 0; i < n; i++)
+        append(l, &b[i]);
+    dir = rk_test_tmpdir(); /* before TMPDIR changes */
+    ck_assert_ptr_nonnull(dir);
+
+    ck_assert_int_eq(setenv("TMPDIR", "/nonexistent-reckon-spill", 1), 0);
+    rc = spill_fold(l, err);
+    ck_assert_int_eq(rc, RK_ERR_IO);
+    ck_assert_str_eq(err, "cannot create a spill file in '/nonexistent-reckon-spill': "
+                          "No such file or directory");
+
+    /* writes past 200 bytes fail with EFBIG instead of raising SIGXFSZ; the
+     * soft limit only, so that it can be put back (CK_FORK=no runs on) */
+    ck_assert_int_eq(setenv("TMPDIR", dir, 1), 0);
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small = old;
+    small.rlim_cur = 200;
+    old_xfsz = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    err[0] = '\0';
+    rc = spill_fold(l, err);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, old_xfsz);
+    if (tmp_saved != NULL)
+        setenv("TMPDIR", tmp_saved, 1);
+    else
+        unsetenv("TMPDIR");
+    ck_assert_int_eq(rc, RK_ERR_IO);
+    ck_assert_str_eq(err, "cannot write the spill file: File too large");
+
+    free(tmp_saved);
+    rmdir(dir);
+    free(dir);
+    body_free(&pol);
+    free_all(b, n);
+    free(b);
+    rk_ledger_close(l);
 }
 END_TEST
 
@@ -1776,6 +1876,7 @@ Suite *rk_test_suite(void)
     tcase_add_test(t, golden_output_unchanged);
     tcase_add_test(t, compaction_then_older_event);
     tcase_add_test(t, compaction_on_mixed_streams);
+    tcase_add_test(t, compaction_spill_file_errors);
     tcase_add_test(t, scan_errors_and_stops_through_the_reader_thread);
     suite_add_tcase(s, t);
     return s;
