@@ -9,11 +9,12 @@
  * touched.  Bodies are read in place with the canonical cursor (canon.h);
  * the documents are written as canonical bytes without trees.  With a
  * record source (rk_planes_set_source), closed idle payments are compacted
- * to their two renderings and expanded from the ledger when a record joins
- * them again (section 10).
+ * to their two renderings, which a compactor thread writes to a spill file,
+ * and expanded from the ledger when a record joins them again (section 10).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,9 @@ struct pay {
      * and the spill file holds the state bytes then the evidence bytes of
      * the payment at spill_off */
     int compact;
+    /* guarded by the compactor's lock: handed to the compactor thread and
+     * not finished yet; its compaction failed (the lists are still there) */
+    unsigned char pending, failed;
     uint32_t state_len, evid_len;
     uint64_t spill_off;
     uint64_t pol_gen; /* the policy generation the renderings were written under */
@@ -247,8 +251,37 @@ struct spill {
     uint64_t flushed;  /* bytes written to fd */
     uint8_t *buf;      /* block bytes once the file is open */
     size_t len;        /* bytes in buf */
-    rk_buf rd;         /* one payment's bytes read back, or its state rendering */
-    rk_buf ev;         /* its evidence rendering, while it is compacted */
+    rk_buf rd;         /* one payment's bytes read back */
+};
+
+/*
+ * The compactor thread (formats/replay.md section 10).  Rendering a closed
+ * payment costs about a third of the fold's time, and nothing else needs
+ * it until the document is written, so the fold hands closed payments to
+ * a thread of its own, which renders them, appends the renderings to the
+ * spill file and frees their lists.  From the hand-over until the thread
+ * is done with it (pending), the fold thread does not touch the payment:
+ * a record that joins it, or anything that reads the spill file, waits for
+ * it first (comp_settle, comp_drain).  The renderings read only the
+ * payment's lists and the policy in force, and a policy record waits until
+ * every pending payment is done before it replaces the policy, so they are
+ * the bytes the fold thread would have written.  Errors travel back to the
+ * fold thread, which returns them at its next sweep or wait.
+ */
+struct compactor {
+    pthread_mutex_t mu; /* guards this, the spill file, pending and failed */
+    pthread_cond_t work; /* a payment was handed over, or stop */
+    pthread_cond_t done; /* a payment is done */
+    pthread_t th;
+    int started;         /* the thread runs */
+    int nothread;        /* it could not be started: compact on the fold thread */
+    int stop;
+    struct pay **q;      /* handed over, in order: q[qhead..qlen) */
+    size_t qhead, qlen, qcap;
+    size_t njobs;        /* handed over and not done */
+    rk_err rc;           /* the first failure; every later payment fails with it */
+    char err[RK_ERROR_SIZE];
+    rk_buf sb, eb;       /* the renderings of the payment being compacted */
 };
 
 /* Room for the strings of the record being folded (see obj_load). */
@@ -260,6 +293,8 @@ struct scratch {
 struct rk_planes;
 static rk_err pay_expand(struct rk_planes *p, struct pay *y, char *err);
 static rk_err spill_get(struct spill *sp, uint64_t off, size_t n, rk_buf *out, char *err);
+static void comp_stop(struct rk_planes *p);
+static rk_err comp_drain(struct rk_planes *p, char *err);
 
 struct rk_planes {
     struct slot *slots;
@@ -287,6 +322,7 @@ struct rk_planes {
     size_t nopen, opencap;
     uint64_t compacted, expanded;
     struct spill sp;
+    struct compactor comp;
 };
 
 /* ---- small helpers -------------------------------------------------- */
@@ -1400,6 +1436,21 @@ rk_err rk_planes_new(rk_planes **out, char *err)
     p->clock = NO_TIME;
     p->sp.fd = -1;
     policy_clear(&p->pol);
+    if (pthread_mutex_init(&p->comp.mu, NULL) != 0) {
+        free(p);
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    }
+    if (pthread_cond_init(&p->comp.work, NULL) != 0) {
+        pthread_mutex_destroy(&p->comp.mu);
+        free(p);
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    }
+    if (pthread_cond_init(&p->comp.done, NULL) != 0) {
+        pthread_cond_destroy(&p->comp.work);
+        pthread_mutex_destroy(&p->comp.mu);
+        free(p);
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    }
     *out = p;
     return RK_OK;
 }
@@ -1410,6 +1461,7 @@ void rk_planes_free(rk_planes *p)
 
     if (p == NULL)
         return;
+    comp_stop(p); /* the thread may still hold payments */
     for (i = 0; i < p->npays; i++)
         pay_free(p->pays[i]);
     for (i = 0; i < p->nslots; i++)
@@ -1424,7 +1476,12 @@ void rk_planes_free(rk_planes *p)
         close(p->sp.fd);
     free(p->sp.buf);
     rk_buf_free(&p->sp.rd);
-    rk_buf_free(&p->sp.ev);
+    free(p->comp.q);
+    rk_buf_free(&p->comp.sb);
+    rk_buf_free(&p->comp.eb);
+    pthread_cond_destroy(&p->comp.done);
+    pthread_cond_destroy(&p->comp.work);
+    pthread_mutex_destroy(&p->comp.mu);
     free(p->open);
     free(p->slots);
     free(p->pays);
@@ -1514,6 +1571,10 @@ rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec,
     if (rec->kind == RK_KIND_POLICY) {
         uint8_t before[RK_HASH_SIZE];
         int had = p->pol.present;
+        /* the compactor thread renders with the policy in force: it must be
+         * done before the policy changes */
+        if ((rc = comp_drain(p, err)) != RK_OK)
+            return rc;
         memcpy(before, p->pol.digest, RK_HASH_SIZE);
         if (policy_set(&p->pol, rec->body, rec->body_len, rec->seq, why) == RK_OK) {
             if (!had || memcmp(before, p->pol.digest, RK_HASH_SIZE) != 0)
@@ -2633,6 +2694,8 @@ rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evi
     memset(&we, 0, sizeof we);
     ws.b = state;
     we.b = evidence;
+    if ((rc = comp_drain(p, err)) != RK_OK)
+        return rc;
     compact_pays(p);
     if (ref == NULL && p->npays > 1)
         qsort(p->pays, p->npays, sizeof *p->pays, pay_ref_cmp);
@@ -2658,9 +2721,13 @@ rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evi
         if (y->compact && y->pol_gen != p->pol_gen && (rc = pay_expand(p, y, err)) != RK_OK)
             goto out;
         if (y->compact) {
+            /* the thread is idle (drained), but the lock orders the reads
+             * after its last writes to the file */
+            pthread_mutex_lock(&p->comp.mu);
             rc = spill_get(&p->sp, y->spill_off,
                            (size_t)y->state_len + (evidence != NULL ? y->evid_len : 0),
                            &p->sp.rd, err);
+            pthread_mutex_unlock(&p->comp.mu);
             if (rc != RK_OK)
                 goto out;
             wr_key(&ws, y->ref);
@@ -2862,6 +2929,8 @@ static rk_err spill_get(struct spill *sp, uint64_t off, size_t n, rk_buf *out, c
 
 void rk_planes_set_source(rk_planes *p, rk_planes_fetch_fn fn, void *ctx, uint64_t idle)
 {
+    if (fn == NULL)
+        comp_stop(p);
     p->fetch = fn;
     p->fetch_ctx = ctx;
     p->idle = fn != NULL ? idle : 0;
@@ -2916,12 +2985,12 @@ static void pay_drop_lists(struct pay *y)
     y->nev = y->evcap = y->ncr = y->nfr = y->ndupseq = 0;
 }
 
-/* Keep only the payment's two renderings, in the spill file. */
-static rk_err pay_compact(rk_planes *p, struct pay *y, char *err)
+/* Render y into sb (state) and eb (evidence).  Reads y's lists and the
+ * policy in force only: safe on the compactor thread without the lock. */
+static rk_err compact_render(const rk_planes *p, const struct pay *y, rk_buf *sb, rk_buf *eb,
+                             char *err)
 {
     struct wr ws, we;
-    rk_buf *sb = &p->sp.rd, *eb = &p->sp.ev;
-    rk_err rc;
 
     memset(&ws, 0, sizeof ws);
     memset(&we, 0, sizeof we);
@@ -2934,16 +3003,194 @@ static rk_err pay_compact(rk_planes *p, struct pay *y, char *err)
     if (sb->len > UINT32_MAX || eb->len > UINT32_MAX)
         return rk_seterr(err, RK_ERR_TOOBIG, "payment '%s': rendering too large to compact",
                          y->ref);
-    if ((rc = spill_open(&p->sp, err)) != RK_OK)
+    return RK_OK;
+}
+
+/* Append y's renderings to the spill file and note where they lie; with the
+ * compactor's lock held when the thread runs. */
+static rk_err compact_store(struct spill *sp, struct pay *y, const rk_buf *sb, const rk_buf *eb,
+                            char *err)
+{
+    uint64_t off;
+    rk_err rc;
+
+    if ((rc = spill_open(sp, err)) != RK_OK)
         return rc;
-    y->spill_off = p->sp.size;
-    if ((rc = spill_put(&p->sp, sb->data, sb->len, err)) != RK_OK ||
-        (rc = spill_put(&p->sp, eb->data, eb->len, err)) != RK_OK)
+    off = sp->size;
+    if ((rc = spill_put(sp, sb->data, sb->len, err)) != RK_OK ||
+        (rc = spill_put(sp, eb->data, eb->len, err)) != RK_OK)
         return rc;
+    y->spill_off = off;
     y->state_len = (uint32_t)sb->len;
     y->evid_len = (uint32_t)eb->len;
+    return RK_OK;
+}
+
+static void *comp_main(void *arg)
+{
+    rk_planes *p = arg;
+    struct compactor *c = &p->comp;
+    char err[RK_ERROR_SIZE];
+    struct pay *y;
+    rk_err rc;
+
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (c->qhead == c->qlen && !c->stop)
+            pthread_cond_wait(&c->work, &c->mu);
+        if (c->qhead == c->qlen)
+            break; /* stopped, and nothing is left */
+        y = c->q[c->qhead++];
+        rc = c->rc;
+        if (rc == RK_OK) {
+            pthread_mutex_unlock(&c->mu);
+            rc = compact_render(p, y, &c->sb, &c->eb, err);
+            pthread_mutex_lock(&c->mu);
+            if (rc == RK_OK)
+                rc = compact_store(&p->sp, y, &c->sb, &c->eb, err);
+            if (rc == RK_OK) {
+                /* its lists are the thread's until pending drops */
+                pthread_mutex_unlock(&c->mu);
+                pay_drop_lists(y);
+                pthread_mutex_lock(&c->mu);
+            } else if (c->rc == RK_OK) {
+                c->rc = rc;
+                memcpy(c->err, err, sizeof c->err);
+            }
+        }
+        y->failed = rc != RK_OK;
+        y->pending = 0;
+        c->njobs--;
+        pthread_cond_broadcast(&c->done);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* After a failure: the payments the thread gave up are open again. */
+static void comp_reopen_failed(rk_planes *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->npays; i++) {
+        struct pay *y = p->pays[i];
+        if (y->failed) {
+            y->failed = 0;
+            y->compact = 0;
+            /* the fold has failed by now; a payment left out of the open
+             * list (no memory) is only never compacted again */
+            (void)open_push(p, y);
+        }
+    }
+}
+
+/*
+ * Fold thread: wait until every payment handed over is done.  Returns the
+ * first failure of the thread, if any (the payments it gave up are open
+ * again, with their lists).
+ */
+static rk_err comp_drain(rk_planes *p, char *err)
+{
+    struct compactor *c = &p->comp;
+    rk_err rc;
+
+    if (!c->started)
+        return RK_OK;
+    pthread_mutex_lock(&c->mu);
+    while (c->njobs > 0)
+        pthread_cond_wait(&c->done, &c->mu);
+    rc = c->rc;
+    if (rc != RK_OK)
+        memcpy(err, c->err, RK_ERROR_SIZE);
+    pthread_mutex_unlock(&c->mu);
+    if (rc != RK_OK)
+        comp_reopen_failed(p);
+    return rc;
+}
+
+/* Fold thread: finish every payment handed over and end the thread. */
+static void comp_stop(rk_planes *p)
+{
+    struct compactor *c = &p->comp;
+
+    if (!c->started)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->stop = 1;
+    pthread_cond_signal(&c->work);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->th, NULL);
+    c->started = 0;
+    c->stop = 0;
+    if (c->rc != RK_OK)
+        comp_reopen_failed(p);
+}
+
+/* Fold thread: wait until the thread is done with y, if y was handed over. */
+static rk_err comp_settle(rk_planes *p, struct pay *y, char *err)
+{
+    struct compactor *c = &p->comp;
+    rk_err rc = RK_OK;
+
+    if (!c->started)
+        return RK_OK;
+    pthread_mutex_lock(&c->mu);
+    while (y->pending)
+        pthread_cond_wait(&c->done, &c->mu);
+    if (y->failed) {
+        rc = c->rc;
+        memcpy(err, c->err, RK_ERROR_SIZE);
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (rc != RK_OK)
+        return comp_drain(p, err); /* reopens y and the others */
+    return RK_OK;
+}
+
+/*
+ * Compact y: hand it to the compactor thread (started on first use), or,
+ * when no thread can be started, render and store it here.  Either way y
+ * counts as compacted from now on, and the fold thread leaves it alone.
+ */
+static rk_err pay_compact(rk_planes *p, struct pay *y, char *err)
+{
+    struct compactor *c = &p->comp;
+    rk_err rc;
+
     y->pol_gen = p->pol_gen;
-    pay_drop_lists(y);
+    if (!c->started && !c->nothread) {
+        if (pthread_create(&c->th, NULL, comp_main, p) == 0)
+            c->started = 1;
+        else
+            c->nothread = 1;
+    }
+    if (!c->started) {
+        rc = compact_render(p, y, &c->sb, &c->eb, err);
+        if (rc == RK_OK)
+            rc = compact_store(&p->sp, y, &c->sb, &c->eb, err);
+        if (rc != RK_OK)
+            return rc;
+        pay_drop_lists(y);
+    } else {
+        pthread_mutex_lock(&c->mu);
+        if (c->qhead == c->qlen)
+            c->qhead = c->qlen = 0;
+        if (c->qlen == c->qcap) {
+            size_t n = c->qcap == 0 ? 256 : 2 * c->qcap;
+            struct pay **nq = realloc(c->q, n * sizeof *nq);
+            if (nq == NULL) {
+                pthread_mutex_unlock(&c->mu);
+                return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+            }
+            c->q = nq;
+            c->qcap = n;
+        }
+        c->q[c->qlen++] = y;
+        y->pending = 1;
+        c->njobs++;
+        pthread_cond_signal(&c->work);
+        pthread_mutex_unlock(&c->mu);
+    }
     y->compact = 1;
     p->compacted++;
     return RK_OK;
@@ -2957,6 +3204,14 @@ static rk_err sweep(rk_planes *p, char *err)
     rk_err rc = RK_OK;
 
     p->next_sweep = p->st.records + p->idle;
+    if (p->comp.started) {
+        /* a failure of the thread stops the fold here */
+        pthread_mutex_lock(&p->comp.mu);
+        rc = p->comp.rc;
+        pthread_mutex_unlock(&p->comp.mu);
+        if (rc != RK_OK)
+            return comp_drain(p, err);
+    }
     for (i = 0; i < p->nopen; i++) {
         struct pay *y = p->open[i];
         if (y->compact || y->dead)
@@ -3075,7 +3330,11 @@ static rk_err pay_expand(rk_planes *p, struct pay *y, char *err)
         return rk_seterr(err, RK_ERR_INVALID,
                          "payment '%s' is compacted and the state has no record source",
                          y->ref);
+    if ((rc = comp_settle(p, y, err)) != RK_OK)
+        return rc;
+    pthread_mutex_lock(&p->comp.mu); /* the thread may be writing to the file */
     rc = spill_get(&p->sp, y->spill_off + y->state_len, y->evid_len, &evid, err);
+    pthread_mutex_unlock(&p->comp.mu);
     if (rc != RK_OK) {
         rk_buf_free(&evid);
         return rk_preferr(err, rc, "expanding payment '%s'", y->ref);
@@ -3122,6 +3381,12 @@ void rk_planes_spill_block(rk_planes *p, size_t block)
         p->sp.block = block;
 }
 
+void rk_planes_no_thread(rk_planes *p)
+{
+    if (!p->comp.started)
+        p->comp.nothread = 1;
+}
+
 void rk_planes_compaction_stats(const rk_planes *p, uint64_t *open, uint64_t *compacted,
                                 uint64_t *expanded)
 {
@@ -3141,6 +3406,8 @@ rk_err rk_planes_detach(rk_planes *p, char *err)
     size_t i;
     rk_err rc;
 
+    if ((rc = comp_drain(p, err)) != RK_OK)
+        return rc;
     for (i = 0; i < p->npays; i++) {
         struct pay *y = p->pays[i];
         if (!y->dead && y->compact && y->pol_gen != p->pol_gen &&

@@ -20,7 +20,11 @@
  * force.  Sequence numbers appear only in the evidence rendering.
  *
  * The handle reads no clock and keeps no global state.  It is not thread
- * safe; use one per thread.
+ * safe; use one per thread.  With a record source (rk_planes_set_source)
+ * it renders compacted payments on a thread of its own, which touches only
+ * what the handle hands it; the source's fetch is called on the caller's
+ * thread only, and the thread ends with rk_planes_detach,
+ * rk_planes_set_source(p, NULL, ...) or rk_planes_free.
  */
 #ifndef RK_PLANES_H
 #define RK_PLANES_H

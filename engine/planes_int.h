@@ -43,4 +43,10 @@ rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec,
  */
 void rk_planes_spill_block(rk_planes *p, size_t block);
 
+/*
+ * For tests: compact on the calling thread, as when the compactor thread
+ * cannot be started.  Only before the first compaction.
+ */
+void rk_planes_no_thread(rk_planes *p);
+
 #endif

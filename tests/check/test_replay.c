@@ -1561,6 +1561,9 @@ static rk_err twin_apply(void *ctx, const rk_record *rec, const uint8_t *bytes, 
     return RK_OK;
 }
 
+static void twin_fold_on(rk_ledger *l, int each, size_t block, int nothread,
+                         uint64_t *compacted, uint64_t *expanded);
+
 /*
  * Fold l twice, without compaction and with the most eager one (idle 1);
  * block: the spill file's write block (0: the default, under which a small
@@ -1570,6 +1573,13 @@ static rk_err twin_apply(void *ctx, const rk_record *rec, const uint8_t *bytes, 
 static void twin_fold(rk_ledger *l, int each, size_t block, uint64_t *compacted,
                       uint64_t *expanded)
 {
+    twin_fold_on(l, each, block, 0, compacted, expanded);
+}
+
+/* The same; nothread: compact on this thread, as without a compactor thread. */
+static void twin_fold_on(rk_ledger *l, int each, size_t block, int nothread,
+                         uint64_t *compacted, uint64_t *expanded)
+{
     struct twin t = { NULL, NULL, l, each };
     char err[RK_ERROR_SIZE] = "";
     uint64_t open;
@@ -1578,6 +1588,8 @@ static void twin_fold(rk_ledger *l, int each, size_t block, uint64_t *compacted,
     ck_assert(rk_planes_new(&t.packed, err) == RK_OK);
     if (block > 0)
         rk_planes_spill_block(t.packed, block);
+    if (nothread)
+        rk_planes_no_thread(t.packed);
     rk_planes_set_source(t.packed, twin_fetch, l, 1);
     ck_assert_msg(rk_ledger_scan(l, 0, UINT64_MAX, twin_apply, &t, err) == RK_OK, "%s", err);
     twin_compare(&t, NULL);
@@ -1638,6 +1650,10 @@ START_TEST(compaction_then_older_event)
     twin_fold(l, 1, 64, &compacted, &expanded);
     ck_assert_uint_gt(compacted, 0);
     ck_assert_uint_gt(expanded, 0);
+    compacted = expanded = 0;
+    twin_fold_on(l, 1, 0, 1, &compacted, &expanded); /* without the thread */
+    ck_assert_uint_gt(compacted, 0);
+    ck_assert_uint_gt(expanded, 0);
     body_free(&pol);
     free_all(b, 12);
     rk_ledger_close(l);
@@ -1694,16 +1710,23 @@ static rk_err spill_apply(void *ctx, const rk_record *rec, const uint8_t *bytes,
     return rk_planes_apply(f->p, rec, f->err);
 }
 
-/* Fold l with the most eager compaction into a spill file of 64-byte blocks. */
-static rk_err spill_fold(rk_ledger *l, char *err)
+/* Fold l with the most eager compaction into a spill file of 64-byte blocks,
+ * on the compactor thread or (nothread) on this one. */
+static rk_err spill_fold(rk_ledger *l, int nothread, char *err)
 {
     struct spill_fold f = { NULL, err };
     rk_err rc;
 
     ck_assert(rk_planes_new(&f.p, err) == RK_OK);
     rk_planes_spill_block(f.p, 64);
+    if (nothread)
+        rk_planes_no_thread(f.p);
     rk_planes_set_source(f.p, twin_fetch, l, 1);
     rc = rk_ledger_scan(l, 0, UINT64_MAX, spill_apply, &f, err);
+    /* the compactor thread may meet the error after the last record: as in
+     * a replay, detaching waits for it */
+    if (rc == RK_OK)
+        rc = rk_planes_detach(f.p, err);
     rk_planes_free(f.p);
     return rc;
 }
@@ -1734,10 +1757,13 @@ START_TEST(compaction_spill_file_errors)
     ck_assert_ptr_nonnull(dir);
 
     ck_assert_int_eq(setenv("TMPDIR", "/nonexistent-reckon-spill", 1), 0);
-    rc = spill_fold(l, err);
-    ck_assert_int_eq(rc, RK_ERR_IO);
-    ck_assert_str_eq(err, "cannot create a spill file in '/nonexistent-reckon-spill': "
-                          "No such file or directory");
+    for (i = 0; i < 2; i++) {
+        err[0] = '\0';
+        rc = spill_fold(l, (int)i, err);
+        ck_assert_int_eq(rc, RK_ERR_IO);
+        ck_assert_str_eq(err, "cannot create a spill file in '/nonexistent-reckon-spill': "
+                              "No such file or directory");
+    }
 
     /* writes past 200 bytes fail with EFBIG instead of raising SIGXFSZ; the
      * soft limit only, so that it can be put back (CK_FORK=no runs on) */
@@ -1748,7 +1774,7 @@ START_TEST(compaction_spill_file_errors)
     old_xfsz = signal(SIGXFSZ, SIG_IGN);
     ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
     err[0] = '\0';
-    rc = spill_fold(l, err);
+    rc = spill_fold(l, 0, err);
     ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
     signal(SIGXFSZ, old_xfsz);
     if (tmp_saved != NULL)
