@@ -3158,6 +3158,13 @@ static rk_err pay_compact(rk_planes *p, struct pay *y, char *err)
     rk_err rc;
 
     y->pol_gen = p->pol_gen;
+    /* The keys of a payment with an order are never read (pay_rename_orphan
+     * and pay_merge read them only for payments without one; map_put adds
+     * to them again after an expansion): a compacted payment keeps its map
+     * keys in the map only. */
+    free(y->keys);
+    y->keys = NULL;
+    y->nkeys = 0;
     if (!c->started && !c->nothread) {
         if (pthread_create(&c->th, NULL, comp_main, p) == 0)
             c->started = 1;
@@ -3186,6 +3193,7 @@ static rk_err pay_compact(rk_planes *p, struct pay *y, char *err)
             c->qcap = n;
         }
         c->q[c->qlen++] = y;
+        y->compact = 1; /* before the thread can see y */
         y->pending = 1;
         c->njobs++;
         pthread_cond_signal(&c->work);
