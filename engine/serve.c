@@ -1046,7 +1046,7 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
 {
     char err[RK_ERROR_SIZE] = "";
     struct hdrs hs = { .n = 0 };
-    rk_serve_adapt_fn adapt = s->o.adapt != NULL ? s->o.adapt : rk_adapt_webhook;
+    rk_serve_adapt_fn adapt = s->o.adapt != NULL ? s->o.adapt : rk_adapt_webhook_json;
     const rk_config_endpoint *ep = r->ep;
     cJSON *json = NULL;
     unsigned code = 0;
@@ -1090,9 +1090,8 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
             code = 400;
         }
     }
-    cJSON_Delete(json);
-
     if (code != 0) {
+        cJSON_Delete(json);
         r->code = code;
         r->close = code == 413;
         snprintf(r->answer, sizeof r->answer, "{\"outcome\":\"rejected\",\"reason\":\"%s\"}",
@@ -1107,9 +1106,13 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
         return 0;
     }
 
-    /* authentic and JSON: map; the duplicate check is the committer's business */
+    /*
+     * Authentic and JSON: map the tree just parsed (one parse per body);
+     * the duplicate check comes when the request is handed over.
+     */
     rk_buf_init(&r->ev.body);
-    rc = adapt(ep->provider, r->body.data, r->body.len, &r->ev, err);
+    rc = adapt(ep->provider, json, &r->ev, err);
+    cJSON_Delete(json);
     if (rc != RK_OK) {
         rk_buf_free(&r->ev.body);
         r->outcome = OUT_UNMAPPED;
