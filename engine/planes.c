@@ -1986,20 +1986,51 @@ static void wr_sep(struct wr *w)
         w->more[w->depth - 1] = 1;
 }
 
+/*
+ * Write s quoted, followed by tail (0 or ':').  Most strings here are
+ * member names and words of printable ASCII with nothing to escape, which
+ * canonical JSON writes as they are: those are copied with the quotes in
+ * one step into the room already there.  Anything else (an escape, a byte
+ * outside 0x20..0x7e, no room) goes through rk_canon_put_string, which
+ * gives the same bytes for the plain ones.
+ */
+static void wr_quoted(struct wr *w, const char *s, char tail)
+{
+    rk_buf *b = w->b;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = 0;
+    uint8_t *d;
+
+    while (u[n] >= 0x20 && u[n] < 0x7f && u[n] != '"' && u[n] != '\\')
+        n++;
+    if (s[n] == '\0' && b->cap - b->len > n + 3) {
+        d = b->data + b->len;
+        d[0] = '"';
+        memcpy(d + 1, s, n);
+        d[n + 1] = '"';
+        b->len += n + 2;
+        if (tail != 0)
+            b->data[b->len++] = (uint8_t)tail;
+        b->data[b->len] = '\0'; /* rk_buf keeps its text terminated */
+        return;
+    }
+    if (!w->nomem && rk_canon_put_string(b, s, strlen(s)) != RK_OK)
+        w->nomem = 1;
+    if (tail != 0)
+        wr_raw(w, &tail, 1);
+}
+
 static void wr_string(struct wr *w, const char *s)
 {
-    if (!w->nomem && rk_canon_put_string(w->b, s, strlen(s)) != RK_OK)
-        w->nomem = 1;
+    wr_quoted(w, s, 0);
 }
 
 /* Start a member (key) or, with k NULL, an array element. */
 static void wr_key(struct wr *w, const char *k)
 {
     wr_sep(w);
-    if (k != NULL) {
-        wr_string(w, k);
-        wr_raw(w, ":", 1);
-    }
+    if (k != NULL)
+        wr_quoted(w, k, ':');
 }
 
 static void wr_open(struct wr *w, const char *k, char c)
