@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define PATH_MAX_LEN 200  /* bytes of JSON path kept for messages */
 #define QUOTE_MAX 40      /* bytes of a literal quoted in a message */
 #define SAFE_INT 9007199254740991.0 /* 2^53 - 1 */
@@ -1069,11 +1073,10 @@ static rk_jv_type jv_type_of(unsigned char b)
 typedef struct checker {
     const unsigned char *p;
     size_t len, pos;
-    /* rk_jv_parse_object: the first max members of the top-level object,
-     * collected on the way; more: it has others */
-    rk_jv *keys, *vals;
+    /* rk_jv_parse_tape: every member and element goes in tape[n] while
+     * n < max; n counts them all */
+    rk_jent *tape;
     size_t max, n;
-    int more;
 } checker;
 
 /* The next byte of the string value starting at *i (after its quote), with
@@ -1159,42 +1162,74 @@ static size_t plain8(const unsigned char *p)
 }
 
 /*
+ * The first i' >= i (below end) whose byte is not printable ASCII other
+ * than '"' and '\\', or end: the run of bytes of a string that stand for
+ * themselves and need no further look.  Most strings of a record are such
+ * a run up to their closing quote, and the check of a body spends most of
+ * its time here, so the run is found sixteen bytes at a time where SSE2
+ * exists (every x86-64): a signed byte compare "below 0x20" flags both the
+ * controls and every byte >= 0x80 (negative as signed), two equality
+ * compares flag '"' and '\\', and the lowest flagged byte is the answer.
+ * Then eight at a time (plain8), then one at a time near the end.  The
+ * loads never reach end: each reads only bytes below it.
+ */
+static size_t plain_run(const unsigned char *p, size_t i, size_t end)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                  space = _mm_set1_epi8(0x20);
+
+    while (end - i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                                _mm_cmpeq_epi8(v, bslash)),
+                                   _mm_cmplt_epi8(v, space));
+        unsigned m = (unsigned)_mm_movemask_epi8(bad);
+        if (m != 0)
+            return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#endif
+    while (end - i >= 8) {
+        size_t k = plain8(p + i);
+        i += k;
+        if (k < 8)
+            return i;
+    }
+    while (i < end && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+        i++;
+    return i;
+}
+
+/*
  * The rest of a string from c->pos on, once the fast path of check_string
  * met something other than plain bytes and the closing quote.  Kept out of
  * line: most strings never get here, and check_string stays small.
+ * 1: valid and without a backslash, 2: valid with one, 0: not canonical.
  */
 static __attribute__((noinline)) int check_string_rest(checker *c)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = c->p;
     size_t n;
+    int esc = 0;
 
     while (c->pos < c->len) {
         unsigned char ch;
-        size_t i = c->pos, end = c->len;
+        size_t i = plain_run(p, c->pos, c->len);
 
-        /* the common case first: printable ASCII that needs no escape,
-         * eight bytes at a time up to the first other byte, then (near the
-         * end of the text) byte by byte */
-        while (end - i >= 8) {
-            size_t k = plain8(p + i);
-            i += k;
-            if (k < 8)
-                break;
-        }
-        while (i < end && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
-            i++;
         c->pos = i;
-        if (i == end)
+        if (i == c->len)
             break;
         ch = p[i];
         if (ch == '"') {
             c->pos++;
-            return 1;
+            return 1 + esc;
         }
         if (ch < 0x20)
             return 0;
         if (ch == '\\') {
+            esc = 1;
             if (c->pos + 1 >= c->len)
                 return 0;
             ch = p[c->pos + 1];
@@ -1223,98 +1258,128 @@ static __attribute__((noinline)) int check_string_rest(checker *c)
     return 0;
 }
 
-static int check_string(checker *c)
+/* The string whose quote is at c->pos: 1 valid without a backslash, 2
+ * valid with one, 0 not canonical. */
+static inline int check_string(checker *c)
 {
-    const unsigned char *p = c->p;
-    size_t i = c->pos + 1, end = c->len, k; /* past the opening quote */
+    size_t i = plain_run(c->p, c->pos + 1, c->len); /* past the opening quote */
 
-    /* most strings are plain printable ASCII up to their closing quote */
-    while (end - i >= 8) {
-        k = plain8(p + i);
-        i += k;
-        if (k < 8)
-            break;
-    }
     c->pos = i;
-    if (i < end && p[i] == '"') {
+    if (i < c->len && c->p[i] == '"') {
         c->pos++;
         return 1;
     }
     return check_string_rest(c);
 }
 
-static int check_integer(checker *c)
+/* -?(0|[1-9][0-9]*), not -0, magnitude below 2^63: canonical_integer's
+ * rule, read in place. */
+static inline int check_integer(checker *c)
 {
-    size_t start = c->pos;
-    char t[24];
+    const unsigned char *p = c->p;
+    size_t i = c->pos, d, n;
+    int neg = i < c->len && p[i] == '-';
 
-    if (c->pos < c->len && c->p[c->pos] == '-')
-        c->pos++;
-    while (c->pos < c->len && isdig(c->p[c->pos]))
-        c->pos++;
-    if (c->pos - start == 0 || c->pos - start > 20)
+    d = i + (size_t)neg;
+    for (i = d; i < c->len && isdig(p[i]); i++)
+        ;
+    n = i - d;
+    c->pos = i;
+    if (n == 0 || n > 19)
         return 0;
-    memcpy(t, c->p + start, c->pos - start);
-    t[c->pos - start] = '\0';
-    return canonical_integer(t);
+    if (p[d] == '0')
+        return n == 1 && !neg;
+    return n < 19 || memcmp(p + d, "9223372036854775807", 19) <= 0;
 }
 
-static int check_value(checker *c, int depth);
+static int check_word(checker *c, const char *w, size_t n)
+{
+    if (c->len - c->pos < n || memcmp(c->p + c->pos, w, n) != 0)
+        return 0;
+    c->pos += n;
+    return 1;
+}
+
+static int check_container(checker *c, int depth, int is_object);
+
+/* The value at c->pos: 0 not canonical, 1 valid, 2 a valid string that
+ * holds a backslash.  Inlined into the loop of check_container, which
+ * calls itself only for a nested container. */
+static inline int check_value(checker *c, int depth)
+{
+    if (c->pos >= c->len)
+        return 0;
+    switch (c->p[c->pos]) {
+    case '"': return check_string(c);
+    case '{': return check_container(c, depth, 1);
+    case '[': return check_container(c, depth, 0);
+    case 't': return check_word(c, "true", 4);
+    case 'f': return check_word(c, "false", 5);
+    case 'n': return check_word(c, "null", 4);
+    default: return check_integer(c);
+    }
+}
 
 static int check_container(checker *c, int depth, int is_object)
 {
+    const unsigned char *p = c->p;
     unsigned char close = is_object ? '}' : ']';
-    size_t prev = 0, key;
-    int first = 1;
+    size_t prev = 0, key = 0, at;
+    int first = 1, kr = 0, vr;
+    rk_jent *e;
 
     if (depth >= RK_JSON_MAX_DEPTH)
         return 0;
     c->pos++;
-    if (c->pos < c->len && c->p[c->pos] == close) {
+    if (c->pos < c->len && p[c->pos] == close) {
         c->pos++;
         return 1;
     }
     for (;;) {
+        /* this member's entry, when a tape is kept; its value's own
+         * members and elements follow it */
+        e = c->tape != NULL && c->n < c->max ? &c->tape[c->n] : NULL;
+        c->n++;
         if (is_object) {
-            if (c->pos >= c->len || c->p[c->pos] != '"')
+            if (c->pos >= c->len || p[c->pos] != '"')
                 return 0;
             key = c->pos + 1;
-            if (!check_string(c))
+            kr = check_string(c);
+            if (kr == 0)
                 return 0;
-            if (depth == 0 && c->n < c->max) {
-                c->keys[c->n].p = (const char *)c->p + key - 1;
-                c->keys[c->n].len = c->pos - (key - 1);
-                c->keys[c->n].type = RK_JV_STRING;
-            }
             /* keys strictly increasing: sorted and unique */
-            if (!first && key_cmp(c->p, prev, key) >= 0)
+            if (!first && key_cmp(p, prev, key) >= 0)
                 return 0;
             prev = key;
             first = 0;
-            if (c->pos >= c->len || c->p[c->pos] != ':')
+            if (c->pos >= c->len || p[c->pos] != ':')
                 return 0;
             c->pos++;
         }
-        {
-            size_t at = c->pos;
-            if (!check_value(c, depth + 1))
-                return 0;
-            if (is_object && depth == 0) {
-                if (c->n < c->max) {
-                    c->vals[c->n].p = (const char *)c->p + at;
-                    c->vals[c->n].len = c->pos - at;
-                    c->vals[c->n].type = jv_type_of(c->p[at]);
-                    c->n++;
-                } else {
-                    c->more = 1;
-                }
+        at = c->pos;
+        vr = check_value(c, depth + 1);
+        if (vr == 0)
+            return 0;
+        if (e != NULL) {
+            if (is_object) {
+                e->key.p = (const char *)p + key - 1;
+                e->key.len = at - key; /* its quotes; the colon is at at - 1 */
+                e->key.type = RK_JV_STRING;
+                e->key.plain = kr == 1;
+            } else {
+                memset(&e->key, 0, sizeof e->key);
             }
+            e->val.p = (const char *)p + at;
+            e->val.len = c->pos - at;
+            e->val.type = jv_type_of(p[at]);
+            e->val.plain = vr == 1 && p[at] == '"';
+            e->next = c->n;
         }
-        if (c->pos < c->len && c->p[c->pos] == ',') {
+        if (c->pos < c->len && p[c->pos] == ',') {
             c->pos++;
             continue;
         }
-        if (c->pos < c->len && c->p[c->pos] == close) {
+        if (c->pos < c->len && p[c->pos] == close) {
             c->pos++;
             return 1;
         }
@@ -1322,34 +1387,9 @@ static int check_container(checker *c, int depth, int is_object)
     }
 }
 
-static int check_word(checker *c, const char *w)
-{
-    size_t n = strlen(w);
-
-    if (c->len - c->pos < n || memcmp(c->p + c->pos, w, n) != 0)
-        return 0;
-    c->pos += n;
-    return 1;
-}
-
-static int check_value(checker *c, int depth)
-{
-    if (c->pos >= c->len)
-        return 0;
-    switch (c->p[c->pos]) {
-    case '{': return check_container(c, depth, 1);
-    case '[': return check_container(c, depth, 0);
-    case '"': return check_string(c);
-    case 't': return check_word(c, "true");
-    case 'f': return check_word(c, "false");
-    case 'n': return check_word(c, "null");
-    default: return check_integer(c);
-    }
-}
-
 rk_err rk_canon_check(const char *text, size_t len, char *err)
 {
-    checker c = { (const unsigned char *)text, len, 0 };
+    checker c = { (const unsigned char *)text, len, 0, NULL, 0, 0 };
     rk_buf b = RK_BUF_INIT;
     size_t i;
     rk_err rc;
@@ -1372,28 +1412,53 @@ rk_err rk_canon_check(const char *text, size_t len, char *err)
 
 /* ---- reading canonical JSON without a tree ------------------------------ */
 
-rk_err rk_jv_parse(const char *text, size_t len, rk_jv *out, char *err)
+rk_err rk_jv_parse_tape(const char *text, size_t len, rk_jv *out, rk_jent *tape, size_t max,
+                        size_t *n, char *err)
 {
-    size_t n;
-    int more;
-
-    return rk_jv_parse_object(text, len, out, NULL, NULL, 0, &n, &more, err);
-}
-
-rk_err rk_jv_parse_object(const char *text, size_t len, rk_jv *out, rk_jv *keys,
-                          rk_jv *vals, size_t max, size_t *n, int *more, char *err)
-{
-    checker c = { (const unsigned char *)text, len, 0, keys, vals, max, 0, 0 };
+    checker c = { (const unsigned char *)text, len, 0, tape, max, 0 };
 
     *n = 0;
-    *more = 0;
     if (len == 0 || !check_value(&c, 0) || c.pos != len)
         return rk_seterr(err, RK_ERR_INVALID, "canon: not canonical");
     out->p = text;
     out->len = len;
     out->type = jv_type_of((unsigned char)text[0]);
+    out->plain = 0;
+    if (out->type == RK_JV_STRING)
+        out->plain = memchr(text, '\\', len) == NULL;
     *n = c.n;
-    *more = c.more;
+    return RK_OK;
+}
+
+rk_err rk_jv_parse(const char *text, size_t len, rk_jv *out, char *err)
+{
+    size_t n;
+
+    return rk_jv_parse_tape(text, len, out, NULL, 0, &n, err);
+}
+
+rk_err rk_jv_parse_object(const char *text, size_t len, rk_jv *out, rk_jv *keys,
+                          rk_jv *vals, size_t max, size_t *n, int *more, char *err)
+{
+    rk_jcur c;
+    rk_jv k, v;
+    rk_err rc;
+
+    *n = 0;
+    *more = 0;
+    rc = rk_jv_parse(text, len, out, err);
+    if (rc != RK_OK || out->type != RK_JV_OBJECT)
+        return rc;
+    (void)rk_jcur_open(&c, out);
+    while (rk_jcur_next(&c, &k, &v)) {
+        if (*n == max) {
+            *more = 1;
+            break;
+        }
+        keys[*n] = k;
+        vals[*n] = v;
+        (*n)++;
+    }
     return RK_OK;
 }
 
@@ -1473,6 +1538,7 @@ int rk_jcur_next(rk_jcur *c, rk_jv *key, rk_jv *val)
             key->p = c->p + i;
             key->len = end - i;
             key->type = RK_JV_STRING;
+            key->plain = 0; /* not known: not looked at */
         }
         i = end + 1; /* the colon */
     } else if (key != NULL) {
@@ -1482,6 +1548,7 @@ int rk_jcur_next(rk_jcur *c, rk_jv *key, rk_jv *val)
     val->p = c->p + i;
     val->len = end - i;
     val->type = t;
+    val->plain = 0;
     c->pos = end + 1; /* past the comma, or onto the end */
     return 1;
 }
@@ -1492,6 +1559,8 @@ int rk_jv_raw(const rk_jv *v, const char **s, size_t *n)
         return -1;
     *s = v->p + 1;
     *n = v->len - 2;
+    if (v->plain)
+        return 0;
     return memchr(*s, '\\', *n) != NULL;
 }
 
@@ -1518,7 +1587,7 @@ size_t rk_jv_unescape(const rk_jv *v, char *out, size_t cap)
 
     if (v->type != RK_JV_STRING)
         return (size_t)-1;
-    if (memchr(v->p + 1, '\\', v->len - 2) == NULL) {
+    if (v->plain || memchr(v->p + 1, '\\', v->len - 2) == NULL) {
         /* the common case: the text is the value (no U+0000 in canonical) */
         if (v->len - 2 >= cap)
             return (size_t)-1;

@@ -28,8 +28,9 @@ struct fold_ctx {
     char *err;
 };
 
-/* Fold one record; prep: its members read ahead (rk_planes_prepare), or NULL. */
-static rk_err fold_prepared(struct fold_ctx *c, const rk_record *rec, const rk_planes_prep *prep)
+/* Fold one record; prep: its body read ahead (rk_planes_prepare), or NULL.
+ * A prep the fold does not reach keeps what it holds (rk_planes_prep_clear). */
+static rk_err fold_prepared(struct fold_ctx *c, const rk_record *rec, rk_planes_prep *prep)
 {
     rk_err rc;
 
@@ -84,7 +85,7 @@ static rk_err fold_one(void *vctx, const rk_record *rec, const uint8_t *bytes, s
 
 struct chunk {
     rk_record rec[PIPE_RECORDS]; /* pointers into bytes */
-    rk_planes_prep prep[PIPE_RECORDS]; /* each record's members, read by the scanner */
+    rk_planes_prep prep[PIPE_RECORDS]; /* each record's body, read by the scanner */
     size_t n;
     uint8_t *bytes;
     size_t used, cap;
@@ -166,8 +167,8 @@ static rk_err pipe_take(void *ctx, const rk_record *rec, const uint8_t *bytes, s
     r->body = rebase(rec->body, bytes, copy);
     r->raw = rebase(rec->raw, bytes, copy);
     r->hash = rebase(rec->hash, bytes, copy);
-    /* the check of the body and the reading of its members need no state:
-     * done here, they leave the fold thread the fold alone */
+    /* the check of the body and its parsing into an event or row need no
+     * state: done here, they leave the fold thread the fold alone */
     rk_planes_prepare(r, &c->prep[c->n - 1]);
     return RK_OK;
 }
@@ -196,10 +197,15 @@ static void *pipe_scan(void *arg)
 
 static void pipe_free(struct pipe *q)
 {
-    size_t i;
+    size_t i, j;
 
-    for (i = 0; i < PIPE_CHUNKS; i++)
+    for (i = 0; i < PIPE_CHUNKS; i++) {
+        /* records read ahead that the fold did not reach (it stopped, or
+         * failed): a folded record's prep is already empty */
+        for (j = 0; j < PIPE_RECORDS; j++)
+            rk_planes_prep_clear(&q->chunk[i].prep[j]);
         free(q->chunk[i].bytes);
+    }
     pthread_cond_destroy(&q->filled);
     pthread_cond_destroy(&q->emptied);
     pthread_mutex_destroy(&q->mu);
