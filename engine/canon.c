@@ -1072,7 +1072,7 @@ static rk_jv_type jv_type_of(unsigned char b)
  */
 typedef struct checker {
     const unsigned char *p;
-    size_t len, pos;
+    size_t len;
     /* rk_jv_parse_tape: every member and element goes in tape[n] while
      * n < max; n counts them all */
     rk_jent *tape;
@@ -1202,199 +1202,207 @@ static size_t plain_run(const unsigned char *p, size_t i, size_t end)
 }
 
 /*
- * The rest of a string from c->pos on, once the fast path of check_string
- * met something other than plain bytes and the closing quote.  Kept out of
- * line: most strings never get here, and check_string stays small.
- * 1: valid and without a backslash, 2: valid with one, 0: not canonical.
+ * The checks below pass positions by value and return the position past
+ * what they checked, or 0 when it is not canonical (nothing valid ends at
+ * 0): positions then live in registers, where a position kept in the
+ * checker would be reloaded after every store into the tape (which the
+ * compiler must assume may alias it).
  */
-static __attribute__((noinline)) int check_string_rest(checker *c)
+
+/*
+ * The rest of a string from i on, once the fast path of check_string met
+ * something other than plain bytes and the closing quote.  Kept out of
+ * line: most strings never get here, and check_string stays small.  *esc
+ * is set when the string holds a backslash.
+ */
+static __attribute__((noinline)) size_t check_string_rest(const unsigned char *p, size_t len,
+                                                          size_t i, int *esc)
 {
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = c->p;
     size_t n;
-    int esc = 0;
 
-    while (c->pos < c->len) {
+    while (i < len) {
         unsigned char ch;
-        size_t i = plain_run(p, c->pos, c->len);
 
-        c->pos = i;
-        if (i == c->len)
+        i = plain_run(p, i, len);
+        if (i == len)
             break;
         ch = p[i];
-        if (ch == '"') {
-            c->pos++;
-            return 1 + esc;
-        }
+        if (ch == '"')
+            return i + 1;
         if (ch < 0x20)
             return 0;
         if (ch == '\\') {
-            esc = 1;
-            if (c->pos + 1 >= c->len)
+            *esc = 1;
+            if (i + 1 >= len)
                 return 0;
-            ch = p[c->pos + 1];
+            ch = p[i + 1];
             if (strchr("\"\\bfnrt", ch) != NULL && ch != '\0') {
-                c->pos += 2;
+                i += 2;
                 continue;
             }
             /* only controls without a short form, as \u00xx in lower case */
-            if (ch != 'u' || c->pos + 6 > c->len || p[c->pos + 2] != '0' ||
-                p[c->pos + 3] != '0' || (p[c->pos + 4] != '0' && p[c->pos + 4] != '1'))
+            if (ch != 'u' || i + 6 > len || p[i + 2] != '0' || p[i + 3] != '0' ||
+                (p[i + 4] != '0' && p[i + 4] != '1'))
                 return 0;
             {
-                int v = (p[c->pos + 4] - '0') * 16 + hexval(p[c->pos + 5]);
-                if (hexval(p[c->pos + 5]) < 0 || p[c->pos + 5] != hex[v & 15] || v == 0 ||
+                int v = (p[i + 4] - '0') * 16 + hexval(p[i + 5]);
+                if (hexval(p[i + 5]) < 0 || p[i + 5] != hex[v & 15] || v == 0 ||
                     v == '\b' || v == '\f' || v == '\n' || v == '\r' || v == '\t')
                     return 0;
             }
-            c->pos += 6;
+            i += 6;
             continue;
         }
-        n = utf8_seq(p + c->pos, c->len - c->pos);
+        n = utf8_seq(p + i, len - i);
         if (n == 0)
             return 0;
-        c->pos += n;
+        i += n;
     }
     return 0;
 }
 
-/* The string whose quote is at c->pos: 1 valid without a backslash, 2
- * valid with one, 0 not canonical. */
-static inline int check_string(checker *c)
+/* The string whose opening quote is at i; *esc is set when it holds a
+ * backslash (and left alone otherwise). */
+static inline size_t check_string(const unsigned char *p, size_t len, size_t i, int *esc)
 {
-    size_t i = plain_run(c->p, c->pos + 1, c->len); /* past the opening quote */
-
-    c->pos = i;
-    if (i < c->len && c->p[i] == '"') {
-        c->pos++;
-        return 1;
-    }
-    return check_string_rest(c);
+    i = plain_run(p, i + 1, len); /* past the opening quote */
+    if (i < len && p[i] == '"')
+        return i + 1;
+    return check_string_rest(p, len, i, esc);
 }
 
 /* -?(0|[1-9][0-9]*), not -0, magnitude below 2^63: canonical_integer's
  * rule, read in place. */
-static inline int check_integer(checker *c)
+static inline size_t check_integer(const unsigned char *p, size_t len, size_t i)
 {
-    const unsigned char *p = c->p;
-    size_t i = c->pos, d, n;
-    int neg = i < c->len && p[i] == '-';
+    size_t d, n;
+    int neg = p[i] == '-';
 
     d = i + (size_t)neg;
-    for (i = d; i < c->len && isdig(p[i]); i++)
+    for (i = d; i < len && isdig(p[i]); i++)
         ;
     n = i - d;
-    c->pos = i;
     if (n == 0 || n > 19)
         return 0;
     if (p[d] == '0')
-        return n == 1 && !neg;
-    return n < 19 || memcmp(p + d, "9223372036854775807", 19) <= 0;
+        return n == 1 && !neg ? i : 0;
+    return n < 19 || memcmp(p + d, "9223372036854775807", 19) <= 0 ? i : 0;
 }
 
-static int check_word(checker *c, const char *w, size_t n)
+static size_t check_word(const unsigned char *p, size_t len, size_t i, const char *w, size_t n)
 {
-    if (c->len - c->pos < n || memcmp(c->p + c->pos, w, n) != 0)
+    if (len - i < n || memcmp(p + i, w, n) != 0)
         return 0;
-    c->pos += n;
-    return 1;
+    return i + n;
 }
 
-static int check_container(checker *c, int depth, int is_object);
+static size_t check_container(checker *c, size_t i, int depth, int is_object);
 
-/* The value at c->pos: 0 not canonical, 1 valid, 2 a valid string that
- * holds a backslash.  Inlined into the loop of check_container, which
- * calls itself only for a nested container. */
-static inline int check_value(checker *c, int depth)
+/* The value whose first byte is at i (below len); *esc as check_string.
+ * Inlined into the loop of check_container, which calls itself only for a
+ * nested container. */
+static inline size_t check_value(checker *c, size_t i, int depth, int *esc)
 {
-    if (c->pos >= c->len)
-        return 0;
-    switch (c->p[c->pos]) {
-    case '"': return check_string(c);
-    case '{': return check_container(c, depth, 1);
-    case '[': return check_container(c, depth, 0);
-    case 't': return check_word(c, "true", 4);
-    case 'f': return check_word(c, "false", 5);
-    case 'n': return check_word(c, "null", 4);
-    default: return check_integer(c);
+    const unsigned char *p = c->p;
+    size_t len = c->len;
+
+    switch (p[i]) {
+    case '"': return check_string(p, len, i, esc);
+    case '{': return check_container(c, i, depth, 1);
+    case '[': return check_container(c, i, depth, 0);
+    case 't': return check_word(p, len, i, "true", 4);
+    case 'f': return check_word(p, len, i, "false", 5);
+    case 'n': return check_word(p, len, i, "null", 4);
+    default: return check_integer(p, len, i);
     }
 }
 
-static int check_container(checker *c, int depth, int is_object)
+static size_t check_container(checker *c, size_t i, int depth, int is_object)
 {
     const unsigned char *p = c->p;
-    unsigned char close = is_object ? '}' : ']';
-    size_t prev = 0, key = 0, at;
-    int first = 1, kr = 0, vr;
+    const size_t len = c->len;
+    const unsigned char close = is_object ? '}' : ']';
+    size_t prev = 0, key = 0, at, n;
+    int first = 1, kesc, vesc;
     rk_jent *e;
 
     if (depth >= RK_JSON_MAX_DEPTH)
         return 0;
-    c->pos++;
-    if (c->pos < c->len && p[c->pos] == close) {
-        c->pos++;
-        return 1;
-    }
+    i++;
+    if (i < len && p[i] == close)
+        return i + 1;
     for (;;) {
+        if (i >= len)
+            return 0;
         /* this member's entry, when a tape is kept; its value's own
          * members and elements follow it */
-        e = c->tape != NULL && c->n < c->max ? &c->tape[c->n] : NULL;
-        c->n++;
+        n = c->n++;
+        e = n < c->max ? &c->tape[n] : NULL;
+        kesc = vesc = 0;
         if (is_object) {
-            if (c->pos >= c->len || p[c->pos] != '"')
+            if (p[i] != '"')
                 return 0;
-            key = c->pos + 1;
-            kr = check_string(c);
-            if (kr == 0)
+            key = i + 1;
+            i = check_string(p, len, i, &kesc);
+            if (i == 0)
                 return 0;
             /* keys strictly increasing: sorted and unique */
             if (!first && key_cmp(p, prev, key) >= 0)
                 return 0;
             prev = key;
             first = 0;
-            if (c->pos >= c->len || p[c->pos] != ':')
+            if (i >= len || p[i] != ':')
                 return 0;
-            c->pos++;
+            i++;
+            if (i >= len)
+                return 0;
         }
-        at = c->pos;
-        vr = check_value(c, depth + 1);
-        if (vr == 0)
+        at = i;
+        i = check_value(c, i, depth + 1, &vesc);
+        if (i == 0)
             return 0;
         if (e != NULL) {
             if (is_object) {
                 e->key.p = (const char *)p + key - 1;
                 e->key.len = at - key; /* its quotes; the colon is at at - 1 */
                 e->key.type = RK_JV_STRING;
-                e->key.plain = kr == 1;
+                e->key.plain = !kesc;
             } else {
                 memset(&e->key, 0, sizeof e->key);
             }
             e->val.p = (const char *)p + at;
-            e->val.len = c->pos - at;
+            e->val.len = i - at;
             e->val.type = jv_type_of(p[at]);
-            e->val.plain = vr == 1 && p[at] == '"';
+            e->val.plain = !vesc && p[at] == '"';
             e->next = c->n;
         }
-        if (c->pos < c->len && p[c->pos] == ',') {
-            c->pos++;
+        if (i < len && p[i] == ',') {
+            i++;
             continue;
         }
-        if (c->pos < c->len && p[c->pos] == close) {
-            c->pos++;
-            return 1;
-        }
+        if (i < len && p[i] == close)
+            return i + 1;
         return 0;
     }
 }
 
+/* The whole text is one canonical value, its entries listed in c's tape. */
+static int check_text(checker *c)
+{
+    int esc = 0;
+
+    return c->len > 0 && check_value(c, 0, 0, &esc) == c->len;
+}
+
 rk_err rk_canon_check(const char *text, size_t len, char *err)
 {
-    checker c = { (const unsigned char *)text, len, 0, NULL, 0, 0 };
+    checker c = { (const unsigned char *)text, len, NULL, 0, 0 };
     rk_buf b = RK_BUF_INIT;
     size_t i;
     rk_err rc;
 
-    if (check_value(&c, 0) && c.pos == len)
+    if (check_text(&c))
         return RK_OK;
     /* not canonical: the slow path says why, or where the first difference is */
     rc = rk_canon_normalize(text, len, &b, err);
@@ -1415,10 +1423,10 @@ rk_err rk_canon_check(const char *text, size_t len, char *err)
 rk_err rk_jv_parse_tape(const char *text, size_t len, rk_jv *out, rk_jent *tape, size_t max,
                         size_t *n, char *err)
 {
-    checker c = { (const unsigned char *)text, len, 0, tape, max, 0 };
+    checker c = { (const unsigned char *)text, len, tape, max, 0 };
 
     *n = 0;
-    if (len == 0 || !check_value(&c, 0) || c.pos != len)
+    if (!check_text(&c))
         return rk_seterr(err, RK_ERR_INVALID, "canon: not canonical");
     out->p = text;
     out->len = len;
