@@ -1173,7 +1173,8 @@ static size_t plain8(const unsigned char *p)
  * Then eight at a time (plain8), then one at a time near the end.  The
  * loads never reach end: each reads only bytes below it.
  */
-static size_t plain_run(const unsigned char *p, size_t i, size_t end)
+static inline __attribute__((always_inline)) size_t plain_run(const unsigned char *p, size_t i,
+                                                                size_t end)
 {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),

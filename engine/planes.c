@@ -404,7 +404,14 @@ static char *pack_done(struct pack *k, size_t head)
     w = mem + at;
     end = w + k->bytes + 1;
     for (i = 0; i < k->n; i++) {
-        len = rk_jv_unescape(&k->src[i], w, (size_t)(end - w));
+        if (k->src[i].plain) {
+            /* no backslash (the check said so): the text is the value */
+            len = k->src[i].len - 2;
+            memcpy(w, k->src[i].p + 1, len);
+            w[len] = '\0';
+        } else {
+            len = rk_jv_unescape(&k->src[i], w, (size_t)(end - w));
+        }
         *k->dst[i] = w;
         w += len + 1; /* fits: counted above */
     }
