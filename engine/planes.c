@@ -1566,11 +1566,30 @@ static rk_err sweep(rk_planes *p, char *err);
  */
 #define TAPE_MAX 1024
 
-void rk_planes_prepare(const rk_record *rec, rk_planes_prep *out)
+/* Build the event or row of a checked body whose members are in o. */
+static void prep_parse(const rk_record *rec, const obj *o, rk_planes_prep *out)
 {
-    rk_jent tape[TAPE_MAX];
-    rk_jv body;
     const rk_jv *order;
+
+    out->status = 1;
+    if (rec->kind == RK_KIND_PROVIDER_EVENT) {
+        out->parsed = pev_parse(o, rec->seq, &out->why);
+        return;
+    }
+    if (rec->kind == RK_KIND_COMMERCE_ROW)
+        out->parsed = crow_parse(o, rec->seq, &out->why);
+    else
+        out->parsed = frow_parse(o, rec->seq, &out->why);
+    order = sget(o, F_ORDER);
+    if (order != NULL)
+        out->order = *order;
+}
+
+void rk_planes_prepare(const rk_record *rec, rk_planes_prep *out, rk_jent *tape, size_t max,
+                       int parse)
+{
+    rk_jent own[TAPE_MAX];
+    rk_jv body;
     obj o;
     size_t n;
 
@@ -1578,36 +1597,38 @@ void rk_planes_prepare(const rk_record *rec, rk_planes_prep *out)
     if (rec->kind != RK_KIND_PROVIDER_EVENT && rec->kind != RK_KIND_COMMERCE_ROW &&
         rec->kind != RK_KIND_FINANCE_ROW)
         return;
+    if (tape == NULL) {
+        tape = own;
+        max = TAPE_MAX;
+        parse = 1; /* the tape does not outlive this call */
+    }
     /*
      * The check of the canonical form lists the members of the body at
      * every depth on its way (no second walk of the text); the top-level
      * ones are classified by field, nested ones when they are read.  Then
      * the body becomes the event or row the fold keeps: everything that
      * needs no state (amounts, times, words, the strings copied) is done
-     * here, on the reader's thread in a replay.
+     * here, or later from the tape (rk_planes_apply_prepared).
      */
-    if (rk_jv_parse_tape((const char *)rec->body, rec->body_len, &body, tape, TAPE_MAX, &n,
+    if (rk_jv_parse_tape((const char *)rec->body, rec->body_len, &body, tape, max, &n,
                          NULL) != RK_OK ||
         body.type != RK_JV_OBJECT) {
         out->status = -1;
         return;
     }
-    out->status = 1;
-    if (n <= TAPE_MAX)
-        obj_load_tape(&o, tape, 0, n);
-    else
-        obj_load(&o, &body);
-    if (rec->kind == RK_KIND_PROVIDER_EVENT) {
-        out->parsed = pev_parse(&o, rec->seq, &out->why);
+    if (n > max) {
+        obj_load(&o, &body); /* beyond the tape: a cursor, and parse now */
+        prep_parse(rec, &o, out);
         return;
     }
-    if (rec->kind == RK_KIND_COMMERCE_ROW)
-        out->parsed = crow_parse(&o, rec->seq, &out->why);
-    else
-        out->parsed = frow_parse(&o, rec->seq, &out->why);
-    order = sget(&o, F_ORDER);
-    if (order != NULL)
-        out->order = *order;
+    if (!parse) {
+        out->status = 2;
+        out->tape = tape;
+        out->ntape = n;
+        return;
+    }
+    obj_load_tape(&o, tape, 0, n);
+    prep_parse(rec, &o, out);
 }
 
 void rk_planes_prep_clear(rk_planes_prep *prep)
@@ -1620,7 +1641,7 @@ rk_err rk_planes_apply(rk_planes *p, const rk_record *rec, char *err)
 {
     rk_planes_prep prep;
 
-    rk_planes_prepare(rec, &prep);
+    rk_planes_prepare(rec, &prep, NULL, 0, 1);
     return rk_planes_apply_prepared(p, rec, &prep, err);
 }
 
@@ -1629,9 +1650,16 @@ rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec, rk_planes_pr
 {
     rk_err rc = RK_OK;
     char why[RK_ERROR_SIZE];
-    void *parsed = prep->parsed;
+    void *parsed;
     const char *order;
 
+    if (prep->status == 2) {
+        /* checked ahead, not parsed: parse from its tape now */
+        obj o;
+        obj_load_tape(&o, prep->tape, 0, prep->ntape);
+        prep_parse(rec, &o, prep);
+    }
+    parsed = prep->parsed;
     prep->parsed = NULL; /* ours from here on: kept by the fold or freed */
     if (p->any && rec->seq <= p->last_seq) {
         free(parsed);

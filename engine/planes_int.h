@@ -22,19 +22,28 @@
  * copying strings); the fold then only joins it to its payment.
  */
 typedef struct rk_planes_prep {
-    int status;       /* 1 read; 0 a kind whose body is not read here; -1 not canonical */
+    int status;       /* 1 read; 2 checked, to be parsed from tape; 0 a kind whose body
+                       * is not read here; -1 not canonical */
     void *parsed;     /* status 1: the event or row, owned by the prep until applied */
     const char *why;  /* status 1, parsed NULL: why the body is skipped, or "out of memory" */
     rk_jv order;      /* rows: the order member, a view into rec->body (type 0: absent) */
+    const rk_jent *tape; /* status 2: the body's entries (rk_jv_parse_tape) */
+    size_t ntape;
 } rk_planes_prep;
 
 /*
  * Check rec's body and read it into *out.  No state: safe on any thread.
- * out->order points into rec->body, which must stay as it is until
- * rk_planes_apply_prepared has used it.  A prep that is never applied is
- * released with rk_planes_prep_clear.
+ * The body's entries go into tape[0..max) (NULL: a tape of its own, and
+ * parse is then taken as 1).  With parse, the event or row is built now
+ * (status 1); without, only the check is done (status 2) and
+ * rk_planes_apply_prepared builds it from the tape, which must then stay
+ * as it is until that call.  A body with more entries than max is parsed
+ * now, read with a cursor.  The views in *out point into rec->body, which
+ * must also stay as it is until rk_planes_apply_prepared.  A prep that is
+ * never applied is released with rk_planes_prep_clear.
  */
-void rk_planes_prepare(const rk_record *rec, rk_planes_prep *out);
+void rk_planes_prepare(const rk_record *rec, rk_planes_prep *out, rk_jent *tape, size_t max,
+                       int parse);
 
 /* Free what a prep that will not be applied holds; the prep is then empty
  * (clearing it again does nothing). */
