@@ -173,12 +173,12 @@ rk_err rk_jv_parse(const char *text, size_t len, rk_jv *out, char *err)
     __attribute__((warn_unused_result));
 
 /*
- * rk_jv_parse, also collecting the members of the top-level object in the
- * same pass, so that a reader of a body's members does not walk it twice:
- * keys[i] (string views) and vals[i] for the first max members in order, *n
- * of them; *more is 1 when the object has more than max (walk those with a
- * cursor).  *n is 0 when the value is not an object or on error.  keys and
- * vals may be NULL when max is 0.
+ * rk_jv_parse, then the members of the top-level object: keys[i] (string
+ * views) and vals[i] for the first max members in order, *n of them; *more
+ * is 1 when the object has more than max (walk those with a cursor).  *n
+ * is 0 when the value is not an object or on error.  keys and vals may be
+ * NULL when max is 0.  (rk_jv_parse_tape lists members at every depth in
+ * the same pass as the check.)
  */
 rk_err rk_jv_parse_object(const char *text, size_t len, rk_jv *out, rk_jv *keys,
                           rk_jv *vals, size_t max, size_t *n, int *more, char *err)
