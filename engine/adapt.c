@@ -541,6 +541,22 @@ static rk_err parse(const struct adapter *a, const uint8_t *body, size_t len, cJ
     return RK_OK;
 }
 
+static rk_err no_adapter(const char *provider, char *err)
+{
+    return rk_seterr(err, RK_ERR_INVALID, "'%s' is not a provider with an adapter",
+                     provider != NULL ? provider : "(null)");
+}
+
+static rk_err webhook_tree(const struct adapter *a, const cJSON *root, rk_adapt_event *ev,
+                           char *err)
+{
+    rk_err rc = map_one(a, root, RK_ADAPT_WEBHOOK, ev, err);
+
+    if (rc != RK_OK && rc != RK_ERR_NOMEM)
+        rk_preferr(err, rc, "%s", a->name);
+    return rc;
+}
+
 rk_err rk_adapt_webhook(const char *provider, const uint8_t *body, size_t len,
                         rk_adapt_event *ev, char *err)
 {
@@ -549,16 +565,25 @@ rk_err rk_adapt_webhook(const char *provider, const uint8_t *body, size_t len,
     rk_err rc;
 
     if (a == NULL || ev == NULL)
-        return rk_seterr(err, RK_ERR_INVALID, "'%s' is not a provider with an adapter",
-                         provider != NULL ? provider : "(null)");
+        return no_adapter(provider, err);
     rc = parse(a, body, len, &root, err);
     if (rc != RK_OK)
         return rc;
-    rc = map_one(a, root, RK_ADAPT_WEBHOOK, ev, err);
-    if (rc != RK_OK && rc != RK_ERR_NOMEM)
-        rk_preferr(err, rc, "%s", a->name);
+    rc = webhook_tree(a, root, ev, err);
     cJSON_Delete(root);
     return rc;
+}
+
+rk_err rk_adapt_webhook_json(const char *provider, const struct cJSON *root,
+                             rk_adapt_event *ev, char *err)
+{
+    const struct adapter *a = find_adapter(provider);
+
+    if (a == NULL || ev == NULL)
+        return no_adapter(provider, err);
+    if (root == NULL)
+        return rk_seterr(err, RK_ERR_INVALID, "%s: no body", a->name);
+    return webhook_tree(a, root, ev, err);
 }
 
 /* The items of an API read: *items is an array or the single item itself. */

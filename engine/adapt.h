@@ -51,6 +51,19 @@ rk_err rk_adapt_webhook(const char *provider, const uint8_t *body, size_t len,
     __attribute__((warn_unused_result));
 
 /*
+ * The same mapping for a body the caller parsed already: root is the tree
+ * rk_json_parse (canon.h) made of the body (borrowed, not changed; its
+ * numbers must carry their source text, so a tree from cJSON_Parse will not
+ * do).  rk_adapt_webhook is rk_json_parse followed by this; the receiver
+ * parses once for its own JSON check and maps the same tree.  Returns as
+ * rk_adapt_webhook, except that it never reports a body that is not JSON.
+ */
+struct cJSON;
+rk_err rk_adapt_webhook_json(const char *provider, const struct cJSON *root,
+                             rk_adapt_event *ev, char *err)
+    __attribute__((warn_unused_result));
+
+/*
  * Map a provider API read (one payment object, a list, or the provider's
  * list envelope) to provider events with source "api_read": fn is called
  * once per payment, in the order of the payload.  An item that cannot be

@@ -1,6 +1,7 @@
 /* serve.c - the webhook receiver and operator API (formats/ingestion.md). */
 #include <arpa/inet.h>
 #include <assert.h>
+#include <stddef.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -71,7 +72,27 @@ struct flood_window {
     uint64_t overflow; /* counted but not attributed: the row table was full */
 };
 
+/*
+ * The answers most requests get, as response objects made once when the
+ * server starts and queued for any number of connections (libmicrohttpd
+ * counts their references; the bodies are static, MHD_RESPMEM_PERSISTENT):
+ * no allocation, copy or header list per answer.  Content-Length and Date
+ * are still written per answer by libmicrohttpd.
+ */
+static const char *const fixed_bodies[] = {
+    "{\"outcome\":\"accepted\"}",
+    "{\"outcome\":\"duplicate\"}",
+    "{\"outcome\":\"unmapped\"}",
+    "{\"outcome\":\"rejected\",\"reason\":\"signature\"}",
+    "{\"outcome\":\"rejected\",\"reason\":\"malformed\"}",
+    "{\"outcome\":\"rejected\",\"reason\":\"unknown endpoint\"}",
+    "{\"error\":\"the ledger cannot take the write\"}",
+};
+#define NFIXED (sizeof fixed_bodies / sizeof fixed_bodies[0])
+#define FIXED_503 (NFIXED - 1)
+
 struct rk_server {
+    struct MHD_Response *fixed[NFIXED];
     rk_ledger *l;
     const rk_config *cfg;
     rk_serve_opts o;
@@ -143,11 +164,23 @@ enum req_kind { REQ_WEBHOOK, REQ_NOTES };
 enum req_state { ST_NEW, ST_WAITING, ST_RETRY, ST_DONE };
 
 struct req {
+    /*
+     * Kept across the requests of one connection (see conn_notify): the
+     * peer, and the buffers with their allocations, so that a keep-alive
+     * request costs no allocation of its own.  Everything from `kind` on
+     * is reset for each request.
+     */
+    char ip[INET6_ADDRSTRLEN];
+    char peer[INET6_ADDRSTRLEN + 16];
+    int peer_known;
+    rk_buf body;        /* the request body */
+    rk_buf rbody;       /* the delivery or note body */
+    rk_buf evbody;      /* the provider event body (ev.body while have_ev) */
+
     enum req_kind kind;
     struct MHD_Connection *c;
     const rk_config_endpoint *ep;
     char endpoint[NAME_SHOWN_MAX + 1];
-    rk_buf body;
     size_t received;
     long long declared; /* Content-Length, -1 when absent */
     int too_large;
@@ -155,8 +188,6 @@ struct req {
     int64_t received_at;
 
     /* the delivery, decided by the handler */
-    char ip[INET6_ADDRSTRLEN];
-    char peer[INET6_ADDRSTRLEN + 16];
     enum outcome outcome;
     char reason[RK_ERROR_SIZE];
     rk_sig_result res;
@@ -169,7 +200,6 @@ struct req {
     /* the job: records to append, answer once durable */
     enum req_state state;
     int counted;        /* counted in s->waiting */
-    rk_buf rbody;       /* the delivery or note body */
     char note_ref[RK_REF_MAX + 1];
     rk_append_item it[2];
     size_t nit;
@@ -271,6 +301,44 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned code, const ch
     ret = MHD_queue_response(c, code, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+/* Queue body (application/json) from a fixed response when it is one of them. */
+static enum MHD_Result respond_body(rk_server *s, struct MHD_Connection *c, unsigned code,
+                                    const char *body)
+{
+    size_t i;
+
+    for (i = 0; i < NFIXED; i++)
+        if (s->fixed[i] != NULL && strcmp(body, fixed_bodies[i]) == 0)
+            return MHD_queue_response(c, code, s->fixed[i]);
+    return respond(c, code, "application/json", body, NULL, NULL);
+}
+
+static rk_err fixed_make(rk_server *s, char *err)
+{
+    size_t i;
+
+    for (i = 0; i < NFIXED; i++) {
+        s->fixed[i] = MHD_create_response_from_buffer(strlen(fixed_bodies[i]),
+                                                      (void *)fixed_bodies[i],
+                                                      MHD_RESPMEM_PERSISTENT);
+        if (s->fixed[i] == NULL ||
+            MHD_add_response_header(s->fixed[i], "Content-Type", "application/json") != MHD_YES)
+            return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    }
+    return RK_OK;
+}
+
+static void fixed_free(rk_server *s)
+{
+    size_t i;
+
+    for (i = 0; i < NFIXED; i++) {
+        if (s->fixed[i] != NULL)
+            MHD_destroy_response(s->fixed[i]);
+        s->fixed[i] = NULL;
+    }
 }
 
 static enum MHD_Result respond_json(struct MHD_Connection *c, unsigned code,
@@ -1046,7 +1114,7 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
 {
     char err[RK_ERROR_SIZE] = "";
     struct hdrs hs = { .n = 0 };
-    rk_serve_adapt_fn adapt = s->o.adapt != NULL ? s->o.adapt : rk_adapt_webhook;
+    rk_serve_adapt_fn adapt = s->o.adapt != NULL ? s->o.adapt : rk_adapt_webhook_json;
     const rk_config_endpoint *ep = r->ep;
     cJSON *json = NULL;
     unsigned code = 0;
@@ -1054,7 +1122,10 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
 
     r->duplicate_of = -1;
     r->keep_raw = 1;
-    peer_of(c, r->ip, sizeof r->ip, r->peer, sizeof r->peer);
+    if (!r->peer_known) {
+        peer_of(c, r->ip, sizeof r->ip, r->peer, sizeof r->peer);
+        r->peer_known = 1;
+    }
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hs);
 
     if (r->too_large) {
@@ -1090,9 +1161,8 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
             code = 400;
         }
     }
-    cJSON_Delete(json);
-
     if (code != 0) {
+        cJSON_Delete(json);
         r->code = code;
         r->close = code == 413;
         snprintf(r->answer, sizeof r->answer, "{\"outcome\":\"rejected\",\"reason\":\"%s\"}",
@@ -1107,11 +1177,16 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
         return 0;
     }
 
-    /* authentic and JSON: map; the duplicate check is the committer's business */
-    rk_buf_init(&r->ev.body);
-    rc = adapt(ep->provider, r->body.data, r->body.len, &r->ev, err);
+    /*
+     * Authentic and JSON: map the tree just parsed (one parse per body);
+     * the duplicate check comes when the request is handed over.
+     */
+    r->ev.body = r->evbody; /* lent to ev, taken back in req_end */
+    rk_buf_reset(&r->ev.body);
+    rc = adapt(ep->provider, json, &r->ev, err);
+    cJSON_Delete(json);
+    r->evbody = r->ev.body;
     if (rc != RK_OK) {
-        rk_buf_free(&r->ev.body);
         r->outcome = OUT_UNMAPPED;
         snprintf(r->reason, sizeof r->reason, "%s", err[0] != '\0' ? err : rk_strerror(rc));
         r->code = 202;
@@ -1214,15 +1289,15 @@ static int step(rk_server *s, struct req *r)
 /* The answer of a request the committer (or the stop) resolved. */
 static enum MHD_Result answer(rk_server *s, struct MHD_Connection *c, struct req *r, int upload)
 {
-    (void)s;
     if (upload)
         return MHD_NO; /* mid-body: no answer can be queued now; close */
     if (r->rc != RK_OK)
-        return respond_json(c, 503, "{\"error\":\"the ledger cannot take the write\"}");
+        return respond_body(s, c, 503, fixed_bodies[FIXED_503]);
     if (r->kind == REQ_NOTES)
         return respond_json(c, 201, "{\"seq\":%llu}", (unsigned long long)r->it[0].seq);
-    return respond(c, r->code, "application/json", r->answer, r->close ? "Connection" : NULL,
-                   "close");
+    if (r->close)
+        return respond(c, r->code, "application/json", r->answer, "Connection", "close");
+    return respond_body(s, c, r->code, r->answer);
 }
 
 /*
@@ -1383,6 +1458,69 @@ static enum MHD_Result get_request(rk_server *s, struct MHD_Connection *c, const
     return respond_json(c, 404, "{\"error\":\"not found\"}");
 }
 
+/*
+ * One struct req per connection, made when the connection opens and freed
+ * when it closes (conn_notify), reset for each request on it: a keep-alive
+ * request then needs no allocation, and the peer address is formatted once.
+ * A connection carries one request at a time, and a request is completed
+ * (completed(), below) before the next one on the same connection begins,
+ * so the reuse never overlaps: the committer has let go of a request before
+ * it completes (see "Lifetimes").
+ */
+#define REQ_BUF_KEEP (64 * 1024) /* a larger buffer is freed, not kept */
+
+static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                        enum MHD_ConnectionNotificationCode toe)
+{
+    struct req *r = *socket_context;
+
+    (void)cls;
+    (void)c;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        /* NULL on failure: the handler then refuses the connection's requests */
+        *socket_context = calloc(1, sizeof *r);
+        return;
+    }
+    if (r != NULL) {
+        rk_buf_free(&r->body);
+        rk_buf_free(&r->rbody);
+        rk_buf_free(&r->evbody);
+        free(r);
+    }
+    *socket_context = NULL;
+}
+
+/* The connection's struct req, reset for a new request; NULL if there is none. */
+static struct req *req_begin(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct req *r = ci != NULL ? ci->socket_context : NULL;
+    struct req keep;
+
+    if (r == NULL)
+        return NULL;
+    /* reset everything but the peer and the buffers */
+    memcpy(&keep, r, offsetof(struct req, kind));
+    memset(r, 0, sizeof *r);
+    memcpy(r, &keep, offsetof(struct req, kind));
+    rk_buf_reset(&r->body);
+    rk_buf_reset(&r->rbody);
+    rk_buf_reset(&r->evbody);
+    return r;
+}
+
+/* A request is over: keep its buffers for the next one unless they grew large. */
+static void req_end(struct req *r)
+{
+    if (r->body.cap > REQ_BUF_KEEP)
+        rk_buf_free(&r->body);
+    if (r->rbody.cap > REQ_BUF_KEEP)
+        rk_buf_free(&r->rbody);
+    if (r->evbody.cap > REQ_BUF_KEEP)
+        rk_buf_free(&r->evbody);
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version,
                                const char *upload_data, size_t *upload_data_size,
@@ -1405,7 +1543,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             return respond_json(c, webhook || notes ? 405 : 404,
                                 "{\"error\":\"%s\"}",
                                 webhook || notes ? "method not allowed" : "not found");
-        r = calloc(1, sizeof *r);
+        r = req_begin(c);
         if (r == NULL)
             return MHD_NO;
         pthread_mutex_lock(&s->mu);
@@ -1492,11 +1630,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     assert(r->state != ST_WAITING && !r->claimed);
     settle_locked(s, r);
     pthread_mutex_unlock(&s->cmu);
-    rk_buf_free(&r->body);
-    rk_buf_free(&r->rbody);
-    if (r->have_ev)
-        rk_buf_free(&r->ev.body);
-    free(r);
+    req_end(r);
     *con_cls = NULL;
     pthread_mutex_lock(&s->mu);
     s->inflight--;
@@ -1547,6 +1681,7 @@ static rk_err start_daemon(rk_server *s, char *err)
         s->d = MHD_start_daemon(flags, cfg->port, NULL, NULL, handler, s,
                                 MHD_OPTION_SOCK_ADDR, sa,
                                 MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                                MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s,
                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                                 MHD_OPTION_END);
@@ -1557,6 +1692,7 @@ static rk_err start_daemon(rk_server *s, char *err)
                                 MHD_OPTION_SOCK_ADDR, sa,
                                 MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
                                 MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                                MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s,
                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                                 MHD_OPTION_END);
@@ -1638,6 +1774,9 @@ rk_err rk_serve_start(rk_ledger *l, const rk_config *cfg, const rk_serve_opts *o
         }
         stat(cfg->api_keys, &s->keys_st);
     }
+    rc = fixed_make(s, err);
+    if (rc != RK_OK)
+        goto fail;
     if (pthread_create(&s->committer, NULL, committer_main, s) != 0) {
         rc = rk_seterr(err, RK_ERR_NOMEM, "cannot start the committer thread");
         goto fail;
@@ -1740,6 +1879,7 @@ void rk_serve_free(rk_server *s)
         return;
     rk_serve_stop(s, NULL);
     stop_committer(s); /* when the daemon never started */
+    fixed_free(s); /* after the daemon: no connection holds them any more */
     pthread_mutex_destroy(&s->cmu);
     pthread_cond_destroy(&s->cwake);
     pthread_cond_destroy(&s->cdone);

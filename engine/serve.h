@@ -42,9 +42,13 @@
 
 typedef struct rk_server rk_server;
 
-/* Same signature as rk_adapt_webhook (adapt.h). */
-typedef rk_err (*rk_serve_adapt_fn)(const char *provider, const uint8_t *body,
-                                    size_t len, rk_adapt_event *ev, char *err);
+/*
+ * Same signature as rk_adapt_webhook_json (adapt.h): root is the tree
+ * rk_json_parse made of the verified body, borrowed for the call.  The
+ * receiver parses a body once, for its JSON check, and maps that tree.
+ */
+typedef rk_err (*rk_serve_adapt_fn)(const char *provider, const struct cJSON *root,
+                                    rk_adapt_event *ev, char *err);
 
 /* One line of operational log (no secrets, no bodies); may be NULL. */
 typedef void (*rk_serve_log_fn)(void *ctx, const char *line);
@@ -52,7 +56,7 @@ typedef void (*rk_serve_log_fn)(void *ctx, const char *line);
 typedef struct rk_serve_opts {
     rk_clock_fn clock;       /* required: UTC nanoseconds */
     void *clock_ctx;
-    rk_serve_adapt_fn adapt; /* NULL: rk_adapt_webhook */
+    rk_serve_adapt_fn adapt; /* NULL: rk_adapt_webhook_json */
     rk_serve_log_fn log;     /* NULL: no log */
     void *log_ctx;
 } rk_serve_opts;

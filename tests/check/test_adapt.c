@@ -44,6 +44,37 @@ static rk_err render_item(void *ctx, size_t index, const rk_adapt_event *ev,
     return RK_OK;
 }
 
+/*
+ * rk_adapt_webhook_json on the tree rk_json_parse makes of the same bytes
+ * must give byte for byte what rk_adapt_webhook gave (want), whenever the
+ * bytes are JSON at all.
+ */
+static void same_from_tree(const char *provider, const uint8_t *p, size_t n,
+                           const rk_buf *want)
+{
+    char err[RK_ERROR_SIZE] = "";
+    rk_buf got = RK_BUF_INIT;
+    rk_adapt_event ev;
+    cJSON *root = NULL;
+    rk_err rc;
+
+    if (rk_json_parse((const char *)p, n, &root, NULL) != RK_OK)
+        return;
+    rk_adapt_event_init(&ev);
+    rc = rk_adapt_webhook_json(provider, root, &ev, err);
+    if (rc != RK_OK)
+        ck_assert_int_eq(rk_buf_printf(&got, "error %d %s\n", (int)rc, err), RK_OK);
+    else
+        render_event(&got, &ev);
+    ck_assert_uint_le(got.len, want->len);
+    ck_assert_msg(memcmp(got.data, want->data + want->len - got.len, got.len) == 0,
+                  "tree and bytes differ:\n%.*s\nvs\n%.*s", (int)got.len, (char *)got.data,
+                  (int)want->len, (char *)want->data);
+    rk_adapt_event_free(&ev);
+    rk_buf_free(&got);
+    cJSON_Delete(root);
+}
+
 /* What the adapter makes of bytes, as text. */
 static void render(const char *provider, int api, const uint8_t *p, size_t n, rk_buf *out)
 {
@@ -61,6 +92,8 @@ static void render(const char *provider, int api, const uint8_t *p, size_t n, rk
     else if (!api)
         render_event(out, &ev);
     rk_adapt_event_free(&ev);
+    if (!api)
+        same_from_tree(provider, p, n, out);
 }
 
 /* ---- the vector table --------------------------------------------------- */
@@ -611,6 +644,10 @@ START_TEST(limits)
     ck_assert_int_eq(rk_adapt_webhook(NULL, (const uint8_t *)"{}", 2, &ev, err),
                      RK_ERR_INVALID);
     ck_assert_int_eq(rk_adapt_webhook("generic", NULL, 3, &ev, err), RK_ERR_INVALID);
+    ck_assert_int_eq(rk_adapt_webhook_json("stripe", NULL, &ev, err), RK_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err, "'stripe' is not a provider with an adapter"));
+    ck_assert_int_eq(rk_adapt_webhook_json("generic", NULL, &ev, err), RK_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err, "generic: no body"));
     ck_assert_int_eq(rk_adapt_api_read("generic", (const uint8_t *)"[]", 2, NULL, NULL, err),
                      RK_ERR_INVALID);
     ck_assert_int_eq(rk_adapt_api_read("btcpay", (const uint8_t *)"7", 1, render_item, NULL,

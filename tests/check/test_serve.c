@@ -35,27 +35,18 @@ static int64_t fake_clock(void *ctx)
     return fake_now;
 }
 
-static rk_err test_adapt(const char *provider, const uint8_t *body, size_t len,
-                         rk_adapt_event *ev, char *err)
+static rk_err test_adapt(const char *provider, const cJSON *root, rk_adapt_event *ev,
+                         char *err)
 {
-    cJSON *j = NULL;
     const char *id, *ref;
-    rk_err rc;
 
     (void)provider;
-    rc = rk_json_parse((const char *)body, len, &j, err);
-    if (rc != RK_OK)
-        return rc;
-    if (rk_json_get_string(j, "id", &id, NULL) != RK_OK ||
-        rk_json_get_string(j, "ref", &ref, NULL) != RK_OK) {
-        cJSON_Delete(j);
+    if (rk_json_get_string(root, "id", &id, NULL) != RK_OK ||
+        rk_json_get_string(root, "ref", &ref, NULL) != RK_OK)
         return rk_seterr(err, RK_ERR_NOTFOUND, "test adapter: no id or ref");
-    }
     snprintf(ev->event_key, sizeof ev->event_key, "generic:%s", id);
     snprintf(ev->ref, sizeof ev->ref, "%s", ref);
-    rc = rk_buf_printf(&ev->body, "{\"event_id\":\"%s\",\"v\":1}", id);
-    cJSON_Delete(j);
-    return rc;
+    return rk_buf_printf(&ev->body, "{\"event_id\":\"%s\",\"v\":1}", id);
 }
 
 struct fix {
