@@ -1213,11 +1213,10 @@ static inline __attribute__((always_inline)) size_t plain_run(const unsigned cha
 /*
  * The rest of a string from i on, once the fast path of check_string met
  * something other than plain bytes and the closing quote.  Kept out of
- * line: most strings never get here, and check_string stays small.  *esc
- * is set when the string holds a backslash.
+ * line: most strings never get here, and check_string stays small.
  */
 static __attribute__((noinline)) size_t check_string_rest(const unsigned char *p, size_t len,
-                                                          size_t i, int *esc)
+                                                          size_t i)
 {
     static const char hex[] = "0123456789abcdef";
     size_t n;
@@ -1234,7 +1233,6 @@ static __attribute__((noinline)) size_t check_string_rest(const unsigned char *p
         if (ch < 0x20)
             return 0;
         if (ch == '\\') {
-            *esc = 1;
             if (i + 1 >= len)
                 return 0;
             ch = p[i + 1];
@@ -1263,14 +1261,18 @@ static __attribute__((noinline)) size_t check_string_rest(const unsigned char *p
     return 0;
 }
 
-/* The string whose opening quote is at i; *esc is set when it holds a
- * backslash (and left alone otherwise). */
-static inline size_t check_string(const unsigned char *p, size_t len, size_t i, int *esc)
+/* The string whose opening quote is at i.  *plain is 1 when it is plain
+ * printable ASCII up to its closing quote (no backslash, so its text is its
+ * value), else 0.  Inlined, so that *plain stays in a register. */
+static inline size_t check_string(const unsigned char *p, size_t len, size_t i, int *plain)
 {
     i = plain_run(p, i + 1, len); /* past the opening quote */
-    if (i < len && p[i] == '"')
+    if (i < len && p[i] == '"') {
+        *plain = 1;
         return i + 1;
-    return check_string_rest(p, len, i, esc);
+    }
+    *plain = 0;
+    return check_string_rest(p, len, i);
 }
 
 /* -?(0|[1-9][0-9]*), not -0, magnitude below 2^63: canonical_integer's
@@ -1300,16 +1302,15 @@ static size_t check_word(const unsigned char *p, size_t len, size_t i, const cha
 
 static size_t check_container(checker *c, size_t i, int depth, int is_object);
 
-/* The value whose first byte is at i (below len); *esc as check_string.
- * Inlined into the loop of check_container, which calls itself only for a
- * nested container. */
-static inline size_t check_value(checker *c, size_t i, int depth, int *esc)
+/* The value whose first byte is at i (below len). */
+static size_t check_value(checker *c, size_t i, int depth)
 {
     const unsigned char *p = c->p;
     size_t len = c->len;
+    int plain;
 
     switch (p[i]) {
-    case '"': return check_string(p, len, i, esc);
+    case '"': return check_string(p, len, i, &plain);
     case '{': return check_container(c, i, depth, 1);
     case '[': return check_container(c, i, depth, 0);
     case 't': return check_word(p, len, i, "true", 4);
@@ -1325,7 +1326,7 @@ static size_t check_container(checker *c, size_t i, int depth, int is_object)
     const size_t len = c->len;
     const unsigned char close = is_object ? '}' : ']';
     size_t prev = 0, key = 0, at, n;
-    int first = 1, kesc, vesc;
+    int first = 1, kplain = 0, vplain = 0;
     rk_jent *e;
 
     if (depth >= RK_JSON_MAX_DEPTH)
@@ -1340,12 +1341,11 @@ static size_t check_container(checker *c, size_t i, int depth, int is_object)
          * members and elements follow it */
         n = c->n++;
         e = n < c->max ? &c->tape[n] : NULL;
-        kesc = vesc = 0;
         if (is_object) {
             if (p[i] != '"')
                 return 0;
             key = i + 1;
-            i = check_string(p, len, i, &kesc);
+            i = check_string(p, len, i, &kplain);
             if (i == 0)
                 return 0;
             /* keys strictly increasing: sorted and unique */
@@ -1360,7 +1360,12 @@ static size_t check_container(checker *c, size_t i, int depth, int is_object)
                 return 0;
         }
         at = i;
-        i = check_value(c, i, depth + 1, &vesc);
+        /* most values are strings: checked here, without the call */
+        vplain = 0;
+        if (p[i] == '"')
+            i = check_string(p, len, i, &vplain);
+        else
+            i = check_value(c, i, depth + 1);
         if (i == 0)
             return 0;
         if (e != NULL) {
@@ -1368,14 +1373,14 @@ static size_t check_container(checker *c, size_t i, int depth, int is_object)
                 e->key.p = (const char *)p + key - 1;
                 e->key.len = at - key; /* its quotes; the colon is at at - 1 */
                 e->key.type = RK_JV_STRING;
-                e->key.plain = !kesc;
+                e->key.plain = kplain;
             } else {
                 memset(&e->key, 0, sizeof e->key);
             }
             e->val.p = (const char *)p + at;
             e->val.len = i - at;
             e->val.type = jv_type_of(p[at]);
-            e->val.plain = !vesc && p[at] == '"';
+            e->val.plain = vplain;
             e->next = c->n;
         }
         if (i < len && p[i] == ',') {
@@ -1391,9 +1396,7 @@ static size_t check_container(checker *c, size_t i, int depth, int is_object)
 /* The whole text is one canonical value, its entries listed in c's tape. */
 static int check_text(checker *c)
 {
-    int esc = 0;
-
-    return c->len > 0 && check_value(c, 0, 0, &esc) == c->len;
+    return c->len > 0 && check_value(c, 0, 0) == c->len;
 }
 
 rk_err rk_canon_check(const char *text, size_t len, char *err)

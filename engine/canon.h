@@ -161,7 +161,8 @@ typedef struct rk_jv {
     size_t len;      /* its bytes, quotes and brackets included */
     rk_jv_type type;
     int plain;       /* a string known to hold no backslash (its text is its
-                      * value); 0: not known.  Set by rk_jv_parse_tape. */
+                      * value); 0: not known.  Set by rk_jv_parse_tape, for
+                      * strings of printable ASCII. */
 } rk_jv;
 
 /*
@@ -201,8 +202,8 @@ typedef struct rk_jent {
 /*
  * rk_jv_parse, also listing the members and elements of the value at every
  * depth in tape[0..max), in the same pass: a reader of nested members needs
- * no second walk of the text, and the strings it finds are marked plain
- * when they hold no backslash.  *n is the number of entries the value has;
+ * no second walk of the text, and the strings of printable ASCII without
+ * escapes it finds are marked plain.  *n is the number of entries the value has;
  * when *n > max only the first max were stored and the tape must not be
  * used (walk the value with a cursor).  tape may be NULL when max is 0.
  */
