@@ -105,7 +105,40 @@ rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
             return rk_seterr(err, RK_ERR_INVALID,
                              "amount '%s': more than %u fraction digits", Q, decimals);
 
-    /* acc = integer digits, then `decimals` fraction digits (zero-padded) */
+    /*
+     * acc = integer digits, then `decimals` fraction digits (zero-padded).
+     * With at most 38 digits the value is at most 10^38 - 1 = the limit, so
+     * no digit can overflow and the test per digit (a 128-bit division) is
+     * not needed; the first 19 digits fit a 64-bit word, which is cheaper
+     * still.  Longer texts (leading fraction zeros, rejected ranges) take
+     * the checked loop.
+     */
+    if (int_len + decimals <= 38) {
+        size_t nd = int_len + decimals;
+        uint64_t lo = 0;
+
+        for (k = 0; k < nd; k++) {
+            unsigned d;
+
+            if (k < int_len)
+                d = (unsigned)(text[int_start + k] - '0');
+            else if (k - int_len < frac_len)
+                d = (unsigned)(text[frac_start + k - int_len] - '0');
+            else
+                d = 0;
+            if (k < 19) {
+                lo = lo * 10 + d;
+                continue;
+            }
+            if (k == 19)
+                acc = lo;
+            acc = acc * 10 + d;
+        }
+        if (nd <= 19)
+            acc = lo;
+        *out = neg ? -(rk_amount)acc : (rk_amount)acc;
+        return RK_OK;
+    }
     for (k = 0; k < int_len + decimals; k++) {
         unsigned d;
 

@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define PATH_MAX_LEN 200  /* bytes of JSON path kept for messages */
 #define QUOTE_MAX 40      /* bytes of a literal quoted in a message */
 #define SAFE_INT 9007199254740991.0 /* 2^53 - 1 */
@@ -1068,12 +1072,11 @@ static rk_jv_type jv_type_of(unsigned char b)
  */
 typedef struct checker {
     const unsigned char *p;
-    size_t len, pos;
-    /* rk_jv_parse_object: the first max members of the top-level object,
-     * collected on the way; more: it has others */
-    rk_jv *keys, *vals;
+    size_t len;
+    /* rk_jv_parse_tape: every member and element goes in tape[n] while
+     * n < max; n counts them all */
+    rk_jent *tape;
     size_t max, n;
-    int more;
 } checker;
 
 /* The next byte of the string value starting at *i (after its quote), with
@@ -1159,202 +1162,251 @@ static size_t plain8(const unsigned char *p)
 }
 
 /*
- * The rest of a string from c->pos on, once the fast path of check_string
- * met something other than plain bytes and the closing quote.  Kept out of
+ * The first i' >= i (below end) whose byte is not printable ASCII other
+ * than '"' and '\\', or end: the run of bytes of a string that stand for
+ * themselves and need no further look.  Most strings of a record are such
+ * a run up to their closing quote, and the check of a body spends most of
+ * its time here, so the run is found sixteen bytes at a time where SSE2
+ * exists (every x86-64): a signed byte compare "below 0x20" flags both the
+ * controls and every byte >= 0x80 (negative as signed), two equality
+ * compares flag '"' and '\\', and the lowest flagged byte is the answer.
+ * Then eight at a time (plain8), then one at a time near the end.  The
+ * loads never reach end: each reads only bytes below it.
+ */
+static inline __attribute__((always_inline)) size_t plain_run(const unsigned char *p, size_t i,
+                                                                size_t end)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                  space = _mm_set1_epi8(0x20);
+
+    while (end - i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                                _mm_cmpeq_epi8(v, bslash)),
+                                   _mm_cmplt_epi8(v, space));
+        unsigned m = (unsigned)_mm_movemask_epi8(bad);
+        if (m != 0)
+            return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#endif
+    while (end - i >= 8) {
+        size_t k = plain8(p + i);
+        i += k;
+        if (k < 8)
+            return i;
+    }
+    while (i < end && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+        i++;
+    return i;
+}
+
+/*
+ * The checks below pass positions by value and return the position past
+ * what they checked, or 0 when it is not canonical (nothing valid ends at
+ * 0): positions then live in registers, where a position kept in the
+ * checker would be reloaded after every store into the tape (which the
+ * compiler must assume may alias it).
+ */
+
+/*
+ * The rest of a string from i on, once the fast path of check_string met
+ * something other than plain bytes and the closing quote.  Kept out of
  * line: most strings never get here, and check_string stays small.
  */
-static __attribute__((noinline)) int check_string_rest(checker *c)
+static __attribute__((noinline)) size_t check_string_rest(const unsigned char *p, size_t len,
+                                                          size_t i)
 {
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = c->p;
     size_t n;
 
-    while (c->pos < c->len) {
+    while (i < len) {
         unsigned char ch;
-        size_t i = c->pos, end = c->len;
 
-        /* the common case first: printable ASCII that needs no escape,
-         * eight bytes at a time up to the first other byte, then (near the
-         * end of the text) byte by byte */
-        while (end - i >= 8) {
-            size_t k = plain8(p + i);
-            i += k;
-            if (k < 8)
-                break;
-        }
-        while (i < end && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
-            i++;
-        c->pos = i;
-        if (i == end)
+        i = plain_run(p, i, len);
+        if (i == len)
             break;
         ch = p[i];
-        if (ch == '"') {
-            c->pos++;
-            return 1;
-        }
+        if (ch == '"')
+            return i + 1;
         if (ch < 0x20)
             return 0;
         if (ch == '\\') {
-            if (c->pos + 1 >= c->len)
+            if (i + 1 >= len)
                 return 0;
-            ch = p[c->pos + 1];
+            ch = p[i + 1];
             if (strchr("\"\\bfnrt", ch) != NULL && ch != '\0') {
-                c->pos += 2;
+                i += 2;
                 continue;
             }
             /* only controls without a short form, as \u00xx in lower case */
-            if (ch != 'u' || c->pos + 6 > c->len || p[c->pos + 2] != '0' ||
-                p[c->pos + 3] != '0' || (p[c->pos + 4] != '0' && p[c->pos + 4] != '1'))
+            if (ch != 'u' || i + 6 > len || p[i + 2] != '0' || p[i + 3] != '0' ||
+                (p[i + 4] != '0' && p[i + 4] != '1'))
                 return 0;
             {
-                int v = (p[c->pos + 4] - '0') * 16 + hexval(p[c->pos + 5]);
-                if (hexval(p[c->pos + 5]) < 0 || p[c->pos + 5] != hex[v & 15] || v == 0 ||
+                int v = (p[i + 4] - '0') * 16 + hexval(p[i + 5]);
+                if (hexval(p[i + 5]) < 0 || p[i + 5] != hex[v & 15] || v == 0 ||
                     v == '\b' || v == '\f' || v == '\n' || v == '\r' || v == '\t')
                     return 0;
             }
-            c->pos += 6;
+            i += 6;
             continue;
         }
-        n = utf8_seq(p + c->pos, c->len - c->pos);
+        n = utf8_seq(p + i, len - i);
         if (n == 0)
             return 0;
-        c->pos += n;
+        i += n;
     }
     return 0;
 }
 
-static int check_string(checker *c)
+/* The string whose opening quote is at i.  *plain is 1 when it is plain
+ * printable ASCII up to its closing quote (no backslash, so its text is its
+ * value), else 0.  Inlined, so that *plain stays in a register. */
+static inline size_t check_string(const unsigned char *p, size_t len, size_t i, int *plain)
+{
+    i = plain_run(p, i + 1, len); /* past the opening quote */
+    if (i < len && p[i] == '"') {
+        *plain = 1;
+        return i + 1;
+    }
+    *plain = 0;
+    return check_string_rest(p, len, i);
+}
+
+/* -?(0|[1-9][0-9]*), not -0, magnitude below 2^63: canonical_integer's
+ * rule, read in place. */
+static inline size_t check_integer(const unsigned char *p, size_t len, size_t i)
+{
+    size_t d, n;
+    int neg = p[i] == '-';
+
+    d = i + (size_t)neg;
+    for (i = d; i < len && isdig(p[i]); i++)
+        ;
+    n = i - d;
+    if (n == 0 || n > 19)
+        return 0;
+    if (p[d] == '0')
+        return n == 1 && !neg ? i : 0;
+    return n < 19 || memcmp(p + d, "9223372036854775807", 19) <= 0 ? i : 0;
+}
+
+static size_t check_word(const unsigned char *p, size_t len, size_t i, const char *w, size_t n)
+{
+    if (len - i < n || memcmp(p + i, w, n) != 0)
+        return 0;
+    return i + n;
+}
+
+static size_t check_container(checker *c, size_t i, int depth, int is_object);
+
+/* The value whose first byte is at i (below len). */
+static size_t check_value(checker *c, size_t i, int depth)
 {
     const unsigned char *p = c->p;
-    size_t i = c->pos + 1, end = c->len, k; /* past the opening quote */
+    size_t len = c->len;
+    int plain;
 
-    /* most strings are plain printable ASCII up to their closing quote */
-    while (end - i >= 8) {
-        k = plain8(p + i);
-        i += k;
-        if (k < 8)
-            break;
+    switch (p[i]) {
+    case '"': return check_string(p, len, i, &plain);
+    case '{': return check_container(c, i, depth, 1);
+    case '[': return check_container(c, i, depth, 0);
+    case 't': return check_word(p, len, i, "true", 4);
+    case 'f': return check_word(p, len, i, "false", 5);
+    case 'n': return check_word(p, len, i, "null", 4);
+    default: return check_integer(p, len, i);
     }
-    c->pos = i;
-    if (i < end && p[i] == '"') {
-        c->pos++;
-        return 1;
-    }
-    return check_string_rest(c);
 }
 
-static int check_integer(checker *c)
+static size_t check_container(checker *c, size_t i, int depth, int is_object)
 {
-    size_t start = c->pos;
-    char t[24];
-
-    if (c->pos < c->len && c->p[c->pos] == '-')
-        c->pos++;
-    while (c->pos < c->len && isdig(c->p[c->pos]))
-        c->pos++;
-    if (c->pos - start == 0 || c->pos - start > 20)
-        return 0;
-    memcpy(t, c->p + start, c->pos - start);
-    t[c->pos - start] = '\0';
-    return canonical_integer(t);
-}
-
-static int check_value(checker *c, int depth);
-
-static int check_container(checker *c, int depth, int is_object)
-{
-    unsigned char close = is_object ? '}' : ']';
-    size_t prev = 0, key;
-    int first = 1;
+    const unsigned char *p = c->p;
+    const size_t len = c->len;
+    const unsigned char close = is_object ? '}' : ']';
+    size_t prev = 0, key = 0, at, n;
+    int first = 1, kplain = 0, vplain = 0;
+    rk_jent *e;
 
     if (depth >= RK_JSON_MAX_DEPTH)
         return 0;
-    c->pos++;
-    if (c->pos < c->len && c->p[c->pos] == close) {
-        c->pos++;
-        return 1;
-    }
+    i++;
+    if (i < len && p[i] == close)
+        return i + 1;
     for (;;) {
+        if (i >= len)
+            return 0;
+        /* this member's entry, when a tape is kept; its value's own
+         * members and elements follow it */
+        n = c->n++;
+        e = n < c->max ? &c->tape[n] : NULL;
         if (is_object) {
-            if (c->pos >= c->len || c->p[c->pos] != '"')
+            if (p[i] != '"')
                 return 0;
-            key = c->pos + 1;
-            if (!check_string(c))
+            key = i + 1;
+            i = check_string(p, len, i, &kplain);
+            if (i == 0)
                 return 0;
-            if (depth == 0 && c->n < c->max) {
-                c->keys[c->n].p = (const char *)c->p + key - 1;
-                c->keys[c->n].len = c->pos - (key - 1);
-                c->keys[c->n].type = RK_JV_STRING;
-            }
             /* keys strictly increasing: sorted and unique */
-            if (!first && key_cmp(c->p, prev, key) >= 0)
+            if (!first && key_cmp(p, prev, key) >= 0)
                 return 0;
             prev = key;
             first = 0;
-            if (c->pos >= c->len || c->p[c->pos] != ':')
+            if (i >= len || p[i] != ':')
                 return 0;
-            c->pos++;
+            i++;
+            if (i >= len)
+                return 0;
         }
-        {
-            size_t at = c->pos;
-            if (!check_value(c, depth + 1))
-                return 0;
-            if (is_object && depth == 0) {
-                if (c->n < c->max) {
-                    c->vals[c->n].p = (const char *)c->p + at;
-                    c->vals[c->n].len = c->pos - at;
-                    c->vals[c->n].type = jv_type_of(c->p[at]);
-                    c->n++;
-                } else {
-                    c->more = 1;
-                }
+        at = i;
+        /* most values are strings: checked here, without the call */
+        vplain = 0;
+        if (p[i] == '"')
+            i = check_string(p, len, i, &vplain);
+        else
+            i = check_value(c, i, depth + 1);
+        if (i == 0)
+            return 0;
+        if (e != NULL) {
+            if (is_object) {
+                e->key.p = (const char *)p + key - 1;
+                e->key.len = at - key; /* its quotes; the colon is at at - 1 */
+                e->key.type = RK_JV_STRING;
+                e->key.plain = kplain;
+            } else {
+                memset(&e->key, 0, sizeof e->key);
             }
+            e->val.p = (const char *)p + at;
+            e->val.len = i - at;
+            e->val.type = jv_type_of(p[at]);
+            e->val.plain = vplain;
+            e->next = c->n;
         }
-        if (c->pos < c->len && c->p[c->pos] == ',') {
-            c->pos++;
+        if (i < len && p[i] == ',') {
+            i++;
             continue;
         }
-        if (c->pos < c->len && c->p[c->pos] == close) {
-            c->pos++;
-            return 1;
-        }
+        if (i < len && p[i] == close)
+            return i + 1;
         return 0;
     }
 }
 
-static int check_word(checker *c, const char *w)
+/* The whole text is one canonical value, its entries listed in c's tape. */
+static int check_text(checker *c)
 {
-    size_t n = strlen(w);
-
-    if (c->len - c->pos < n || memcmp(c->p + c->pos, w, n) != 0)
-        return 0;
-    c->pos += n;
-    return 1;
-}
-
-static int check_value(checker *c, int depth)
-{
-    if (c->pos >= c->len)
-        return 0;
-    switch (c->p[c->pos]) {
-    case '{': return check_container(c, depth, 1);
-    case '[': return check_container(c, depth, 0);
-    case '"': return check_string(c);
-    case 't': return check_word(c, "true");
-    case 'f': return check_word(c, "false");
-    case 'n': return check_word(c, "null");
-    default: return check_integer(c);
-    }
+    return c->len > 0 && check_value(c, 0, 0) == c->len;
 }
 
 rk_err rk_canon_check(const char *text, size_t len, char *err)
 {
-    checker c = { (const unsigned char *)text, len, 0 };
+    checker c = { (const unsigned char *)text, len, NULL, 0, 0 };
     rk_buf b = RK_BUF_INIT;
     size_t i;
     rk_err rc;
 
-    if (check_value(&c, 0) && c.pos == len)
+    if (check_text(&c))
         return RK_OK;
     /* not canonical: the slow path says why, or where the first difference is */
     rc = rk_canon_normalize(text, len, &b, err);
@@ -1372,28 +1424,53 @@ rk_err rk_canon_check(const char *text, size_t len, char *err)
 
 /* ---- reading canonical JSON without a tree ------------------------------ */
 
+rk_err rk_jv_parse_tape(const char *text, size_t len, rk_jv *out, rk_jent *tape, size_t max,
+                        size_t *n, char *err)
+{
+    checker c = { (const unsigned char *)text, len, tape, max, 0 };
+
+    *n = 0;
+    if (!check_text(&c))
+        return rk_seterr(err, RK_ERR_INVALID, "canon: not canonical");
+    out->p = text;
+    out->len = len;
+    out->type = jv_type_of((unsigned char)text[0]);
+    out->plain = 0;
+    if (out->type == RK_JV_STRING)
+        out->plain = memchr(text, '\\', len) == NULL;
+    *n = c.n;
+    return RK_OK;
+}
+
 rk_err rk_jv_parse(const char *text, size_t len, rk_jv *out, char *err)
 {
     size_t n;
-    int more;
 
-    return rk_jv_parse_object(text, len, out, NULL, NULL, 0, &n, &more, err);
+    return rk_jv_parse_tape(text, len, out, NULL, 0, &n, err);
 }
 
 rk_err rk_jv_parse_object(const char *text, size_t len, rk_jv *out, rk_jv *keys,
                           rk_jv *vals, size_t max, size_t *n, int *more, char *err)
 {
-    checker c = { (const unsigned char *)text, len, 0, keys, vals, max, 0, 0 };
+    rk_jcur c;
+    rk_jv k, v;
+    rk_err rc;
 
     *n = 0;
     *more = 0;
-    if (len == 0 || !check_value(&c, 0) || c.pos != len)
-        return rk_seterr(err, RK_ERR_INVALID, "canon: not canonical");
-    out->p = text;
-    out->len = len;
-    out->type = jv_type_of((unsigned char)text[0]);
-    *n = c.n;
-    *more = c.more;
+    rc = rk_jv_parse(text, len, out, err);
+    if (rc != RK_OK || out->type != RK_JV_OBJECT)
+        return rc;
+    (void)rk_jcur_open(&c, out);
+    while (rk_jcur_next(&c, &k, &v)) {
+        if (*n == max) {
+            *more = 1;
+            break;
+        }
+        keys[*n] = k;
+        vals[*n] = v;
+        (*n)++;
+    }
     return RK_OK;
 }
 
@@ -1473,6 +1550,7 @@ int rk_jcur_next(rk_jcur *c, rk_jv *key, rk_jv *val)
             key->p = c->p + i;
             key->len = end - i;
             key->type = RK_JV_STRING;
+            key->plain = 0; /* not known: not looked at */
         }
         i = end + 1; /* the colon */
     } else if (key != NULL) {
@@ -1482,6 +1560,7 @@ int rk_jcur_next(rk_jcur *c, rk_jv *key, rk_jv *val)
     val->p = c->p + i;
     val->len = end - i;
     val->type = t;
+    val->plain = 0;
     c->pos = end + 1; /* past the comma, or onto the end */
     return 1;
 }
@@ -1492,6 +1571,8 @@ int rk_jv_raw(const rk_jv *v, const char **s, size_t *n)
         return -1;
     *s = v->p + 1;
     *n = v->len - 2;
+    if (v->plain)
+        return 0;
     return memchr(*s, '\\', *n) != NULL;
 }
 
@@ -1518,7 +1599,7 @@ size_t rk_jv_unescape(const rk_jv *v, char *out, size_t cap)
 
     if (v->type != RK_JV_STRING)
         return (size_t)-1;
-    if (memchr(v->p + 1, '\\', v->len - 2) == NULL) {
+    if (v->plain || memchr(v->p + 1, '\\', v->len - 2) == NULL) {
         /* the common case: the text is the value (no U+0000 in canonical) */
         if (v->len - 2 >= cap)
             return (size_t)-1;

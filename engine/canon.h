@@ -160,6 +160,9 @@ typedef struct rk_jv {
     const char *p;   /* its first byte (the quote of a string) */
     size_t len;      /* its bytes, quotes and brackets included */
     rk_jv_type type;
+    int plain;       /* a string known to hold no backslash (its text is its
+                      * value); 0: not known.  Set by rk_jv_parse_tape, for
+                      * strings of printable ASCII. */
 } rk_jv;
 
 /*
@@ -171,16 +174,41 @@ rk_err rk_jv_parse(const char *text, size_t len, rk_jv *out, char *err)
     __attribute__((warn_unused_result));
 
 /*
- * rk_jv_parse, also collecting the members of the top-level object in the
- * same pass, so that a reader of a body's members does not walk it twice:
- * keys[i] (string views) and vals[i] for the first max members in order, *n
- * of them; *more is 1 when the object has more than max (walk those with a
- * cursor).  *n is 0 when the value is not an object or on error.  keys and
- * vals may be NULL when max is 0.
+ * rk_jv_parse, then the members of the top-level object: keys[i] (string
+ * views) and vals[i] for the first max members in order, *n of them; *more
+ * is 1 when the object has more than max (walk those with a cursor).  *n
+ * is 0 when the value is not an object or on error.  keys and vals may be
+ * NULL when max is 0.  (rk_jv_parse_tape lists members at every depth in
+ * the same pass as the check.)
  */
 rk_err rk_jv_parse_object(const char *text, size_t len, rk_jv *out, rk_jv *keys,
                           rk_jv *vals, size_t max, size_t *n, int *more, char *err)
     __attribute__((warn_unused_result));
+
+/*
+ * One member of an object, or one element of an array, of a checked text.
+ * rk_jv_parse_tape lists every member and element at every depth in
+ * document order (depth first): the entries of a container value follow
+ * its own entry, from index i + 1 up to (not including) next; next is also
+ * where the entry's next sibling is, when it has one.  The children of the
+ * top-level value are the entries from 0 up to the count, chained by next.
+ */
+typedef struct rk_jent {
+    rk_jv key;     /* a member's key (a string view); zeroed for an element */
+    rk_jv val;
+    size_t next;   /* the index past this entry's value's own entries */
+} rk_jent;
+
+/*
+ * rk_jv_parse, also listing the members and elements of the value at every
+ * depth in tape[0..max), in the same pass: a reader of nested members needs
+ * no second walk of the text, and the strings of printable ASCII without
+ * escapes it finds are marked plain.  *n is the number of entries the value has;
+ * when *n > max only the first max were stored and the tape must not be
+ * used (walk the value with a cursor).  tape may be NULL when max is 0.
+ */
+rk_err rk_jv_parse_tape(const char *text, size_t len, rk_jv *out, rk_jent *tape, size_t max,
+                        size_t *n, char *err) __attribute__((warn_unused_result));
 
 /* Iterates the members of an object or the elements of an array, in order. */
 typedef struct rk_jcur {

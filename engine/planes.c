@@ -468,7 +468,14 @@ static char *pack_done(struct pack *k, size_t head)
     w = mem + at;
     end = w + k->bytes + 1;
     for (i = 0; i < k->n; i++) {
-        len = rk_jv_unescape(&k->src[i], w, (size_t)(end - w));
+        if (k->src[i].plain) {
+            /* no backslash (the check said so): the text is the value */
+            len = k->src[i].len - 2;
+            memcpy(w, k->src[i].p + 1, len);
+            w[len] = '\0';
+        } else {
+            len = rk_jv_unescape(&k->src[i], w, (size_t)(end - w));
+        }
         *k->dst[i] = w;
         w += len + 1; /* fits: counted above */
     }
@@ -535,18 +542,29 @@ static int field_of(const char *k, size_t n)
 
 #undef IS
 
-/* has: bit f set when field f is present, its value in val[f] */
-typedef rk_planes_prep obj;
-_Static_assert(F__COUNT <= RK_PLANES_FIELDS, "rk_planes_prep has a slot per field");
+/*
+ * The known members of one object: bit f of has is set when field f is
+ * present, its value in val[f].  When the object was read from a tape
+ * (rk_jv_parse_tape), ent[f] is member f's entry there, so the members of
+ * a nested object or array are found without walking the text again;
+ * otherwise (tape NULL) they are read with a cursor.
+ */
+typedef struct obj {
+    uint64_t has;
+    rk_jv val[F__COUNT];
+    const rk_jent *tape;
+    size_t ent[F__COUNT];
+} obj;
 _Static_assert(F__COUNT <= 64, "one bit per field in has");
 
-static void obj_add(obj *o, const rk_jv *key, const rk_jv *val)
+static void obj_add(obj *o, const rk_jv *key, const rk_jv *val, size_t ent)
 {
     int f = field_of(key->p + 1, key->len - 2);
 
     if (f >= 0) {
         o->has |= (uint64_t)1 << f;
         o->val[f] = *val;
+        o->ent[f] = ent;
     }
 }
 
@@ -557,11 +575,82 @@ static void obj_load(obj *o, const rk_jv *v)
     rk_jv k, m;
 
     o->has = 0;
+    o->tape = NULL;
     if (v == NULL || v->type != RK_JV_OBJECT)
         return;
     (void)rk_jcur_open(&c, v);
     while (rk_jcur_next(&c, &k, &m))
-        obj_add(o, &k, &m);
+        obj_add(o, &k, &m, 0);
+}
+
+/* The known members of the object whose members are tape[from..to). */
+static void obj_load_tape(obj *o, const rk_jent *tape, size_t from, size_t to)
+{
+    size_t i;
+
+    o->has = 0;
+    o->tape = tape;
+    for (i = from; i < to; i = tape[i].next)
+        obj_add(o, &tape[i].key, &tape[i].val, i);
+}
+
+/* The known members of o's member f (none when it is absent or not an
+ * object): from the tape when o came from one. */
+static void obj_sub(obj *sub, const obj *o, int f)
+{
+    const rk_jv *v = (o->has >> f) & 1 ? &o->val[f] : NULL;
+
+    if (v == NULL || v->type != RK_JV_OBJECT || o->tape == NULL) {
+        obj_load(sub, v);
+        return;
+    }
+    obj_load_tape(sub, o->tape, o->ent[f] + 1, o->tape[o->ent[f]].next);
+}
+
+/* The elements of an array member, each with its known members. */
+struct elems {
+    const rk_jent *tape; /* NULL: a cursor */
+    size_t i, end;
+    rk_jcur cur;
+    int open;
+};
+
+static void elems_open(struct elems *it, const obj *o, int f)
+{
+    const rk_jv *v = (o->has >> f) & 1 ? &o->val[f] : NULL;
+
+    it->open = v != NULL && v->type == RK_JV_ARRAY;
+    it->tape = o->tape;
+    if (!it->open)
+        return;
+    if (it->tape != NULL) {
+        it->i = o->ent[f] + 1;
+        it->end = it->tape[o->ent[f]].next;
+    } else {
+        (void)rk_jcur_open(&it->cur, v);
+    }
+}
+
+/* The next element into *v and its members (if an object) into *m; 0 at the end. */
+static int elems_next(struct elems *it, rk_jv *v, obj *m)
+{
+    if (!it->open)
+        return 0;
+    if (it->tape == NULL) {
+        if (!rk_jcur_next(&it->cur, NULL, v))
+            return 0;
+        obj_load(m, v);
+        return 1;
+    }
+    if (it->i >= it->end)
+        return 0;
+    *v = it->tape[it->i].val;
+    if (v->type == RK_JV_OBJECT)
+        obj_load_tape(m, it->tape, it->i + 1, it->tape[it->i].next);
+    else
+        obj_load(m, NULL);
+    it->i = it->tape[it->i].next;
+    return 1;
 }
 
 /* The value of member f, or NULL when absent. */
@@ -1021,7 +1110,7 @@ static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
     struct pev ev, *e;
     const rk_jv *refsv, *pl, *expv;
     obj refs, exp, it;
-    rk_jcur cur;
+    struct elems items;
     rk_jv itv;
     struct pack k;
     struct pmt pm[64]; /* the items, until their memory exists */
@@ -1048,7 +1137,7 @@ static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
         *why = "provider event: refs or payments malformed";
         return NULL;
     }
-    obj_load(&refs, refsv);
+    obj_sub(&refs, o, F_REFS);
     pack_add(&k, &ev.provider, sget(o, F_PROVIDER));
     pack_add(&k, &ev.event_id, sget(o, F_EVENT_ID));
     pack_add(&k, &ev.event_type, sget(o, F_EVENT_TYPE));
@@ -1080,7 +1169,7 @@ static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
     ev.api = is_str(sget(o, F_SOURCE), "api_read");
     expv = oget(o, F_EXPECTED);
     if (is_type(expv, RK_JV_OBJECT)) {
-        obj_load(&exp, expv);
+        obj_sub(&exp, o, F_EXPECTED);
         if (dec_parse_v(sget(&exp, F_AMOUNT), &ev.exp_amount) != 0) {
             *why = "provider event: expected.amount is not an amount";
             return NULL;
@@ -1097,14 +1186,12 @@ static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
      * a bad confirmations count in any item.
      */
     i = 0;
-    if (pl != NULL)
-        (void)rk_jcur_open(&cur, pl);
-    while (pl != NULL && rk_jcur_next(&cur, NULL, &itv)) {
+    elems_open(&items, o, F_PAYMENTS);
+    while (elems_next(&items, &itv, &it)) {
         if (i == 64) {
             *why = "provider event: more than 64 payments";
             return NULL;
         }
-        obj_load(&it, &itv);
         if (!is_type(&itv, RK_JV_OBJECT) ||
             dec_parse_v(sget(&it, F_AMOUNT), &pm[i].amount) != 0 ||
             sget(&it, F_ASSET) == NULL || sget(&it, F_NETWORK) == NULL) {
@@ -1173,20 +1260,26 @@ static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
     return e;
 }
 
-static rk_err fold_provider(rk_planes *p, const obj *o, uint64_t seq, char *err)
+/* The record why a body was not folded: out of memory, or a skip. */
+static rk_err not_folded(rk_planes *p, uint64_t seq, const char *why, char *err)
+{
+    if (strcmp(why, "out of memory") == 0)
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    return skip(p, seq, why) == 0 ? RK_OK : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+}
+
+/* Fold provider event e (from pev_parse, owned from here on), or when it is
+ * NULL record why it was not parsed. */
+static rk_err fold_provider(rk_planes *p, struct pev *e, const char *why, uint64_t seq,
+                            char *err)
 {
     rk_err rc;
-    const char *why = NULL, *pid;
-    struct pev *e = pev_parse(o, seq, &why);
+    const char *pid;
     struct pay *pO = NULL, *pP = NULL, *pPP = NULL, *t;
     char kO[KEY_MAX], kP[KEY_MAX], kPP[KEY_MAX];
 
-    if (e == NULL) {
-        if (strcmp(why, "out of memory") == 0)
-            return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-        return skip(p, seq, why) == 0 ? RK_OK
-                                       : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-    }
+    if (e == NULL)
+        return not_folded(p, seq, why, err);
     p->st.events++;
     if (e->occurred_at > p->clock || p->clock == NO_TIME)
         p->clock = e->occurred_at;
@@ -1297,48 +1390,46 @@ static const char *frow_id(const void *r) { return ((const struct frow *)r)->row
 static void crow_free(void *r) { free(r); } /* with its strings: one allocation */
 static void frow_free(void *r) { free(r); }
 
-static rk_err fold_commerce(rk_planes *p, const obj *o, struct scratch *sc, uint64_t seq,
-                            char *err)
+/*
+ * A commerce row's body as a row (one allocation with its strings), or NULL
+ * with *why: the reason it is skipped, or "out of memory".  Needs no state.
+ */
+static struct crow *crow_parse(const obj *o, uint64_t seq, const char **why)
 {
-    struct crow c, *cp = NULL;
-    rk_err rc;
-    const rk_jv *pricev, *expv;
+    struct crow c, *cp;
     obj price, exp;
-    const char *order = sc_str(sc, sget(o, F_ORDER)), *why = NULL;
     struct pack k;
-    struct pay *y;
     int64_t v;
 
     memset(&c, 0, sizeof c);
     k.n = k.bytes = 0;
     c.seq = seq;
     c.expires_at = NO_TIME;
+    *why = NULL;
     if (jint(o, F_V, &v) != 0 || v != 1)
-        why = "commerce row: version is not 1";
-    else if (order == NULL || sget(o, F_ROW_ID) == NULL || sget(o, F_EVENT) == NULL)
-        why = "commerce row: order, row_id or event missing";
+        *why = "commerce row: version is not 1";
+    else if (sget(o, F_ORDER) == NULL || sget(o, F_ROW_ID) == NULL || sget(o, F_EVENT) == NULL)
+        *why = "commerce row: order, row_id or event missing";
     else if (jtime(o, F_OCCURRED_AT, &c.occurred_at) != 0)
-        why = "commerce row: occurred_at missing or not a time";
+        *why = "commerce row: occurred_at missing or not a time";
     else if (jtime(o, F_EXPIRES_AT, &c.expires_at) < 0)
-        why = "commerce row: expires_at is not a time";
-    if (why == NULL) {
+        *why = "commerce row: expires_at is not a time";
+    if (*why == NULL) {
         /* a later reason replaces an earlier one, as it always did */
-        pricev = oget(o, F_PRICE);
-        expv = oget(o, F_EXPECTED);
-        obj_load(&price, pricev);
-        obj_load(&exp, expv);
-        if (pricev != NULL) {
+        obj_sub(&price, o, F_PRICE);
+        obj_sub(&exp, o, F_EXPECTED);
+        if (oget(o, F_PRICE) != NULL) {
             c.has_price = 1;
             if (dec_parse_v(sget(&price, F_AMOUNT), &c.price) != 0 ||
                 sget(&price, F_CURRENCY) == NULL)
-                why = "commerce row: price malformed";
+                *why = "commerce row: price malformed";
             pack_add(&k, &c.price_cur, sget(&price, F_CURRENCY));
         }
-        if (expv != NULL) {
+        if (oget(o, F_EXPECTED) != NULL) {
             c.has_expected = 1;
             if (dec_parse_v(sget(&exp, F_AMOUNT), &c.exp) != 0 ||
                 sget(&exp, F_ASSET) == NULL || sget(&exp, F_NETWORK) == NULL)
-                why = "commerce row: expected malformed";
+                *why = "commerce row: expected malformed";
             pack_add(&k, &c.exp_asset, sget(&exp, F_ASSET));
             pack_add(&k, &c.exp_network, sget(&exp, F_NETWORK));
             pack_add(&k, &c.exp_contract, sget(&exp, F_CONTRACT));
@@ -1347,18 +1438,32 @@ static rk_err fold_commerce(rk_planes *p, const obj *o, struct scratch *sc, uint
         if (sget(o, F_AMOUNT) != NULL) {
             c.has_amount = 1;
             if (dec_parse_v(sget(o, F_AMOUNT), &c.amount) != 0)
-                why = "commerce row: amount malformed";
+                *why = "commerce row: amount malformed";
         }
     }
-    if (why != NULL)
-        return skip(p, seq, why) == 0 ? RK_OK
-                                       : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    if (*why != NULL)
+        return NULL;
     pack_add(&k, &c.row_id, sget(o, F_ROW_ID));
     pack_add(&k, &c.event, sget(o, F_EVENT));
     cp = (struct crow *)(void *)pack_done(&k, sizeof c);
-    if (cp != NULL)
-        *cp = c;
-    y = cp != NULL ? pay_for_order(p, order) : NULL;
+    if (cp == NULL) {
+        *why = "out of memory";
+        return NULL;
+    }
+    *cp = c;
+    return cp;
+}
+
+/* Fold row cp (owned from here on) of order; or record why it is NULL. */
+static rk_err commerce_apply(rk_planes *p, struct crow *cp, const char *why, const char *order,
+                             uint64_t seq, char *err)
+{
+    struct pay *y;
+    rk_err rc;
+
+    if (cp == NULL)
+        return not_folded(p, seq, why, err);
+    y = order != NULL ? pay_for_order(p, order) : NULL;
     if (y != NULL && y->compact && (rc = pay_expand(p, y, err)) != RK_OK) {
         crow_free(cp);
         return rc;
@@ -1371,37 +1476,45 @@ static rk_err fold_commerce(rk_planes *p, const obj *o, struct scratch *sc, uint
     return RK_OK;
 }
 
-static rk_err fold_finance(rk_planes *p, const obj *o, struct scratch *sc, uint64_t seq,
-                           char *err)
+static rk_err fold_commerce(rk_planes *p, const obj *o, struct scratch *sc, uint64_t seq,
+                            char *err)
+{
+    const char *why = NULL;
+    struct crow *cp = crow_parse(o, seq, &why);
+
+    return commerce_apply(p, cp, why, cp != NULL ? sc_str(sc, sget(o, F_ORDER)) : NULL, seq,
+                          err);
+}
+
+/* A finance row's body as a row, as crow_parse. */
+static struct frow *frow_parse(const obj *o, uint64_t seq, const char **why)
 {
     struct frow f, *fp;
-    rk_err rc;
     const rk_jv *side = sget(o, F_SIDE), *fx_rate = sget(o, F_FX_RATE);
-    const char *order = sc_str(sc, sget(o, F_ORDER)), *why = NULL;
     struct pack k;
-    struct pay *y;
     int64_t v;
     dec rate;
 
     memset(&f, 0, sizeof f);
     k.n = k.bytes = 0;
     f.seq = seq;
+    *why = NULL;
     if (jint(o, F_V, &v) != 0 || v != 1)
-        why = "finance row: version is not 1";
-    else if (order == NULL || sget(o, F_ROW_ID) == NULL || sget(o, F_ACCOUNT) == NULL ||
-             sget(o, F_CURRENCY) == NULL || sget(o, F_PERIOD) == NULL)
-        why = "finance row: order, row_id, account, currency or period missing";
+        *why = "finance row: version is not 1";
+    else if (sget(o, F_ORDER) == NULL || sget(o, F_ROW_ID) == NULL ||
+             sget(o, F_ACCOUNT) == NULL || sget(o, F_CURRENCY) == NULL ||
+             sget(o, F_PERIOD) == NULL)
+        *why = "finance row: order, row_id, account, currency or period missing";
     else if (side == NULL || (!rk_jv_is(side, "debit") && !rk_jv_is(side, "credit")))
-        why = "finance row: side is neither debit nor credit";
+        *why = "finance row: side is neither debit nor credit";
     else if (dec_parse_v(sget(o, F_AMOUNT), &f.amount) != 0)
-        why = "finance row: amount malformed";
+        *why = "finance row: amount malformed";
     else if (jtime(o, F_RECOGNISED_AT, &f.recognised_at) != 0)
-        why = "finance row: recognised_at missing or not a time";
+        *why = "finance row: recognised_at missing or not a time";
     else if (fx_rate != NULL && dec_parse_v(fx_rate, &rate) != 0)
-        why = "finance row: fx_rate malformed";
-    if (why != NULL)
-        return skip(p, seq, why) == 0 ? RK_OK
-                                       : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+        *why = "finance row: fx_rate malformed";
+    if (*why != NULL)
+        return NULL;
     f.credit = rk_jv_is(side, "credit");
     pack_add(&k, &f.row_id, sget(o, F_ROW_ID));
     pack_add(&k, &f.account, sget(o, F_ACCOUNT));
@@ -1410,9 +1523,24 @@ static rk_err fold_finance(rk_planes *p, const obj *o, struct scratch *sc, uint6
     pack_add(&k, &f.fx_source, sget(o, F_FX_SOURCE));
     pack_add(&k, &f.period, sget(o, F_PERIOD));
     fp = (struct frow *)(void *)pack_done(&k, sizeof f);
-    if (fp != NULL)
-        *fp = f;
-    y = fp != NULL ? pay_for_order(p, order) : NULL;
+    if (fp == NULL) {
+        *why = "out of memory";
+        return NULL;
+    }
+    *fp = f;
+    return fp;
+}
+
+/* Fold row fp (owned from here on) of order; or record why it is NULL. */
+static rk_err finance_apply(rk_planes *p, struct frow *fp, const char *why, const char *order,
+                            uint64_t seq, char *err)
+{
+    struct pay *y;
+    rk_err rc;
+
+    if (fp == NULL)
+        return not_folded(p, seq, why, err);
+    y = order != NULL ? pay_for_order(p, order) : NULL;
     if (y != NULL && y->compact && (rc = pay_expand(p, y, err)) != RK_OK) {
         frow_free(fp);
         return rc;
@@ -1423,6 +1551,16 @@ static rk_err fold_finance(rk_planes *p, const obj *o, struct scratch *sc, uint6
     }
     p->last = y;
     return RK_OK;
+}
+
+static rk_err fold_finance(rk_planes *p, const obj *o, struct scratch *sc, uint64_t seq,
+                           char *err)
+{
+    const char *why = NULL;
+    struct frow *fp = frow_parse(o, seq, &why);
+
+    return finance_apply(p, fp, why, fp != NULL ? sc_str(sc, sget(o, F_ORDER)) : NULL, seq,
+                         err);
 }
 
 /* ---- public: new, free, apply ------------------------------------------ */
@@ -1511,58 +1649,113 @@ static void compact_pays(rk_planes *p)
 
 static rk_err sweep(rk_planes *p, char *err);
 
-/* Top-level members collected by the canonical check; more are read again. */
-#define OBJ_MAX 32
+/*
+ * Entries of the tape of one body (rk_jv_parse_tape): a provider event of
+ * 64 items of ten members and more fits.  A body with more members and
+ * elements is read with a cursor instead, with the same result.
+ */
+#define TAPE_MAX 1024
 
-void rk_planes_prepare(const rk_record *rec, rk_planes_prep *out)
+/* Build the event or row of a checked body whose members are in o. */
+static void prep_parse(const rk_record *rec, const obj *o, rk_planes_prep *out)
 {
-    rk_jv body, keys[OBJ_MAX], vals[OBJ_MAX];
-    size_t i, n;
-    int more;
+    const rk_jv *order;
 
-    out->has = 0;
-    out->status = 0;
+    out->status = 1;
+    if (rec->kind == RK_KIND_PROVIDER_EVENT) {
+        out->parsed = pev_parse(o, rec->seq, &out->why);
+        return;
+    }
+    if (rec->kind == RK_KIND_COMMERCE_ROW)
+        out->parsed = crow_parse(o, rec->seq, &out->why);
+    else
+        out->parsed = frow_parse(o, rec->seq, &out->why);
+    order = sget(o, F_ORDER);
+    if (order != NULL)
+        out->order = *order;
+}
+
+void rk_planes_prepare(const rk_record *rec, rk_planes_prep *out, rk_jent *tape, size_t max,
+                       int parse)
+{
+    rk_jent own[TAPE_MAX];
+    rk_jv body;
+    obj o;
+    size_t n;
+
+    memset(out, 0, sizeof *out);
     if (rec->kind != RK_KIND_PROVIDER_EVENT && rec->kind != RK_KIND_COMMERCE_ROW &&
         rec->kind != RK_KIND_FINANCE_ROW)
         return;
+    if (tape == NULL) {
+        tape = own;
+        max = TAPE_MAX;
+        parse = 1; /* the tape does not outlive this call */
+    }
     /*
-     * The check of the canonical form collects the top-level members on
-     * its way (no second walk of the body); they are then classified by
-     * field.  A body with more members than the check collects is read
-     * again, member by member.
+     * The check of the canonical form lists the members of the body at
+     * every depth on its way (no second walk of the text); the top-level
+     * ones are classified by field, nested ones when they are read.  Then
+     * the body becomes the event or row the fold keeps: everything that
+     * needs no state (amounts, times, words, the strings copied) is done
+     * here, or later from the tape (rk_planes_apply_prepared).
      */
-    if (rk_jv_parse_object((const char *)rec->body, rec->body_len, &body, keys, vals,
-                           OBJ_MAX, &n, &more, NULL) != RK_OK ||
+    if (rk_jv_parse_tape((const char *)rec->body, rec->body_len, &body, tape, max, &n,
+                         NULL) != RK_OK ||
         body.type != RK_JV_OBJECT) {
         out->status = -1;
         return;
     }
-    out->status = 1;
-    if (more) {
-        obj_load(out, &body);
+    if (n > max) {
+        obj_load(&o, &body); /* beyond the tape: a cursor, and parse now */
+        prep_parse(rec, &o, out);
         return;
     }
-    for (i = 0; i < n; i++)
-        obj_add(out, &keys[i], &vals[i]);
+    if (!parse) {
+        out->status = 2;
+        out->tape = tape;
+        out->ntape = n;
+        return;
+    }
+    obj_load_tape(&o, tape, 0, n);
+    prep_parse(rec, &o, out);
+}
+
+void rk_planes_prep_clear(rk_planes_prep *prep)
+{
+    free(prep->parsed); /* an event or a row: one allocation each */
+    prep->parsed = NULL;
 }
 
 rk_err rk_planes_apply(rk_planes *p, const rk_record *rec, char *err)
 {
     rk_planes_prep prep;
 
-    rk_planes_prepare(rec, &prep);
+    rk_planes_prepare(rec, &prep, NULL, 0, 1);
     return rk_planes_apply_prepared(p, rec, &prep, err);
 }
 
-rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec,
-                                const rk_planes_prep *prep, char *err)
+rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec, rk_planes_prep *prep,
+                                char *err)
 {
     rk_err rc = RK_OK;
     char why[RK_ERROR_SIZE];
+    void *parsed;
+    const char *order;
 
-    if (p->any && rec->seq <= p->last_seq)
+    if (prep->status == 2) {
+        /* checked ahead, not parsed: parse from its tape now */
+        obj o;
+        obj_load_tape(&o, prep->tape, 0, prep->ntape);
+        prep_parse(rec, &o, prep);
+    }
+    parsed = prep->parsed;
+    prep->parsed = NULL; /* ours from here on: kept by the fold or freed */
+    if (p->any && rec->seq <= p->last_seq) {
+        free(parsed);
         return rk_seterr(err, RK_ERR_INVALID, "seq %llu: records out of order",
                          (unsigned long long)rec->seq);
+    }
     p->any = 1;
     p->last_seq = rec->seq;
     p->last = NULL;
@@ -1593,22 +1786,27 @@ rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec,
                    ? RK_OK
                    : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
-    /* the one string copied to scratch (the order) fits in len + 256 */
-    if (p->sc.cap < rec->body_len + 256) {
-        size_t cap = rec->body_len + 256;
-        char *nb = realloc(p->sc.buf, cap);
-        if (nb == NULL)
-            return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-        p->sc.buf = nb;
-        p->sc.cap = cap;
+    if (rec->kind == RK_KIND_PROVIDER_EVENT) {
+        rc = fold_provider(p, parsed, prep->why, rec->seq, err);
+    } else {
+        /* the one string copied to scratch (the order) fits in len + 256 */
+        if (p->sc.cap < rec->body_len + 256) {
+            size_t cap = rec->body_len + 256;
+            char *nb = realloc(p->sc.buf, cap);
+            if (nb == NULL) {
+                free(parsed);
+                return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+            }
+            p->sc.buf = nb;
+            p->sc.cap = cap;
+        }
+        p->sc.used = 0;
+        order = parsed != NULL ? sc_str(&p->sc, &prep->order) : NULL;
+        if (rec->kind == RK_KIND_COMMERCE_ROW)
+            rc = commerce_apply(p, parsed, prep->why, order, rec->seq, err);
+        else
+            rc = finance_apply(p, parsed, prep->why, order, rec->seq, err);
     }
-    p->sc.used = 0;
-    if (rec->kind == RK_KIND_PROVIDER_EVENT)
-        rc = fold_provider(p, prep, rec->seq, err);
-    else if (rec->kind == RK_KIND_COMMERCE_ROW)
-        rc = fold_commerce(p, prep, &p->sc, rec->seq, err);
-    else
-        rc = fold_finance(p, prep, &p->sc, rec->seq, err);
     if (p->last != NULL)
         p->last->touched = p->st.records;
     if (p->st.merges > 0 && p->npays > 64 && p->npays > 2 * p->st.payments)

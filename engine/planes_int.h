@@ -2,11 +2,11 @@
  * planes_int.h - the fold split in two, shared by planes.c and replay.c
  * only (not a public header).
  *
- * rk_planes_apply checks a body's canonical form, reads its members, then
- * folds them.  The first half needs no state, so a replay does it on the
- * thread that reads the ledger (replay.c), ahead of the fold, and the fold
- * thread does the second half only.  rk_planes_apply is exactly
- * rk_planes_prepare followed by rk_planes_apply_prepared.
+ * rk_planes_apply checks a body's canonical form, parses it into an event
+ * or a row, then folds that.  The first half needs no state, so a replay
+ * does it on the thread that reads the ledger (replay.c), ahead of the
+ * fold, and the fold thread does the second half only.  rk_planes_apply is
+ * exactly rk_planes_prepare followed by rk_planes_apply_prepared.
  */
 #ifndef RK_PLANES_INT_H
 #define RK_PLANES_INT_H
@@ -15,26 +15,45 @@
 #include "planes.h"
 #include "record.h"
 
-#define RK_PLANES_FIELDS 40 /* room for every field id of planes.c */
-
-/* The members of one body that the fold reads, by field id (planes.c). */
+/*
+ * One body read ahead of the fold.  For provider events, commerce rows and
+ * finance rows, rk_planes_prepare checks the canonical form and builds the
+ * event or row the fold keeps (parsing amounts, times and status words,
+ * copying strings); the fold then only joins it to its payment.
+ */
 typedef struct rk_planes_prep {
-    int status;    /* 1 members read; 0 a kind whose body is not read here; -1 not canonical */
-    uint64_t has;  /* bit f: field f present */
-    rk_jv val[RK_PLANES_FIELDS]; /* views into rec->body */
+    int status;       /* 1 read; 2 checked, to be parsed from tape; 0 a kind whose body
+                       * is not read here; -1 not canonical */
+    void *parsed;     /* status 1: the event or row, owned by the prep until applied */
+    const char *why;  /* status 1, parsed NULL: why the body is skipped, or "out of memory" */
+    rk_jv order;      /* rows: the order member, a view into rec->body (type 0: absent) */
+    const rk_jent *tape; /* status 2: the body's entries (rk_jv_parse_tape) */
+    size_t ntape;
 } rk_planes_prep;
 
 /*
- * Check rec's body and read its members into *out.  No state, no
- * allocation: safe on any thread.  The views point into rec->body, which
- * must stay as it is until rk_planes_apply_prepared has used them.
+ * Check rec's body and read it into *out.  No state: safe on any thread.
+ * The body's entries go into tape[0..max) (NULL: a tape of its own, and
+ * parse is then taken as 1).  With parse, the event or row is built now
+ * (status 1); without, only the check is done (status 2) and
+ * rk_planes_apply_prepared builds it from the tape, which must then stay
+ * as it is until that call.  A body with more entries than max is parsed
+ * now, read with a cursor.  The views in *out point into rec->body, which
+ * must also stay as it is until rk_planes_apply_prepared.  A prep that is
+ * never applied is released with rk_planes_prep_clear.
  */
-void rk_planes_prepare(const rk_record *rec, rk_planes_prep *out);
+void rk_planes_prepare(const rk_record *rec, rk_planes_prep *out, rk_jent *tape, size_t max,
+                       int parse);
 
-/* rk_planes_apply for a record that rk_planes_prepare has read into prep. */
-rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec,
-                                const rk_planes_prep *prep, char *err)
-    __attribute__((warn_unused_result));
+/* Free what a prep that will not be applied holds; the prep is then empty
+ * (clearing it again does nothing). */
+void rk_planes_prep_clear(rk_planes_prep *prep);
+
+/* rk_planes_apply for a record that rk_planes_prepare has read into prep,
+ * which it takes what it holds from (the prep is empty afterwards, on
+ * every return). */
+rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec, rk_planes_prep *prep,
+                                char *err) __attribute__((warn_unused_result));
 
 /*
  * For tests: write the spill file (formats/replay.md section 10) in blocks

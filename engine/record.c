@@ -224,14 +224,15 @@ void rk_time_format(int64_t ns, char out[RK_TIME_STR_MAX])
 
 static int digits(const char *p, int n, unsigned *v)
 {
+    unsigned acc = 0; /* a local: a store through v each digit costs more */
     int i;
 
-    *v = 0;
     for (i = 0; i < n; i++) {
         if (p[i] < '0' || p[i] > '9')
             return 0;
-        *v = *v * 10 + (unsigned)(p[i] - '0');
+        acc = acc * 10 + (unsigned)(p[i] - '0');
     }
+    *v = acc;
     return 1;
 }
 
@@ -239,8 +240,11 @@ rk_err rk_time_parse(const char *t, int64_t *ns)
 {
     static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
     unsigned y, mo, d, h = 0, mi = 0, s = 0, oh = 0, om = 0;
-    int64_t frac = 0, off = 0, scale = 100000000;
+    static const int64_t scale[10] = { 0,       100000000, 10000000, 1000000, 100000,
+                                       10000,   1000,      100,      10,      1 };
+    int64_t frac = 0, off = 0;
     const char *p;
+    int nd;
 
     if (!digits(t, 4, &y) || t[4] != '-' || !digits(t + 5, 2, &mo) || t[7] != '-' ||
         !digits(t + 8, 2, &d))
@@ -260,15 +264,17 @@ rk_err rk_time_parse(const char *t, int64_t *ns)
             return RK_ERR_INVALID;
         p += 9;
         if (*p == '.') {
+            /* the digits as an integer, then scaled once to nanoseconds */
             p++;
-            if (*p < '0' || *p > '9')
-                return RK_ERR_INVALID;
-            for (; *p >= '0' && *p <= '9'; p++) {
-                if (scale == 0)
+            for (nd = 0; p[nd] >= '0' && p[nd] <= '9'; nd++) {
+                if (nd == 9)
                     return RK_ERR_INVALID; /* more than 9 digits */
-                frac += (*p - '0') * scale;
-                scale /= 10;
+                frac = frac * 10 + (p[nd] - '0');
             }
+            if (nd == 0)
+                return RK_ERR_INVALID;
+            frac *= scale[nd];
+            p += nd;
         }
         if (*p == 'Z' || *p == 'z') {
             p++;

@@ -28,8 +28,9 @@ struct fold_ctx {
     char *err;
 };
 
-/* Fold one record; prep: its members read ahead (rk_planes_prepare), or NULL. */
-static rk_err fold_prepared(struct fold_ctx *c, const rk_record *rec, const rk_planes_prep *prep)
+/* Fold one record; prep: its body read ahead (rk_planes_prepare), or NULL.
+ * A prep the fold does not reach keeps what it holds (rk_planes_prep_clear). */
+static rk_err fold_prepared(struct fold_ctx *c, const rk_record *rec, rk_planes_prep *prep)
 {
     rk_err rc;
 
@@ -81,11 +82,15 @@ static rk_err fold_one(void *vctx, const rk_record *rec, const uint8_t *bytes, s
 #define PIPE_CHUNKS 4
 #define PIPE_RECORDS 512
 #define PIPE_BYTES (512 * 1024) /* a chunk's first allocation; grows for a big record */
+#define PIPE_TAPE (PIPE_RECORDS * 24) /* entries of the bodies checked, not yet parsed */
+#define PIPE_TAPE_MIN 64 /* room for a body's entries, below which it is parsed at once */
 
 struct chunk {
     rk_record rec[PIPE_RECORDS]; /* pointers into bytes */
-    rk_planes_prep prep[PIPE_RECORDS]; /* each record's members, read by the scanner */
+    rk_planes_prep prep[PIPE_RECORDS]; /* each record's body, read by the scanner */
     size_t n;
+    rk_jent *tape;           /* the entries of bodies checked but not parsed */
+    size_t tape_used;
     uint8_t *bytes;
     size_t used, cap;
     int last;                /* the scan ended after these records, with rc */
@@ -102,6 +107,7 @@ struct pipe {
     size_t full;  /* chunks full, from head on */
     size_t fill;  /* the chunk the scanner fills */
     int stop;     /* the fold needs no more records */
+    int parse;    /* the scanner parses the bodies of the chunk it fills */
     char err[RK_ERROR_SIZE]; /* the scanner's own message buffer */
     rk_ledger *l;
     uint64_t from, to;
@@ -117,6 +123,13 @@ static int pipe_publish(struct pipe *q)
     q->full++;
     q->fill = (q->fill + 1) % PIPE_CHUNKS;
     pthread_cond_signal(&q->filled);
+    /*
+     * Who parses the next chunk's bodies: the scanner when the fold has
+     * this one and two more to go (it is the slower thread), else the fold.
+     * Either way each body is parsed once, by the same code, so the output
+     * does not depend on it; the split only balances the two threads.
+     */
+    q->parse = q->full >= 3;
     while (q->full == PIPE_CHUNKS && !q->stop)
         pthread_cond_wait(&q->emptied, &q->mu);
     stop = q->stop;
@@ -125,6 +138,7 @@ static int pipe_publish(struct pipe *q)
         struct chunk *c = &q->chunk[q->fill];
         c->n = 0;
         c->used = 0;
+        c->tape_used = 0;
         c->last = 0;
     }
     return stop ? -1 : 0;
@@ -166,9 +180,18 @@ static rk_err pipe_take(void *ctx, const rk_record *rec, const uint8_t *bytes, s
     r->body = rebase(rec->body, bytes, copy);
     r->raw = rebase(rec->raw, bytes, copy);
     r->hash = rebase(rec->hash, bytes, copy);
-    /* the check of the body and the reading of its members need no state:
-     * done here, they leave the fold thread the fold alone */
-    rk_planes_prepare(r, &c->prep[c->n - 1]);
+    /* the check of the body and its parsing into an event or row need no
+     * state: the check is done here, and the parsing here too when the
+     * fold is the slower thread; otherwise the fold parses from the
+     * entries the check listed in the chunk's tape */
+    if (q->parse || PIPE_TAPE - c->tape_used < PIPE_TAPE_MIN) {
+        rk_planes_prepare(r, &c->prep[c->n - 1], NULL, 0, 1);
+    } else {
+        rk_planes_prep *pp = &c->prep[c->n - 1];
+        rk_planes_prepare(r, pp, c->tape + c->tape_used, PIPE_TAPE - c->tape_used, 0);
+        if (pp->status == 2)
+            c->tape_used += pp->ntape;
+    }
     return RK_OK;
 }
 
@@ -196,10 +219,16 @@ static void *pipe_scan(void *arg)
 
 static void pipe_free(struct pipe *q)
 {
-    size_t i;
+    size_t i, j;
 
-    for (i = 0; i < PIPE_CHUNKS; i++)
+    for (i = 0; i < PIPE_CHUNKS; i++) {
+        /* records read ahead that the fold did not reach (it stopped, or
+         * failed): a folded record's prep is already empty */
+        for (j = 0; j < PIPE_RECORDS; j++)
+            rk_planes_prep_clear(&q->chunk[i].prep[j]);
         free(q->chunk[i].bytes);
+        free(q->chunk[i].tape);
+    }
     pthread_cond_destroy(&q->filled);
     pthread_cond_destroy(&q->emptied);
     pthread_mutex_destroy(&q->mu);
@@ -226,7 +255,8 @@ static rk_err pipe_fold(rk_ledger *l, uint64_t from, uint64_t to, struct fold_ct
     pthread_cond_init(&q->emptied, NULL);
     for (i = 0; i < PIPE_CHUNKS; i++) {
         q->chunk[i].bytes = malloc(PIPE_BYTES);
-        if (q->chunk[i].bytes == NULL) {
+        q->chunk[i].tape = malloc(PIPE_TAPE * sizeof *q->chunk[i].tape);
+        if (q->chunk[i].bytes == NULL || q->chunk[i].tape == NULL) {
             pipe_free(q);
             return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
         }

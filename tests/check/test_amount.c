@@ -94,6 +94,13 @@ START_TEST(wide_values)
     ck_assert(P("-99999999999999999999999999999999999999", 0) == -RK_AMOUNT_LIMIT);
     ck_assert_str_eq(F(RK_AMOUNT_LIMIT, 18), "99999999999999999999.999999999999999999");
     ck_assert_str_eq(F(-RK_AMOUNT_LIMIT, 30), "-99999999.999999999999999999999999999999");
+    /* around 19 digits, where reading moves from 64 to 128 bits */
+    ck_assert(P("9999999999999999999", 0) == (rk_amount)9999999999999999999ULL);
+    ck_assert(P("1.8446744073709551615", 19) == (rk_amount)18446744073709551615ULL);
+    ck_assert(P("18446744073709551616", 0) == two64);
+    ck_assert(P("-1844674407370955161.6", 1) == -two64);
+    ck_assert(P("12345678.000000000000000000000000000001", 30) ==
+              (rk_amount)12345678 * (rk_amount)1000000000000000ULL * 1000000000000000ULL + 1);
     /* 2^128 - 1 wei (uint128 max) does not fit: 39 digits */
     rejects("340282366920938463463.374607431768211455", 18, RK_ERR_RANGE, "out of range");
     /* 10^38 exactly, and 2^127 - 1 (int128 max) */

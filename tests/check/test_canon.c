@@ -848,7 +848,7 @@ START_TEST(cursor_walks_members)
 }
 END_TEST
 
-/* rk_jv_parse_object gives the members the cursor gives, in one pass. */
+/* rk_jv_parse_object gives the members the cursor gives. */
 START_TEST(parse_object_collects_members)
 {
     static const char t[] = "{\"a\":[1,{\"x\":\"]}\"},[]],\"b\\\"q\":\"s\\\\t\",\"c\":-5,"
@@ -917,6 +917,103 @@ START_TEST(parse_object_collects_members)
     ck_assert_int_eq(rk_jv_parse_object("{\"a\":1", 6, &v, keys, vals, 5, &n, &more, err),
                      RK_ERR_INVALID);
     ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+/* rk_jv_parse_tape lists every member and element, depth first, with the
+ * index past each one's own entries; strings without a backslash are plain. */
+START_TEST(parse_tape_lists_entries)
+{
+    static const char t[] = "{\"a\":[1,{\"x\":\"]}\"},[]],\"b\\\"q\":\"s\\\\t\",\"c\":-5,"
+                            "\"d\":{\"e\":null},\"f\":true}";
+    /* key (NULL: an element), value, next */
+    static const struct {
+        const char *key, *val;
+        size_t next;
+    } want[] = {
+        { "\"a\"", "[1,{\"x\":\"]}\"},[]]", 5 }, { NULL, "1", 2 },
+        { NULL, "{\"x\":\"]}\"}", 4 },          { "\"x\"", "\"]}\"", 4 },
+        { NULL, "[]", 5 },                      { "\"b\\\"q\"", "\"s\\\\t\"", 6 },
+        { "\"c\"", "-5", 7 },                   { "\"d\"", "{\"e\":null}", 9 },
+        { "\"e\"", "null", 9 },                 { "\"f\"", "true", 10 },
+    };
+    rk_jent tape[16];
+    rk_jv v;
+    char err[RK_ERROR_SIZE] = "";
+    size_t n = 99, i;
+
+    ck_assert_int_eq(rk_jv_parse_tape(t, strlen(t), &v, tape, 16, &n, err), RK_OK);
+    ck_assert_int_eq(v.type, RK_JV_OBJECT);
+    ck_assert_uint_eq(n, 10);
+    for (i = 0; i < n; i++) {
+        if (want[i].key == NULL) {
+            ck_assert_ptr_null(tape[i].key.p);
+        } else {
+            ck_assert_uint_eq(tape[i].key.len, strlen(want[i].key));
+            ck_assert(memcmp(tape[i].key.p, want[i].key, tape[i].key.len) == 0);
+            ck_assert_int_eq(tape[i].key.type, RK_JV_STRING);
+        }
+        ck_assert_uint_eq(tape[i].val.len, strlen(want[i].val));
+        ck_assert(memcmp(tape[i].val.p, want[i].val, tape[i].val.len) == 0);
+        ck_assert_uint_eq(tape[i].next, want[i].next);
+    }
+    ck_assert_int_eq(tape[0].val.type, RK_JV_ARRAY);
+    ck_assert_int_eq(tape[6].val.type, RK_JV_INT);
+    ck_assert_int_eq(tape[8].val.type, RK_JV_NULL);
+    /* plain: the text of the string is its value */
+    ck_assert_int_eq(tape[3].val.plain, 1);
+    ck_assert_int_eq(tape[0].key.plain, 1);
+    ck_assert_int_eq(tape[5].key.plain, 0);
+    ck_assert_int_eq(tape[5].val.plain, 0);
+    ck_assert_int_eq(tape[6].val.plain, 0); /* not a string */
+    ck_assert(rk_jv_is(&tape[5].key, "b\"q") && rk_jv_is(&tape[5].val, "s\\t"));
+    ck_assert(rk_jv_is(&tape[3].val, "]}"));
+    /* too small a tape: the count says so, the first entries are there */
+    ck_assert_int_eq(rk_jv_parse_tape(t, strlen(t), &v, tape, 4, &n, err), RK_OK);
+    ck_assert_uint_eq(n, 10);
+    ck_assert_uint_eq(tape[3].next, 4);
+    ck_assert_int_eq(rk_jv_parse_tape(t, strlen(t), &v, NULL, 0, &n, err), RK_OK);
+    ck_assert_uint_eq(n, 10);
+    /* scalars and empty containers have no entries */
+    ck_assert_int_eq(rk_jv_parse_tape("[]", 2, &v, tape, 16, &n, err), RK_OK);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(rk_jv_parse_tape("\"x\"", 3, &v, tape, 16, &n, err), RK_OK);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(v.plain, 1);
+    /* not canonical: an error and no entries */
+    ck_assert_int_eq(rk_jv_parse_tape("{\"a\":1,\"a\":2}", 13, &v, tape, 16, &n, err),
+                     RK_ERR_INVALID);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(rk_jv_parse_tape("{\"a\":[1,2}", 10, &v, tape, 16, &n, err),
+                     RK_ERR_INVALID);
+    ck_assert_int_eq(rk_jv_parse_tape("{\"a\":", 5, &v, tape, 16, &n, err), RK_ERR_INVALID);
+    ck_assert_int_eq(rk_jv_parse_tape("[\"a\",", 5, &v, tape, 16, &n, err), RK_ERR_INVALID);
+}
+END_TEST
+
+/* Strings scanned many bytes at a time: every byte value at every position
+ * of a long string, against the byte-at-a-time rule. */
+START_TEST(string_scan_every_byte)
+{
+    char t[64], err[RK_ERROR_SIZE] = "";
+    rk_jv v;
+    size_t pos;
+    unsigned b;
+
+    for (pos = 1; pos < 40; pos++) {
+        for (b = 1; b < 256; b++) {
+            int want;
+            memset(t, 'a', sizeof t);
+            t[0] = '"';
+            t[pos] = (char)b;
+            t[41] = '"';
+            /* alone, a byte is fine when printable ASCII other than '"' and
+             * '\\', or 0x7f; a '"' ends the string early (trailing bytes) */
+            want = (b >= 0x20 && b < 0x80 && b != '"' && b != '\\');
+            ck_assert_int_eq(rk_jv_parse(t, 42, &v, err) == RK_OK, want);
+            ck_assert_int_eq(rk_canon_check(t, 42, err) == RK_OK, want);
+        }
+    }
 }
 END_TEST
 
@@ -1005,6 +1102,8 @@ Suite *rk_test_suite(void)
     tcase_add_test(tc, cursor_walks_members);
     tcase_add_test(tc, cursor_limits);
     tcase_add_test(tc, parse_object_collects_members);
+    tcase_add_test(tc, parse_tape_lists_entries);
+    tcase_add_test(tc, string_scan_every_byte);
     tcase_add_test(tc, put_string_matches_writer);
     suite_add_tcase(s, tc);
     return s;

@@ -183,6 +183,15 @@ START_TEST(time_text)
     ck_assert_int_eq(rk_time_parse("2261-12-31T23:59:59.999999999Z", &ns), RK_OK);
     ck_assert_int_eq(rk_time_parse("1678-01-01T00:00:00Z", &ns), RK_OK);
     ck_assert_int_eq(rk_time_parse("", &ns), RK_ERR_INVALID);
+    /* fractions of 1 to 9 digits are scaled to nanoseconds; none is not one */
+    ck_assert_int_eq(rk_time_parse("1970-01-01T00:00:00.5Z", &ns), RK_OK);
+    ck_assert(ns == 500000000);
+    ck_assert_int_eq(rk_time_parse("1970-01-01T00:00:01.0123Z", &ns), RK_OK);
+    ck_assert(ns == 1012300000);
+    ck_assert_int_eq(rk_time_parse("1970-01-01T00:00:00.123456789Z", &ns), RK_OK);
+    ck_assert(ns == 123456789);
+    ck_assert_int_eq(rk_time_parse("1970-01-01T00:00:00.Z", &ns), RK_ERR_INVALID);
+    ck_assert_int_eq(rk_time_parse("1970-01-01T00:00:00.", &ns), RK_ERR_INVALID);
 }
 END_TEST
 

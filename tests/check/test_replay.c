@@ -1025,6 +1025,58 @@ START_TEST(payment_item_reasons_keep_their_precedence)
 }
 END_TEST
 
+/* b with a member "raw" of n numbers added: members the fold ignores. */
+static struct body with_raw(const struct body *b, int n)
+{
+    cJSON *o = parse(b->text), *raw = cJSON_AddArrayToObject(o, "raw");
+    int i;
+
+    for (i = 0; i < n; i++)
+        cJSON_AddItemToArray(raw, cJSON_CreateNumber(i));
+    return make_body(b->kind, b->ref, o);
+}
+
+/*
+ * Bodies with more members and elements than the reader's tape holds are
+ * read with a cursor instead: the same document as without the extra
+ * members (which the fold ignores), byte for byte.
+ */
+START_TEST(bodies_beyond_the_tape_read_the_same)
+{
+    struct pm pay[2] = { { "0.40", "BTC", "bitcoin", 1 }, { "0.60", "BTC", "bitcoin", 2 } };
+    struct body b[5], big[5];
+    rk_ledger *la, *lb;
+    char *ta, *tb;
+    int i;
+
+    b[0] = commerce("tp-1", "created", T0, "1.00", "BTC", "bitcoin", T0 + 3600);
+    b[1] = pe("btcpay", "e1", "InvoiceProcessing", NULL, "confirming", T0 + 10, "tp-1", "inv-1",
+              NULL, pay, 2, NULL);
+    b[2] = pe("btcpay", "e2", "InvoiceSettled", NULL, "confirmed", T0 + 20, NULL, "inv-1", NULL,
+              pay, 2, NULL);
+    b[3] = finance("tp-1", "je-1", "1200-crypto-clearing", "debit", "1.00", "BTC", "97000.00");
+    b[4] = finance("tp-1", "je-2", "4000-revenue", "credit", "97.00", "USD", NULL);
+    for (i = 0; i < 5; i++)
+        big[i] = with_raw(&b[i], 1100);
+    fake_now = T0 * SEC;
+    la = new_ledger();
+    append_all(la, b, 5);
+    fake_now = T0 * SEC;
+    lb = new_ledger();
+    append_all(lb, big, 5);
+    ta = replay_doc(la, NULL, NULL, NULL);
+    tb = replay_doc(lb, NULL, NULL, NULL);
+    ck_assert_str_eq(ta, tb);
+    ck_assert_ptr_nonnull(strstr(ta, "\"tp-1\""));
+    free(ta);
+    free(tb);
+    free_all(b, 5);
+    free_all(big, 5);
+    rk_ledger_close(la);
+    rk_ledger_close(lb);
+}
+END_TEST
+
 START_TEST(limits)
 {
     rk_ledger *l = new_ledger();
@@ -1801,6 +1853,83 @@ END_TEST
  * it never meets it; a fold that stops on a time while the reader waits on
  * a full ring returns.
  */
+/* Three folds of one ledger: bodies parsed at once (rk_planes_apply),
+ * parsed ahead (rk_planes_prepare with parse), and checked ahead then
+ * parsed by the fold from the entries kept (without parse). */
+struct three {
+    rk_planes *p[3];
+    rk_jent tape[4096];
+    size_t used;
+};
+
+static rk_err three_apply(void *ctx, const rk_record *rec, const uint8_t *bytes, size_t len)
+{
+    struct three *t = ctx;
+    rk_planes_prep a, b, extra;
+    char err[RK_ERROR_SIZE] = "";
+
+    (void)bytes;
+    (void)len;
+    ck_assert_msg(rk_planes_apply(t->p[0], rec, err) == RK_OK, "%s", err);
+    rk_planes_prepare(rec, &a, t->tape, 8, 1); /* a tape too small: a cursor */
+    ck_assert_msg(rk_planes_apply_prepared(t->p[1], rec, &a, err) == RK_OK, "%s", err);
+    ck_assert_ptr_null(a.parsed);
+    rk_planes_prepare(rec, &b, t->tape, sizeof t->tape / sizeof t->tape[0], 0);
+    if (rec->kind == RK_KIND_PROVIDER_EVENT || rec->kind == RK_KIND_COMMERCE_ROW ||
+        rec->kind == RK_KIND_FINANCE_ROW)
+        ck_assert(b.status == 2 || b.status == -1);
+    ck_assert_msg(rk_planes_apply_prepared(t->p[2], rec, &b, err) == RK_OK, "%s", err);
+    ck_assert_ptr_null(b.parsed);
+    /* a prep that is never applied is cleared, parsed or not */
+    rk_planes_prepare(rec, &extra, NULL, 0, 1);
+    rk_planes_prep_clear(&extra);
+    rk_planes_prep_clear(&extra);
+    rk_planes_prepare(rec, &extra, t->tape, sizeof t->tape / sizeof t->tape[0], 0);
+    rk_planes_prep_clear(&extra);
+    return RK_OK;
+}
+
+START_TEST(parsing_ahead_or_in_the_fold_gives_one_state)
+{
+    enum { MAX = 1600 };
+    struct body *b = calloc(MAX, sizeof *b);
+    struct three *t = calloc(1, sizeof *t);
+    rk_buf st[3], ev[3];
+    char err[RK_ERROR_SIZE] = "";
+    rk_ledger *l = new_ledger();
+    size_t n, i;
+
+    ck_assert_ptr_nonnull(b);
+    ck_assert_ptr_nonnull(t);
+    rng_state = 7;
+    n = random_stream(b, MAX, 60);
+    append_all(l, b, n);
+    for (i = 0; i < 3; i++) {
+        ck_assert(rk_planes_new(&t->p[i], err) == RK_OK);
+        rk_buf_init(&st[i]);
+        rk_buf_init(&ev[i]);
+    }
+    ck_assert_msg(rk_ledger_scan(l, 0, UINT64_MAX, three_apply, t, err) == RK_OK, "%s", err);
+    for (i = 0; i < 3; i++)
+        ck_assert_msg(rk_planes_write(t->p[i], NULL, &st[i], &ev[i], err) == RK_OK, "%s", err);
+    for (i = 1; i < 3; i++) {
+        ck_assert_uint_eq(st[i].len, st[0].len);
+        ck_assert(memcmp(st[i].data, st[0].data, st[0].len) == 0);
+        ck_assert_uint_eq(ev[i].len, ev[0].len);
+        ck_assert(memcmp(ev[i].data, ev[0].data, ev[0].len) == 0);
+    }
+    for (i = 0; i < 3; i++) {
+        rk_planes_free(t->p[i]);
+        rk_buf_free(&st[i]);
+        rk_buf_free(&ev[i]);
+    }
+    free_all(b, n);
+    free(b);
+    free(t);
+    rk_ledger_close(l);
+}
+END_TEST
+
 START_TEST(scan_errors_and_stops_through_the_reader_thread)
 {
     enum { N = 6000, BAD = 5000 };
@@ -1877,6 +2006,8 @@ Suite *rk_test_suite(void)
 
     tcase_set_timeout(t, 120);
     tcase_add_test(t, shuffled_and_duplicated_streams_give_one_digest);
+    tcase_add_test(t, bodies_beyond_the_tape_read_the_same);
+    tcase_add_test(t, parsing_ahead_or_in_the_fold_gives_one_state);
     tcase_add_test(t, prefix_replay_equals_stopped_stream);
     tcase_add_test(t, same_point_same_bytes);
     tcase_add_test(t, digest_covers_state_member);
