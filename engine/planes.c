@@ -258,8 +258,8 @@ struct spill {
  * The compactor thread (formats/replay.md section 10).  Rendering a closed
  * payment costs about a third of the fold's time, and nothing else needs
  * it until the document is written, so the fold hands closed payments to
- * a thread of its own, which renders them, appends the renderings to the
- * spill file and frees their lists.  From the hand-over until the thread
+ * a thread of its own, which renders them and appends the renderings to
+ * the spill file; the fold thread frees their lists (comp_reap).  From the hand-over until the thread
  * is done with it (pending), the fold thread does not touch the payment:
  * a record that joins it, or anything that reads the spill file, waits for
  * it first (comp_settle, comp_drain).  The renderings read only the
