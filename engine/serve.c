@@ -92,7 +92,11 @@ static const char *const fixed_bodies[] = {
     "{\"error\":\"the ledger cannot take the write\"}",
 };
 #define NFIXED (sizeof fixed_bodies / sizeof fixed_bodies[0])
-#define FIXED_503 (NFIXED - 1)
+enum { FIXED_ACCEPTED, FIXED_DUPLICATE, FIXED_UNMAPPED, FIXED_SIGNATURE, FIXED_MALFORMED,
+       FIXED_UNKNOWN, FIXED_503 };
+/* Answers of rejects that are not fixed responses (413 closes; 500 is a bug). */
+static const char ANSWER_TOO_LARGE[] = "{\"outcome\":\"rejected\",\"reason\":\"body too large\"}";
+static const char ANSWER_INTERNAL[] = "{\"outcome\":\"rejected\",\"reason\":\"internal\"}";
 
 /*
  * One polling thread of the event-driven pool: a libmicrohttpd daemon with
@@ -173,6 +177,13 @@ struct rk_server {
     uint64_t append_failures;
 };
 
+/* A request's headers; the strings are libmicrohttpd's, valid for the request. */
+struct hdrs {
+    rk_sig_header h[MAX_HEADERS];
+    size_t n;
+    int overflow;
+};
+
 /* One request's state (MHD's con_cls). */
 enum req_kind { REQ_WEBHOOK, REQ_NOTES };
 
@@ -208,6 +219,7 @@ struct req {
     int too_large;
     int mid_body;       /* too large found while reading the body */
     int64_t received_at;
+    struct hdrs hs;     /* collected once, by decide_webhook */
 
     /* the delivery, decided by the handler */
     enum outcome outcome;
@@ -232,7 +244,7 @@ struct req {
     double t_handed;
     rk_err rc;
     unsigned code;      /* the answer when rc is RK_OK */
-    char answer[160];
+    const char *answer; /* its body: one of fixed_bodies, or ANSWER_* */
     int close;
 };
 
@@ -332,7 +344,7 @@ static enum MHD_Result respond_body(rk_server *s, struct MHD_Connection *c, unsi
     size_t i;
 
     for (i = 0; i < NFIXED; i++)
-        if (s->fixed[i] != NULL && strcmp(body, fixed_bodies[i]) == 0)
+        if (s->fixed[i] != NULL && body == fixed_bodies[i])
             return MHD_queue_response(c, code, s->fixed[i]);
     return respond(c, code, "application/json", body, NULL, NULL);
 }
@@ -451,11 +463,6 @@ rk_err rk_serve_metrics(rk_server *s, rk_buf *out)
 
 /* ---- delivery records -------------------------------------------------- */
 
-struct hdrs {
-    rk_sig_header h[MAX_HEADERS];
-    size_t n;
-    int overflow;
-};
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                       const char *value)
@@ -504,9 +511,35 @@ static int put_str(rk_buf *out, int *first, const char *key, const char *v)
     return put_key(out, first, key) && rk_canon_put_string(out, v, strlen(v)) == RK_OK;
 }
 
+/* v in decimal, written digit by digit (a printf per member cost more than the rest) */
 static int put_int(rk_buf *out, int *first, const char *key, long long v)
 {
-    return put_key(out, first, key) && rk_buf_printf(out, "%lld", v) == RK_OK;
+    char text[24];
+    size_t i = sizeof text;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+    do {
+        text[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        text[--i] = '-';
+    return put_key(out, first, key) && rk_buf_append(out, text + i, sizeof text - i) == RK_OK;
+}
+
+/*
+ * Is s (n bytes) valid UTF-8?  Header values are ASCII nearly always: one
+ * pass over the bytes answers that, and only others go through the full
+ * decoder.
+ */
+static int utf8_ok(const char *s, size_t n)
+{
+    unsigned char any = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        any |= (unsigned char)s[i];
+    return any < 0x80 || rk_utf8_valid((const uint8_t *)s, n);
 }
 
 /* [[name, value], ...]: names lower-cased, credentials redacted. */
@@ -524,7 +557,7 @@ static int put_headers(rk_buf *out, const struct hdrs *hs)
             lname[k] = (char)((hs->h[i].name[k] >= 'A' && hs->h[i].name[k] <= 'Z')
                                   ? hs->h[i].name[k] + 32 : hs->h[i].name[k]);
         lname[k] = '\0';
-        if (!rk_utf8_valid((const uint8_t *)lname, k))
+        if (!utf8_ok(lname, k))
             copy_printable(lname, sizeof lname, hs->h[i].name);
         ok = rk_buf_append(out, i == 0 ? "[" : ",[", i == 0 ? 1 : 2) == RK_OK &&
              rk_canon_put_string(out, lname, strlen(lname)) == RK_OK &&
@@ -535,7 +568,7 @@ static int put_headers(rk_buf *out, const struct hdrs *hs)
             break;
         if (redacted(lname)) {
             ok = rk_canon_put_string(out, "[redacted]", 10) == RK_OK;
-        } else if (rk_utf8_valid((const uint8_t *)v, n)) {
+        } else if (utf8_ok(v, n)) {
             ok = rk_canon_put_string(out, v, n) == RK_OK;
         } else {
             /* bytes that are not UTF-8 are kept, base64-encoded */
@@ -1135,7 +1168,7 @@ static void *committer_main(void *arg)
 static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct req *r)
 {
     char err[RK_ERROR_SIZE] = "";
-    struct hdrs hs = { .n = 0 };
+    struct hdrs *hs = &r->hs;
     rk_serve_adapt_fn adapt = s->o.adapt != NULL ? s->o.adapt : rk_adapt_webhook_json;
     const rk_config_endpoint *ep = r->ep;
     cJSON *json = NULL;
@@ -1148,7 +1181,9 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
         peer_of(c, r->ip, sizeof r->ip, r->peer, sizeof r->peer);
         r->peer_known = 1;
     }
-    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hs);
+    hs->n = 0;
+    hs->overflow = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, hs);
 
     if (r->too_large) {
         r->outcome = OUT_REJECTED;
@@ -1159,12 +1194,12 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
         r->outcome = OUT_REJECTED;
         snprintf(r->reason, sizeof r->reason, "unknown endpoint");
         code = 404;
-    } else if (hs.overflow) {
+    } else if (hs->overflow) {
         r->outcome = OUT_REJECTED;
         snprintf(r->reason, sizeof r->reason, "more than %d headers", MAX_HEADERS);
         code = 400;
     } else {
-        rc = rk_sig_verifier_verify(s->verifiers[ep - s->cfg->endpoints], hs.h, hs.n,
+        rc = rk_sig_verifier_verify(s->verifiers[ep - s->cfg->endpoints], hs->h, hs->n,
                                     r->body.data, r->body.len, r->received_at / 1000000000LL,
                                     &r->res, err);
         r->checked = 1;
@@ -1188,9 +1223,9 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
         cJSON_Delete(json);
         r->code = code;
         r->close = code == 413;
-        snprintf(r->answer, sizeof r->answer, "{\"outcome\":\"rejected\",\"reason\":\"%s\"}",
-                 code == 413 ? "body too large" : code == 404 ? "unknown endpoint"
-                 : code == 400 ? "malformed" : code == 401 ? "signature" : "internal");
+        r->answer = code == 413 ? ANSWER_TOO_LARGE : code == 404 ? fixed_bodies[FIXED_UNKNOWN]
+                    : code == 400 ? fixed_bodies[FIXED_MALFORMED]
+                    : code == 401 ? fixed_bodies[FIXED_SIGNATURE] : ANSWER_INTERNAL;
         /* unauthenticated rejects are subject to the per-peer allowance */
         if (!r->res.authentic && !flood_admit(s, r->ip, r->endpoint,
                                               code == 413 ? "body too large"
@@ -1213,7 +1248,7 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
         r->outcome = OUT_UNMAPPED;
         snprintf(r->reason, sizeof r->reason, "%s", err[0] != '\0' ? err : rk_strerror(rc));
         r->code = 202;
-        snprintf(r->answer, sizeof r->answer, "{\"outcome\":\"unmapped\"}");
+        r->answer = fixed_bodies[FIXED_UNMAPPED];
         return 0;
     }
     r->have_ev = 1;
@@ -1230,7 +1265,6 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
 static int step_webhook(rk_server *s, struct req *r)
 {
     char err[RK_ERROR_SIZE] = "";
-    struct hdrs hs = { .n = 0 };
     struct req *holder;
     uint64_t dup = 0;
     rk_err rc;
@@ -1264,12 +1298,11 @@ static int step_webhook(rk_server *s, struct req *r)
             return 1;
         }
         r->code = 200;
-        snprintf(r->answer, sizeof r->answer, "{\"outcome\":\"%s\"}", outcome_names[r->outcome]);
+        r->answer = fixed_bodies[r->outcome == OUT_DUPLICATE ? FIXED_DUPLICATE : FIXED_ACCEPTED];
     }
 
-    MHD_get_connection_values(r->c, MHD_HEADER_KIND, collect_header, &hs);
     rk_buf_reset(&r->rbody);
-    rc = delivery_body(r, &hs, &r->rbody, err);
+    rc = delivery_body(r, &r->hs, &r->rbody, err);
     if (rc != RK_OK) {
         logf_(s, "append failed: %s", err);
         resolve_now(s, r, rc);
@@ -1318,6 +1351,7 @@ static enum MHD_Result answer(rk_server *s, struct MHD_Connection *c, struct req
         return respond_body(s, c, 503, fixed_bodies[FIXED_503]);
     if (r->kind == REQ_NOTES)
         return respond_json(c, 201, "{\"seq\":%llu}", (unsigned long long)r->it[0].seq);
+    assert(r->answer != NULL); /* set with r->code by decide_webhook or step_webhook */
     if (r->close)
         return respond(c, r->code, "application/json", r->answer, "Connection", "close");
     return respond_body(s, c, r->code, r->answer);
@@ -1841,6 +1875,7 @@ static rk_err start_daemon(rk_server *s, char *err)
     char ip[INET6_ADDRSTRLEN];
     struct sockaddr_storage bound;
     socklen_t bl = sizeof bound;
+    unsigned per;
     rk_err rc;
 
     memset(&in4, 0, sizeof in4);
@@ -1887,10 +1922,17 @@ static rk_err start_daemon(rk_server *s, char *err)
         if (s->workers == NULL)
             return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
         flags |= MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
+        /*
+         * libmicrohttpd's pool shared its default connection limit
+         * (FD_SETSIZE - 4) among its threads: the same total here, so the
+         * server still leaves descriptors to the ledger.
+         */
+        per = (FD_SETSIZE - 4) / cfg->threads;
         for (; s->nworkers < cfg->threads; s->nworkers++) {
             struct worker *w = &s->workers[s->nworkers];
             atomic_init(&w->conns, 0);
             w->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, s,
+                                    MHD_OPTION_CONNECTION_LIMIT, per > 0 ? per : 1u,
                                     MHD_OPTION_NOTIFY_COMPLETED, completed, s,
                                     MHD_OPTION_NOTIFY_CONNECTION, conn_notify, w,
                                     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
