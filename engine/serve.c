@@ -1727,7 +1727,10 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
  *
  * Counts: the acceptor adds one to a worker's count before handing it a
  * connection (and takes it back when the hand-over fails); conn_notify
- * takes it off when libmicrohttpd closes the connection.
+ * takes it off when libmicrohttpd closes the connection.  A connection
+ * libmicrohttpd takes but then fails to set up (out of memory) would stay
+ * counted: the counts only steer the spread, they limit nothing (each
+ * daemon enforces its own connection limit).
  *
  * The acceptor sleeps in poll() on the listening socket and on a pipe;
  * rk_serve_stop writes to the pipe, joins the thread and closes the
