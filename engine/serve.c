@@ -200,8 +200,9 @@ struct req {
     /*
      * Kept across the requests of one connection (see conn_notify): the
      * peer, and the buffers with their allocations, so that a keep-alive
-     * request costs no allocation of its own.  Everything from `kind` on
-     * is reset for each request.
+     * request costs no allocation of its own, and the header table, which
+     * decide_webhook refills.  Everything from `kind` on is reset for each
+     * request.
      */
     char ip[INET6_ADDRSTRLEN];
     char peer[INET6_ADDRSTRLEN + 16];
@@ -209,6 +210,7 @@ struct req {
     rk_buf body;        /* the request body */
     rk_buf rbody;       /* the delivery or note body */
     rk_buf evbody;      /* the provider event body (ev.body while have_ev) */
+    struct hdrs hs;     /* the headers, collected (and reset) by decide_webhook */
 
     enum req_kind kind;
     struct MHD_Connection *c;
@@ -219,7 +221,6 @@ struct req {
     int too_large;
     int mid_body;       /* too large found while reading the body */
     int64_t received_at;
-    struct hdrs hs;     /* collected once, by decide_webhook */
 
     /* the delivery, decided by the handler */
     enum outcome outcome;
@@ -1555,14 +1556,11 @@ static struct req *req_begin(struct MHD_Connection *c)
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     struct req *r = ci != NULL ? ci->socket_context : NULL;
-    struct req keep;
 
     if (r == NULL)
         return NULL;
-    /* reset everything but the peer and the buffers */
-    memcpy(&keep, r, offsetof(struct req, kind));
-    memset(r, 0, sizeof *r);
-    memcpy(r, &keep, offsetof(struct req, kind));
+    /* reset everything but the peer, the buffers and the header table */
+    memset((char *)r + offsetof(struct req, kind), 0, sizeof *r - offsetof(struct req, kind));
     rk_buf_reset(&r->body);
     rk_buf_reset(&r->rbody);
     rk_buf_reset(&r->evbody);
