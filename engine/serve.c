@@ -4,7 +4,9 @@
 #include <stddef.h>
 #include <errno.h>
 #include <limits.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include <cJSON.h>
 #include <microhttpd.h>
 #include <sodium.h>
+#include <stdatomic.h>
 
 #include "adapt.h"
 #include "apikey.h"
@@ -89,17 +92,40 @@ static const char *const fixed_bodies[] = {
     "{\"error\":\"the ledger cannot take the write\"}",
 };
 #define NFIXED (sizeof fixed_bodies / sizeof fixed_bodies[0])
-#define FIXED_503 (NFIXED - 1)
+enum { FIXED_ACCEPTED, FIXED_DUPLICATE, FIXED_UNMAPPED, FIXED_SIGNATURE, FIXED_MALFORMED,
+       FIXED_UNKNOWN, FIXED_503 };
+/* Answers of rejects that are not fixed responses (413 closes; 500 is a bug). */
+static const char ANSWER_TOO_LARGE[] = "{\"outcome\":\"rejected\",\"reason\":\"body too large\"}";
+static const char ANSWER_INTERNAL[] = "{\"outcome\":\"rejected\",\"reason\":\"internal\"}";
+
+/*
+ * One polling thread of the event-driven pool: a libmicrohttpd daemon with
+ * one internal thread, and the number of connections the acceptor gave it
+ * that are still open (see "accepting connections").
+ */
+struct worker {
+    struct MHD_Daemon *d;
+    atomic_uint conns;
+};
 
 struct rk_server {
     struct MHD_Response *fixed[NFIXED];
     rk_ledger *l;
     const rk_config *cfg;
     rk_serve_opts o;
-    struct MHD_Daemon *d;
+    struct MHD_Daemon *d;    /* thread per connection: the daemon */
+    struct worker *workers;  /* event-driven pool: cfg->threads of them */
+    unsigned nworkers;       /* workers started */
+    int running;             /* the daemon or the workers are started */
+    /* the pool's acceptor (see "accepting connections"); -1 / 0 when none */
+    int lfd;
+    int wake[2];
+    pthread_t acceptor;
+    int acceptor_started;
     char address[INET6_ADDRSTRLEN + 16];
     uint16_t port;
     rk_signer *signer;
+    rk_sig_verifier **verifiers; /* one per configured endpoint, same order */
     int pool; /* event-driven pool: requests are suspended, never block a thread */
 
     /*
@@ -151,6 +177,13 @@ struct rk_server {
     uint64_t append_failures;
 };
 
+/* A request's headers; the strings are libmicrohttpd's, valid for the request. */
+struct hdrs {
+    rk_sig_header h[MAX_HEADERS];
+    size_t n;
+    int overflow;
+};
+
 /* One request's state (MHD's con_cls). */
 enum req_kind { REQ_WEBHOOK, REQ_NOTES };
 
@@ -167,8 +200,9 @@ struct req {
     /*
      * Kept across the requests of one connection (see conn_notify): the
      * peer, and the buffers with their allocations, so that a keep-alive
-     * request costs no allocation of its own.  Everything from `kind` on
-     * is reset for each request.
+     * request costs no allocation of its own, and the header table, which
+     * decide_webhook refills.  Everything from `kind` on is reset for each
+     * request.
      */
     char ip[INET6_ADDRSTRLEN];
     char peer[INET6_ADDRSTRLEN + 16];
@@ -176,6 +210,7 @@ struct req {
     rk_buf body;        /* the request body */
     rk_buf rbody;       /* the delivery or note body */
     rk_buf evbody;      /* the provider event body (ev.body while have_ev) */
+    struct hdrs hs;     /* the headers, collected (and reset) by decide_webhook */
 
     enum req_kind kind;
     struct MHD_Connection *c;
@@ -210,7 +245,7 @@ struct req {
     double t_handed;
     rk_err rc;
     unsigned code;      /* the answer when rc is RK_OK */
-    char answer[160];
+    const char *answer; /* its body: one of fixed_bodies, or ANSWER_* */
     int close;
 };
 
@@ -310,7 +345,7 @@ static enum MHD_Result respond_body(rk_server *s, struct MHD_Connection *c, unsi
     size_t i;
 
     for (i = 0; i < NFIXED; i++)
-        if (s->fixed[i] != NULL && strcmp(body, fixed_bodies[i]) == 0)
+        if (s->fixed[i] != NULL && body == fixed_bodies[i])
             return MHD_queue_response(c, code, s->fixed[i]);
     return respond(c, code, "application/json", body, NULL, NULL);
 }
@@ -429,11 +464,6 @@ rk_err rk_serve_metrics(rk_server *s, rk_buf *out)
 
 /* ---- delivery records -------------------------------------------------- */
 
-struct hdrs {
-    rk_sig_header h[MAX_HEADERS];
-    size_t n;
-    int overflow;
-};
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                       const char *value)
@@ -482,9 +512,35 @@ static int put_str(rk_buf *out, int *first, const char *key, const char *v)
     return put_key(out, first, key) && rk_canon_put_string(out, v, strlen(v)) == RK_OK;
 }
 
+/* v in decimal, written digit by digit (a printf per member cost more than the rest) */
 static int put_int(rk_buf *out, int *first, const char *key, long long v)
 {
-    return put_key(out, first, key) && rk_buf_printf(out, "%lld", v) == RK_OK;
+    char text[24];
+    size_t i = sizeof text;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+    do {
+        text[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        text[--i] = '-';
+    return put_key(out, first, key) && rk_buf_append(out, text + i, sizeof text - i) == RK_OK;
+}
+
+/*
+ * Is s (n bytes) valid UTF-8?  Header values are ASCII nearly always: one
+ * pass over the bytes answers that, and only others go through the full
+ * decoder.
+ */
+static int utf8_ok(const char *s, size_t n)
+{
+    unsigned char any = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        any |= (unsigned char)s[i];
+    return any < 0x80 || rk_utf8_valid((const uint8_t *)s, n);
 }
 
 /* [[name, value], ...]: names lower-cased, credentials redacted. */
@@ -502,7 +558,7 @@ static int put_headers(rk_buf *out, const struct hdrs *hs)
             lname[k] = (char)((hs->h[i].name[k] >= 'A' && hs->h[i].name[k] <= 'Z')
                                   ? hs->h[i].name[k] + 32 : hs->h[i].name[k]);
         lname[k] = '\0';
-        if (!rk_utf8_valid((const uint8_t *)lname, k))
+        if (!utf8_ok(lname, k))
             copy_printable(lname, sizeof lname, hs->h[i].name);
         ok = rk_buf_append(out, i == 0 ? "[" : ",[", i == 0 ? 1 : 2) == RK_OK &&
              rk_canon_put_string(out, lname, strlen(lname)) == RK_OK &&
@@ -513,7 +569,7 @@ static int put_headers(rk_buf *out, const struct hdrs *hs)
             break;
         if (redacted(lname)) {
             ok = rk_canon_put_string(out, "[redacted]", 10) == RK_OK;
-        } else if (rk_utf8_valid((const uint8_t *)v, n)) {
+        } else if (utf8_ok(v, n)) {
             ok = rk_canon_put_string(out, v, n) == RK_OK;
         } else {
             /* bytes that are not UTF-8 are kept, base64-encoded */
@@ -1113,7 +1169,7 @@ static void *committer_main(void *arg)
 static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct req *r)
 {
     char err[RK_ERROR_SIZE] = "";
-    struct hdrs hs = { .n = 0 };
+    struct hdrs *hs = &r->hs;
     rk_serve_adapt_fn adapt = s->o.adapt != NULL ? s->o.adapt : rk_adapt_webhook_json;
     const rk_config_endpoint *ep = r->ep;
     cJSON *json = NULL;
@@ -1126,7 +1182,9 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
         peer_of(c, r->ip, sizeof r->ip, r->peer, sizeof r->peer);
         r->peer_known = 1;
     }
-    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hs);
+    hs->n = 0;
+    hs->overflow = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, hs);
 
     if (r->too_large) {
         r->outcome = OUT_REJECTED;
@@ -1137,13 +1195,14 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
         r->outcome = OUT_REJECTED;
         snprintf(r->reason, sizeof r->reason, "unknown endpoint");
         code = 404;
-    } else if (hs.overflow) {
+    } else if (hs->overflow) {
         r->outcome = OUT_REJECTED;
         snprintf(r->reason, sizeof r->reason, "more than %d headers", MAX_HEADERS);
         code = 400;
     } else {
-        rc = rk_sig_verify(&ep->params, ep->secrets, ep->nsecrets, hs.h, hs.n,
-                           r->body.data, r->body.len, r->received_at / 1000000000LL, &r->res, err);
+        rc = rk_sig_verifier_verify(s->verifiers[ep - s->cfg->endpoints], hs->h, hs->n,
+                                    r->body.data, r->body.len, r->received_at / 1000000000LL,
+                                    &r->res, err);
         r->checked = 1;
         if (rc == RK_ERR_SIGNATURE || rc == RK_ERR_STALE) {
             r->outcome = OUT_REJECTED;
@@ -1165,9 +1224,9 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
         cJSON_Delete(json);
         r->code = code;
         r->close = code == 413;
-        snprintf(r->answer, sizeof r->answer, "{\"outcome\":\"rejected\",\"reason\":\"%s\"}",
-                 code == 413 ? "body too large" : code == 404 ? "unknown endpoint"
-                 : code == 400 ? "malformed" : code == 401 ? "signature" : "internal");
+        r->answer = code == 413 ? ANSWER_TOO_LARGE : code == 404 ? fixed_bodies[FIXED_UNKNOWN]
+                    : code == 400 ? fixed_bodies[FIXED_MALFORMED]
+                    : code == 401 ? fixed_bodies[FIXED_SIGNATURE] : ANSWER_INTERNAL;
         /* unauthenticated rejects are subject to the per-peer allowance */
         if (!r->res.authentic && !flood_admit(s, r->ip, r->endpoint,
                                               code == 413 ? "body too large"
@@ -1190,7 +1249,7 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
         r->outcome = OUT_UNMAPPED;
         snprintf(r->reason, sizeof r->reason, "%s", err[0] != '\0' ? err : rk_strerror(rc));
         r->code = 202;
-        snprintf(r->answer, sizeof r->answer, "{\"outcome\":\"unmapped\"}");
+        r->answer = fixed_bodies[FIXED_UNMAPPED];
         return 0;
     }
     r->have_ev = 1;
@@ -1207,7 +1266,6 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
 static int step_webhook(rk_server *s, struct req *r)
 {
     char err[RK_ERROR_SIZE] = "";
-    struct hdrs hs = { .n = 0 };
     struct req *holder;
     uint64_t dup = 0;
     rk_err rc;
@@ -1241,12 +1299,11 @@ static int step_webhook(rk_server *s, struct req *r)
             return 1;
         }
         r->code = 200;
-        snprintf(r->answer, sizeof r->answer, "{\"outcome\":\"%s\"}", outcome_names[r->outcome]);
+        r->answer = fixed_bodies[r->outcome == OUT_DUPLICATE ? FIXED_DUPLICATE : FIXED_ACCEPTED];
     }
 
-    MHD_get_connection_values(r->c, MHD_HEADER_KIND, collect_header, &hs);
     rk_buf_reset(&r->rbody);
-    rc = delivery_body(r, &hs, &r->rbody, err);
+    rc = delivery_body(r, &r->hs, &r->rbody, err);
     if (rc != RK_OK) {
         logf_(s, "append failed: %s", err);
         resolve_now(s, r, rc);
@@ -1295,6 +1352,7 @@ static enum MHD_Result answer(rk_server *s, struct MHD_Connection *c, struct req
         return respond_body(s, c, 503, fixed_bodies[FIXED_503]);
     if (r->kind == REQ_NOTES)
         return respond_json(c, 201, "{\"seq\":%llu}", (unsigned long long)r->it[0].seq);
+    assert(r->answer != NULL); /* set with r->code by decide_webhook or step_webhook */
     if (r->close)
         return respond(c, r->code, "application/json", r->answer, "Connection", "close");
     return respond_body(s, c, r->code, r->answer);
@@ -1472,10 +1530,12 @@ static enum MHD_Result get_request(rk_server *s, struct MHD_Connection *c, const
 static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
                         enum MHD_ConnectionNotificationCode toe)
 {
+    struct worker *w = cls; /* NULL with a thread per connection */
     struct req *r = *socket_context;
 
-    (void)cls;
     (void)c;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED && w != NULL)
+        atomic_fetch_sub(&w->conns, 1);
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         /* NULL on failure: the handler then refuses the connection's requests */
         *socket_context = calloc(1, sizeof *r);
@@ -1496,14 +1556,11 @@ static struct req *req_begin(struct MHD_Connection *c)
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     struct req *r = ci != NULL ? ci->socket_context : NULL;
-    struct req keep;
 
     if (r == NULL)
         return NULL;
-    /* reset everything but the peer and the buffers */
-    memcpy(&keep, r, offsetof(struct req, kind));
-    memset(r, 0, sizeof *r);
-    memcpy(r, &keep, offsetof(struct req, kind));
+    /* reset everything but the peer, the buffers and the header table */
+    memset((char *)r + offsetof(struct req, kind), 0, sizeof *r - offsetof(struct req, kind));
     rk_buf_reset(&r->body);
     rk_buf_reset(&r->rbody);
     rk_buf_reset(&r->evbody);
@@ -1650,7 +1707,162 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     s->o.log(s->o.log_ctx, line);
 }
 
+/* ---- accepting connections ------------------------------------------------ */
+
+/*
+ * The event-driven pool is `threads` libmicrohttpd daemons of one polling
+ * thread each (epoll), without listening sockets of their own.  One thread
+ * of ours, the acceptor, accepts every connection and hands it with
+ * MHD_add_connection to the daemon with the fewest open connections.
+ *
+ * Why not libmicrohttpd's own thread pool: it puts the listening socket in
+ * every polling thread's epoll set and whichever thread wakes first accepts
+ * all it can.  Measured with 64 connections opened at once, one thread of 4
+ * took half of them and another almost none, so one thread did most of the
+ * work while its connections queued behind each other and the others
+ * idled.  (Its MHD_add_connection spreads by socket number modulo the pool
+ * size, which a client's pattern of descriptors can defeat as well.)
+ *
+ * Counts: the acceptor adds one to a worker's count before handing it a
+ * connection (and takes it back when the hand-over fails); conn_notify
+ * takes it off when libmicrohttpd closes the connection.  A connection
+ * libmicrohttpd takes but then fails to set up (out of memory) would stay
+ * counted: the counts only steer the spread, they limit nothing (each
+ * daemon enforces its own connection limit).
+ *
+ * The acceptor sleeps in poll() on the listening socket and on a pipe;
+ * rk_serve_stop writes to the pipe, joins the thread and closes the
+ * listening socket (no new connections; what MHD_quiesce_daemon did).
+ */
+static struct worker *least_busy(rk_server *s)
+{
+    struct worker *best = &s->workers[0];
+    unsigned i, n, min = atomic_load(&best->conns);
+
+    for (i = 1; i < s->nworkers; i++) {
+        n = atomic_load(&s->workers[i].conns);
+        if (n < min) {
+            min = n;
+            best = &s->workers[i];
+        }
+    }
+    return best;
+}
+
+static void *acceptor_main(void *arg)
+{
+    rk_server *s = arg;
+    struct pollfd pf[2];
+    struct sockaddr_storage ss;
+    struct worker *w;
+    socklen_t sl;
+    int fd;
+
+    pf[0].fd = s->lfd;
+    pf[0].events = POLLIN;
+    pf[1].fd = s->wake[0];
+    pf[1].events = POLLIN;
+    for (;;) {
+        if (poll(pf, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            logf_(s, "accept: poll: %s", strerror(errno));
+            return NULL;
+        }
+        if (pf[1].revents != 0)
+            return NULL; /* stopping */
+        if (pf[0].revents == 0)
+            continue;
+        sl = sizeof ss;
+        fd = accept(s->lfd, (struct sockaddr *)&ss, &sl);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* out of descriptors or memory: let connections close first */
+                logf_(s, "accept: %s", strerror(errno));
+                poll(&pf[1], 1, 100);
+            }
+            continue; /* EAGAIN, ECONNABORTED, EINTR, ... */
+        }
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+        w = least_busy(s);
+        atomic_fetch_add(&w->conns, 1);
+        /* libmicrohttpd owns fd from here on (it makes it non-blocking), and closes it on failure */
+        if (MHD_add_connection(w->d, fd, (struct sockaddr *)&ss, sl) != MHD_YES) {
+            atomic_fetch_sub(&w->conns, 1);
+            logf_(s, "accept: connection not taken: %s", strerror(errno));
+        }
+    }
+}
+
+/* Bind and listen on the configured address; the socket in s->lfd. */
+static rk_err listen_socket(rk_server *s, const struct sockaddr *sa, socklen_t sl, char *err)
+{
+    int one = 1;
+
+    s->lfd = socket(sa->sa_family, SOCK_STREAM, 0);
+    if (s->lfd < 0)
+        return rk_seterr(err, RK_ERR_IO, "cannot listen on %s: %s", s->cfg->listen,
+                         strerror(errno));
+    /* non-blocking: poll() may report a connection that is gone when we accept */
+    (void)fcntl(s->lfd, F_SETFD, FD_CLOEXEC);
+    if (fcntl(s->lfd, F_SETFL, fcntl(s->lfd, F_GETFL) | O_NONBLOCK) != 0)
+        return rk_seterr(err, RK_ERR_IO, "cannot listen on %s: %s", s->cfg->listen,
+                         strerror(errno));
+    /* as libmicrohttpd does: rebind at once after a restart; IPv6 only on IPv6 */
+    if (setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        (sa->sa_family == AF_INET6 &&
+         setsockopt(s->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||
+        bind(s->lfd, sa, sl) != 0 || listen(s->lfd, SOMAXCONN) != 0)
+        return rk_seterr(err, RK_ERR_IO, "cannot listen on %s (address in use, or not "
+                         "an address of this host?)", s->cfg->listen);
+    return RK_OK;
+}
+
+static rk_err start_acceptor(rk_server *s, char *err)
+{
+    if (pipe(s->wake) != 0) {
+        s->wake[0] = s->wake[1] = -1;
+        return rk_seterr(err, RK_ERR_IO, "cannot make a pipe: %s", strerror(errno));
+    }
+    (void)fcntl(s->wake[0], F_SETFD, FD_CLOEXEC);
+    (void)fcntl(s->wake[1], F_SETFD, FD_CLOEXEC);
+    if (pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0)
+        return rk_seterr(err, RK_ERR_NOMEM, "cannot start the acceptor thread");
+    s->acceptor_started = 1;
+    return RK_OK;
+}
+
+/* No new connections: stop the acceptor and close the listening socket. */
+static void stop_acceptor(rk_server *s)
+{
+    if (s->acceptor_started) {
+        while (write(s->wake[1], "x", 1) < 0 && errno == EINTR)
+            ;
+        pthread_join(s->acceptor, NULL);
+        s->acceptor_started = 0;
+    }
+    if (s->lfd >= 0)
+        close(s->lfd);
+    s->lfd = -1;
+    if (s->wake[0] >= 0)
+        close(s->wake[0]);
+    if (s->wake[1] >= 0)
+        close(s->wake[1]);
+    s->wake[0] = s->wake[1] = -1;
+}
+
 /* ---- start and stop ------------------------------------------------------ */
+
+/* Stop the daemon or the pool's daemons (no connection may be suspended). */
+static void stop_daemons(rk_server *s)
+{
+    if (s->d != NULL)
+        MHD_stop_daemon(s->d);
+    s->d = NULL;
+    while (s->nworkers > 0)
+        MHD_stop_daemon(s->workers[--s->nworkers].d);
+    s->running = 0;
+}
 
 static rk_err start_daemon(rk_server *s, char *err)
 {
@@ -1658,9 +1870,14 @@ static rk_err start_daemon(rk_server *s, char *err)
     struct sockaddr_in in4;
     struct sockaddr_in6 in6;
     struct sockaddr *sa;
+    socklen_t sl;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_AUTO;
     const union MHD_DaemonInfo *di;
     char ip[INET6_ADDRSTRLEN];
+    struct sockaddr_storage bound;
+    socklen_t bl = sizeof bound;
+    unsigned per;
+    rk_err rc;
 
     memset(&in4, 0, sizeof in4);
     memset(&in6, 0, sizeof in6);
@@ -1669,39 +1886,79 @@ static rk_err start_daemon(rk_server *s, char *err)
         in6.sin6_port = htons(cfg->port);
         memcpy(&in6.sin6_addr, cfg->addr, 16);
         sa = (struct sockaddr *)&in6;
+        sl = sizeof in6;
         flags |= MHD_USE_IPv6;
     } else {
         in4.sin_family = AF_INET;
         in4.sin_port = htons(cfg->port);
         memcpy(&in4.sin_addr, cfg->addr, 4);
         sa = (struct sockaddr *)&in4;
+        sl = sizeof in4;
     }
     if (cfg->thread_per_connection) {
         flags |= MHD_USE_THREAD_PER_CONNECTION;
         s->d = MHD_start_daemon(flags, cfg->port, NULL, NULL, handler, s,
                                 MHD_OPTION_SOCK_ADDR, sa,
                                 MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                                MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s,
+                                MHD_OPTION_NOTIFY_CONNECTION, conn_notify, NULL,
                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                                 MHD_OPTION_END);
+        if (s->d == NULL)
+            return rk_seterr(err, RK_ERR_IO, "cannot listen on %s (address in use, or "
+                             "not an address of this host?)", cfg->listen);
+        s->running = 1;
+        di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+        s->port = di != NULL ? di->port : cfg->port;
     } else {
-        /* a pool of polling threads (epoll on Linux) that suspend connections */
-        flags |= MHD_ALLOW_SUSPEND_RESUME;
-        s->d = MHD_start_daemon(flags, cfg->port, NULL, NULL, handler, s,
-                                MHD_OPTION_SOCK_ADDR, sa,
-                                MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-                                MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                                MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s,
-                                MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                                MHD_OPTION_END);
+        /*
+         * One daemon of one polling thread (epoll on Linux) per pool
+         * thread, that suspend connections, fed by our acceptor
+         * ("accepting connections").
+         */
+        rc = listen_socket(s, sa, sl, err);
+        if (rc != RK_OK)
+            return rc;
+        s->workers = calloc(cfg->threads, sizeof *s->workers);
+        if (s->workers == NULL)
+            return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+        flags |= MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
+        /*
+         * libmicrohttpd's pool shared its default connection limit
+         * (FD_SETSIZE - 4) among its threads: the same total here, so the
+         * server still leaves descriptors to the ledger.
+         */
+        per = (FD_SETSIZE - 4) / cfg->threads;
+        for (; s->nworkers < cfg->threads; s->nworkers++) {
+            struct worker *w = &s->workers[s->nworkers];
+            atomic_init(&w->conns, 0);
+            w->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, s,
+                                    MHD_OPTION_CONNECTION_LIMIT, per > 0 ? per : 1u,
+                                    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                                    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, w,
+                                    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                                    MHD_OPTION_END);
+            if (w->d == NULL) {
+                stop_daemons(s);
+                return rk_seterr(err, RK_ERR_IO, "cannot start polling thread %u of %u",
+                                 s->nworkers + 1, cfg->threads);
+            }
+        }
+        if (getsockname(s->lfd, (struct sockaddr *)&bound, &bl) != 0)
+            rc = rk_seterr(err, RK_ERR_IO, "cannot read the bound port: %s",
+                           strerror(errno));
+        else
+            rc = start_acceptor(s, err);
+        if (rc != RK_OK) {
+            stop_daemons(s);
+            return rc;
+        }
+        s->running = 1;
+        s->port = ntohs(bound.ss_family == AF_INET6
+                            ? ((struct sockaddr_in6 *)(void *)&bound)->sin6_port
+                            : ((struct sockaddr_in *)(void *)&bound)->sin_port);
     }
-    if (s->d == NULL)
-        return rk_seterr(err, RK_ERR_IO, "cannot listen on %s (address in use, or not "
-                         "an address of this host?)", cfg->listen);
-    di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di != NULL ? di->port : cfg->port;
     inet_ntop(cfg->family, cfg->addr, ip, sizeof ip);
     if (cfg->family == AF_INET6)
         snprintf(s->address, sizeof s->address, "[%s]:%u", ip, s->port);
@@ -1718,6 +1975,7 @@ rk_err rk_serve_start(rk_ledger *l, const rk_config *cfg, const rk_serve_opts *o
     rk_buf note = RK_BUF_INIT;
     uint64_t cpseq = 0, size;
     uint8_t h[RK_HASH_SIZE];
+    size_t i;
     rk_err rc;
 
     *out = NULL;
@@ -1738,6 +1996,7 @@ rk_err rk_serve_start(rk_ledger *l, const rk_config *cfg, const rk_serve_opts *o
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
     s->flood->window = -1;
+    s->lfd = s->wake[0] = s->wake[1] = -1;
     s->pool = !cfg->thread_per_connection;
     pthread_mutex_init(&s->cmu, NULL);
     pthread_cond_init(&s->cwake, NULL);
@@ -1777,6 +2036,20 @@ rk_err rk_serve_start(rk_ledger *l, const rk_config *cfg, const rk_serve_opts *o
     rc = fixed_make(s, err);
     if (rc != RK_OK)
         goto fail;
+    /* each endpoint's secrets prepared once (sig.h, rk_sig_verifier) */
+    s->verifiers = calloc(cfg->nendpoints + 1, sizeof *s->verifiers);
+    if (s->verifiers == NULL) {
+        rc = rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (i = 0; i < cfg->nendpoints; i++) {
+        rc = rk_sig_verifier_new(&cfg->endpoints[i].params, cfg->endpoints[i].secrets,
+                                 cfg->endpoints[i].nsecrets, &s->verifiers[i], err);
+        if (rc != RK_OK) {
+            rk_preferr(err, rc, "endpoint '%s'", cfg->endpoints[i].name);
+            goto fail;
+        }
+    }
     if (pthread_create(&s->committer, NULL, committer_main, s) != 0) {
         rc = rk_seterr(err, RK_ERR_NOMEM, "cannot start the committer thread");
         goto fail;
@@ -1827,12 +2100,16 @@ rk_err rk_serve_stop(rk_server *s, char *err)
     rk_err rc = RK_OK, rc2;
     MHD_socket ls;
 
-    if (s == NULL || s->d == NULL)
+    if (s == NULL || !s->running)
         return RK_OK;
     /* no new connections; requests in flight go on */
-    ls = MHD_quiesce_daemon(s->d);
-    if (ls != MHD_INVALID_SOCKET)
-        close(ls);
+    if (s->pool) {
+        stop_acceptor(s);
+    } else {
+        ls = MHD_quiesce_daemon(s->d);
+        if (ls != MHD_INVALID_SOCKET)
+            close(ls);
+    }
     clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += STOP_WAIT_S;
     pthread_mutex_lock(&s->mu);
@@ -1853,8 +2130,7 @@ rk_err rk_serve_stop(rk_server *s, char *err)
     while (s->waiting > 0)
         pthread_cond_wait(&s->cdone, &s->cmu);
     pthread_mutex_unlock(&s->cmu);
-    MHD_stop_daemon(s->d);
-    s->d = NULL;
+    stop_daemons(s);
     pthread_mutex_lock(&s->mu);
     s->stopped = 1;
     pthread_cond_broadcast(&s->tick);
@@ -1879,11 +2155,16 @@ void rk_serve_free(rk_server *s)
         return;
     rk_serve_stop(s, NULL);
     stop_committer(s); /* when the daemon never started */
+    stop_acceptor(s);
     fixed_free(s); /* after the daemon: no connection holds them any more */
     pthread_mutex_destroy(&s->cmu);
     pthread_cond_destroy(&s->cwake);
     pthread_cond_destroy(&s->cdone);
     free(s->items);
+    free(s->workers);
+    for (size_t i = 0; s->verifiers != NULL && i < s->cfg->nendpoints; i++)
+        rk_sig_verifier_free(s->verifiers[i]);
+    free(s->verifiers);
     pthread_mutex_destroy(&s->keys_mu);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->flood_mu);

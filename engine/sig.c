@@ -7,8 +7,10 @@
  * derived from the body (alt_message) that is tried only after the raw
  * bytes failed.  Verification is the same loop for every scheme.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -27,6 +29,11 @@
 #define MAC_MAX 64  /* HMAC-SHA512 and Ed25519 signatures are 64 bytes */
 #define PRE_MAX (RK_SIG_ID_MAX + 1 + 20 + 1 + 1)
 #define TS_DIGITS_MAX 18 /* keeps every accepted timestamp inside int64 */
+/*
+ * Idle keyed contexts a verifier keeps per secret: as many as threads
+ * verify at once, in practice; a context beyond that is freed after use.
+ */
+#define IDLE_MAX 64
 
 /* What a candidate signature (and a key) is. */
 enum kind {
@@ -739,39 +746,136 @@ static rk_err key_from_secret(const struct scheme *d, const rk_sig_params *p,
     return RK_OK;
 }
 
-/* HMAC over pre || body into out; RK_ERR_NOMEM / RK_ERR_INVALID. */
-static rk_err hmac(enum kind kind, const uint8_t *key, size_t klen,
-                   const uint8_t *pre, size_t prelen, const uint8_t *body,
-                   size_t len, uint8_t out[MAC_MAX])
+/* A new HMAC context keyed with key into *out; RK_ERR_NOMEM / RK_ERR_INVALID. */
+static rk_err hmac_keyed(enum kind kind, const uint8_t *key, size_t klen, EVP_MAC_CTX **out)
 {
     EVP_MAC *mac = NULL;
     EVP_MAC_CTX *ctx = NULL;
     OSSL_PARAM params[2];
     char digest[8];
-    size_t outlen = 0;
     rk_err rc = RK_ERR_NOMEM;
 
+    *out = NULL;
     memcpy(digest, kind == K_HMAC512 ? "SHA512" : "SHA256", 7);
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0);
     params[1] = OSSL_PARAM_construct_end();
     mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     if (mac == NULL)
         goto out;
-    ctx = EVP_MAC_CTX_new(mac);
+    ctx = EVP_MAC_CTX_new(mac); /* holds its own reference to mac */
     if (ctx == NULL)
         goto out;
     rc = RK_ERR_INVALID;
-    if (EVP_MAC_init(ctx, key, klen, params) != 1 ||
-        (prelen > 0 && EVP_MAC_update(ctx, pre, prelen) != 1) ||
-        (len > 0 && EVP_MAC_update(ctx, body, len) != 1) ||
-        EVP_MAC_final(ctx, out, &outlen, MAC_MAX) != 1 ||
-        outlen != kind_len(kind))
+    if (EVP_MAC_init(ctx, key, klen, params) != 1)
         goto out;
+    *out = ctx;
+    ctx = NULL;
     rc = RK_OK;
 out:
     EVP_MAC_CTX_free(ctx); /* clears the key schedule */
     EVP_MAC_free(mac);
     return rc;
+}
+
+/*
+ * The MAC of pre || body with ctx, a context keyed already (by
+ * hmac_keyed, or a duplicate of one, or used before: EVP_MAC_init
+ * without a key starts a new message under the same key).
+ */
+static rk_err hmac_run(EVP_MAC_CTX *ctx, enum kind kind, const uint8_t *pre, size_t prelen,
+                       const uint8_t *body, size_t len, uint8_t out[MAC_MAX])
+{
+    size_t outlen = 0;
+
+    if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1 ||
+        (prelen > 0 && EVP_MAC_update(ctx, pre, prelen) != 1) ||
+        (len > 0 && EVP_MAC_update(ctx, body, len) != 1) ||
+        EVP_MAC_final(ctx, out, &outlen, MAC_MAX) != 1 || outlen != kind_len(kind))
+        return RK_ERR_INVALID;
+    return RK_OK;
+}
+
+/* HMAC over pre || body into out; RK_ERR_NOMEM / RK_ERR_INVALID. */
+static rk_err hmac(enum kind kind, const uint8_t *key, size_t klen,
+                   const uint8_t *pre, size_t prelen, const uint8_t *body,
+                   size_t len, uint8_t out[MAC_MAX])
+{
+    EVP_MAC_CTX *ctx = NULL;
+    rk_err rc = hmac_keyed(kind, key, klen, &ctx);
+
+    if (rc == RK_OK)
+        rc = hmac_run(ctx, kind, pre, prelen, body, len, out);
+    EVP_MAC_CTX_free(ctx); /* clears the key schedule */
+    return rc;
+}
+
+/* ---- verifiers ------------------------------------------------------- */
+
+/*
+ * One secret of a verifier.  Ed25519: the public key in k (k.k points into
+ * k.dec).  HMAC: tmpl, a context keyed once and never run itself; each
+ * verification takes an idle duplicate (or makes one with
+ * EVP_MAC_CTX_dup) and gives it back, so the algorithm is fetched and the
+ * key hashed into its padded blocks once per secret, not per delivery.
+ * An idle context holds the key schedule, as tmpl does, and nothing else
+ * that matters: EVP_MAC_init without a key resets it to the keyed state.
+ */
+struct vkey {
+    struct key k;
+    EVP_MAC_CTX *tmpl;
+    EVP_MAC_CTX *idle[IDLE_MAX];
+    size_t nidle;
+};
+
+struct rk_sig_verifier {
+    rk_sig_params p;
+    struct vkey *keys;
+    size_t n;
+    pthread_mutex_t mu; /* guards every keys[i].idle */
+};
+
+/* The MAC of pre || body under prepared secret vk, as hmac(). */
+static rk_err vkey_hmac(rk_sig_verifier *v, struct vkey *vk, const uint8_t *pre,
+                        size_t prelen, const uint8_t *body, size_t len,
+                        uint8_t out[MAC_MAX])
+{
+    EVP_MAC_CTX *ctx = NULL;
+    rk_err rc;
+
+    pthread_mutex_lock(&v->mu);
+    if (vk->nidle > 0)
+        ctx = vk->idle[--vk->nidle];
+    pthread_mutex_unlock(&v->mu);
+    if (ctx == NULL && (ctx = EVP_MAC_CTX_dup(vk->tmpl)) == NULL)
+        return RK_ERR_NOMEM;
+    rc = hmac_run(ctx, vk->k.kind, pre, prelen, body, len, out);
+    if (rc == RK_OK) {
+        pthread_mutex_lock(&v->mu);
+        if (vk->nidle < IDLE_MAX) {
+            vk->idle[vk->nidle++] = ctx;
+            ctx = NULL;
+        }
+        pthread_mutex_unlock(&v->mu);
+    }
+    EVP_MAC_CTX_free(ctx); /* a failed one, or one too many */
+    return rc;
+}
+
+void rk_sig_verifier_free(rk_sig_verifier *v)
+{
+    size_t i;
+
+    if (v == NULL)
+        return;
+    for (i = 0; i < v->n; i++) {
+        while (v->keys[i].nidle > 0)
+            EVP_MAC_CTX_free(v->keys[i].idle[--v->keys[i].nidle]);
+        EVP_MAC_CTX_free(v->keys[i].tmpl);
+        key_wipe(&v->keys[i].k);
+    }
+    free(v->keys);
+    pthread_mutex_destroy(&v->mu);
+    free(v);
 }
 
 /* The bytes signed before the body: "", "<ts>." or "<id>.<ts>.". */
@@ -798,11 +902,12 @@ static size_t build_prefix(char pre[PRE_MAX], enum msg m, const char *id,
 /*
  * Does key k verify any candidate over pre || body?  Returns 1 yes, 0 no,
  * or a negative rk_err.  flat holds pre || body once built (Ed25519 needs
- * the message in one piece).
+ * the message in one piece).  With a verifier, vk is k's prepared secret
+ * in v, and an HMAC runs on its keyed contexts.
  */
-static int try_key(const struct key *k, const struct parsed *ps,
-                   const uint8_t *pre, size_t prelen, const uint8_t *body,
-                   size_t len, rk_buf *flat)
+static int try_key(const struct key *k, rk_sig_verifier *v, struct vkey *vk,
+                   const struct parsed *ps, const uint8_t *pre, size_t prelen,
+                   const uint8_t *body, size_t len, rk_buf *flat)
 {
     uint8_t mac[MAC_MAX];
     size_t i;
@@ -827,7 +932,8 @@ static int try_key(const struct key *k, const struct parsed *ps,
     if (i == ps->ncand)
         return 0;
     {
-        rk_err rc = hmac(k->kind, k->k, k->klen, pre, prelen, body, len, mac);
+        rk_err rc = vk != NULL ? vkey_hmac(v, vk, pre, prelen, body, len, mac)
+                               : hmac(k->kind, k->k, k->klen, pre, prelen, body, len, mac);
         if (rc != RK_OK) {
             sodium_memzero(mac, sizeof mac);
             return -(int)rc;
@@ -841,12 +947,15 @@ static int try_key(const struct key *k, const struct parsed *ps,
     return ok;
 }
 
-/* Try every secret over one candidate message; index of the one, or -1. */
+/*
+ * Try every secret over one candidate message; index of the one, or -1.
+ * The secrets are v's prepared ones when v is given.
+ */
 static rk_err try_secrets(const struct scheme *d, const rk_sig_params *p,
                           const rk_sig_secret *secrets, size_t nsecrets,
-                          const struct parsed *ps, const uint8_t *pre,
-                          size_t prelen, const uint8_t *body, size_t len,
-                          long *which, char *err)
+                          rk_sig_verifier *v, const struct parsed *ps,
+                          const uint8_t *pre, size_t prelen, const uint8_t *body,
+                          size_t len, long *which, char *err)
 {
     rk_buf flat = RK_BUF_INIT;
     struct key k;
@@ -857,11 +966,15 @@ static rk_err try_secrets(const struct scheme *d, const rk_sig_params *p,
     for (i = 0; i < nsecrets && *which < 0; i++) {
         int r;
 
-        rc = key_from_secret(d, p, &secrets[i], i, 0, &k, err);
-        if (rc != RK_OK)
-            break;
-        r = try_key(&k, ps, pre, prelen, body, len, &flat);
-        key_wipe(&k);
+        if (v != NULL) {
+            r = try_key(&v->keys[i].k, v, &v->keys[i], ps, pre, prelen, body, len, &flat);
+        } else {
+            rc = key_from_secret(d, p, &secrets[i], i, 0, &k, err);
+            if (rc != RK_OK)
+                break;
+            r = try_key(&k, NULL, NULL, ps, pre, prelen, body, len, &flat);
+            key_wipe(&k);
+        }
         if (r < 0) {
             rc = rk_seterr(err, (rk_err)-r, "cannot compute the signature");
             break;
@@ -873,45 +986,62 @@ static rk_err try_secrets(const struct scheme *d, const rk_sig_params *p,
     return rc;
 }
 
-rk_err rk_sig_verify(const rk_sig_params *p, const rk_sig_secret *secrets,
-                     size_t nsecrets, const rk_sig_header *h, size_t nh,
-                     const uint8_t *body, size_t len, int64_t now,
-                     rk_sig_result *res, char *err)
+/*
+ * The checks of rk_sig_verify before any header is read: libsodium,
+ * parameters, arguments and (unless v, whose secrets were checked when it
+ * was made) every secret's format.  res is reset.
+ */
+static rk_err verify_start(const rk_sig_params *p, const rk_sig_secret *secrets,
+                           size_t nsecrets, int prepared, const rk_sig_header *h,
+                           size_t nh, const uint8_t *body, size_t len,
+                           const struct scheme **d, rk_sig_result *res, char *err)
 {
-    const struct scheme *d = NULL;
-    struct parsed ps;
     struct key k;
-    char pre[PRE_MAX];
-    size_t prelen, i;
-    rk_buf alt = RK_BUF_INIT;
-    long which = -1;
+    size_t i;
     rk_err rc;
-    __int128 diff;
 
     memset(res, 0, sizeof *res);
     res->secret_index = -1;
-    memset(&ps, 0, sizeof ps);
     if (err != NULL)
         err[0] = '\0';
     if (sodium_init() < 0)
         return fail(res, RK_SIG_BAD_PARAMS, err, "cannot initialise libsodium");
-    if ((rc = check_params(&d, p, err)) != RK_OK) {
+    if ((rc = check_params(d, p, err)) != RK_OK) {
         res->reason = RK_SIG_BAD_PARAMS;
         return rc;
     }
-    if (secrets == NULL || nsecrets == 0 || (h == NULL && nh > 0) ||
+    if ((!prepared && secrets == NULL) || nsecrets == 0 || (h == NULL && nh > 0) ||
         (body == NULL && len > 0)) {
         res->reason = RK_SIG_BAD_PARAMS;
         return rk_seterr(err, RK_ERR_INVALID, "no secret, headers or body given");
     }
-    for (i = 0; i < nsecrets; i++) {
-        rc = key_from_secret(d, p, &secrets[i], i, 0, &k, err);
+    for (i = 0; !prepared && i < nsecrets; i++) {
+        rc = key_from_secret(*d, p, &secrets[i], i, 0, &k, err);
         key_wipe(&k);
         if (rc != RK_OK) {
             res->reason = RK_SIG_BAD_SECRET;
             return rc;
         }
     }
+    return RK_OK;
+}
+
+/* rk_sig_verify once verify_start passed; the secrets are v's when v is given. */
+static rk_err verify_core(const struct scheme *d, const rk_sig_params *p,
+                          const rk_sig_secret *secrets, size_t nsecrets,
+                          rk_sig_verifier *v, const rk_sig_header *h, size_t nh,
+                          const uint8_t *body, size_t len, int64_t now,
+                          rk_sig_result *res, char *err)
+{
+    struct parsed ps;
+    char pre[PRE_MAX];
+    size_t prelen;
+    rk_buf alt = RK_BUF_INIT;
+    long which = -1;
+    rk_err rc;
+    __int128 diff;
+
+    memset(&ps, 0, sizeof ps);
     if ((rc = d->parse(d, p, h, nh, &ps, res, err)) != RK_OK)
         goto out;
     if (ps.ncand == 0) {
@@ -925,11 +1055,11 @@ rk_err rk_sig_verify(const rk_sig_params *p, const rk_sig_secret *secrets,
         goto out;
     }
     prelen = build_prefix(pre, ps.msg, ps.id, ps.idlen, ps.ts, ps.tslen);
-    rc = try_secrets(d, p, secrets, nsecrets, &ps, (const uint8_t *)pre, prelen,
+    rc = try_secrets(d, p, secrets, nsecrets, v, &ps, (const uint8_t *)pre, prelen,
                      body, len, &which, err);
     if (rc == RK_OK && which < 0 && d->alt_message != NULL &&
         d->alt_message(body, len, &alt) == RK_OK)
-        rc = try_secrets(d, p, secrets, nsecrets, &ps, (const uint8_t *)pre,
+        rc = try_secrets(d, p, secrets, nsecrets, v, &ps, (const uint8_t *)pre,
                          prelen, alt.data, alt.len, &which, err);
     if (rc != RK_OK) {
         res->reason = RK_SIG_BAD_PARAMS;
@@ -964,6 +1094,75 @@ out:
     sodium_memzero(&ps, sizeof ps);
     rk_buf_free(&alt);
     return rc;
+}
+
+rk_err rk_sig_verify(const rk_sig_params *p, const rk_sig_secret *secrets,
+                     size_t nsecrets, const rk_sig_header *h, size_t nh,
+                     const uint8_t *body, size_t len, int64_t now,
+                     rk_sig_result *res, char *err)
+{
+    const struct scheme *d = NULL;
+    rk_err rc = verify_start(p, secrets, nsecrets, 0, h, nh, body, len, &d, res, err);
+
+    if (rc != RK_OK)
+        return rc;
+    return verify_core(d, p, secrets, nsecrets, NULL, h, nh, body, len, now, res, err);
+}
+
+rk_err rk_sig_verifier_verify(rk_sig_verifier *v, const rk_sig_header *h, size_t nh,
+                              const uint8_t *body, size_t len, int64_t now,
+                              rk_sig_result *res, char *err)
+{
+    const struct scheme *d = NULL;
+    rk_err rc = verify_start(&v->p, NULL, v->n, 1, h, nh, body, len, &d, res, err);
+
+    if (rc != RK_OK)
+        return rc;
+    return verify_core(d, &v->p, NULL, v->n, v, h, nh, body, len, now, res, err);
+}
+
+rk_err rk_sig_verifier_new(const rk_sig_params *p, const rk_sig_secret *secrets,
+                           size_t nsecrets, rk_sig_verifier **out, char *err)
+{
+    const struct scheme *d = NULL;
+    rk_sig_verifier *v;
+    rk_sig_result res;
+    struct vkey *vk;
+    size_t i;
+    rk_err rc;
+
+    *out = NULL;
+    /* the same checks, in the same order and words, as rk_sig_verify */
+    rc = verify_start(p, secrets, nsecrets, 0, NULL, 0, NULL, 0, &d, &res, err);
+    if (rc != RK_OK)
+        return rc;
+    v = calloc(1, sizeof *v);
+    if (v == NULL || (v->keys = calloc(nsecrets, sizeof *v->keys)) == NULL) {
+        free(v);
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    }
+    pthread_mutex_init(&v->mu, NULL);
+    v->p = *p;
+    v->n = nsecrets;
+    for (i = 0; rc == RK_OK && i < nsecrets; i++) {
+        vk = &v->keys[i];
+        rc = key_from_secret(d, p, &secrets[i], i, 0, &vk->k, err);
+        if (rc != RK_OK || vk->k.kind == K_ED25519)
+            continue; /* a public key: kept as it is (k.k points into k.dec) */
+        rc = hmac_keyed(vk->k.kind, vk->k.k, vk->k.klen, &vk->tmpl);
+        if (rc != RK_OK)
+            rk_seterr(err, rc, "secret %zu: cannot key the MAC", i + 1);
+        /* the key lives on in tmpl only; k.k may point at the caller's secret */
+        sodium_memzero(vk->k.dec, sizeof vk->k.dec);
+        vk->k.k = NULL;
+        vk->k.klen = 0;
+    }
+    if (rc != RK_OK) {
+        rk_sig_verifier_free(v);
+        return rc;
+    }
+    *out = v;
+    return RK_OK;
 }
 
 /* ---- sign ------------------------------------------------------------ */

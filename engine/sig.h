@@ -206,6 +206,40 @@ rk_err rk_sig_verify(const rk_sig_params *p, const rk_sig_secret *secrets,
                      rk_sig_result *res, char *err)
     __attribute__((warn_unused_result));
 
+/*
+ * A verifier: rk_sig_verify with its secrets prepared once, for a server
+ * that checks many deliveries against the same secrets.  Results, reasons
+ * and messages are exactly those of rk_sig_verify with the same p and
+ * secrets.  What is prepared: every secret decoded and checked once; each
+ * HMAC key scheduled into an OpenSSL MAC context once (the inner and outer
+ * padded key blocks hashed), which a verification duplicates or reuses
+ * instead of fetching the algorithm and keying a new context per call.
+ *
+ *   rk_sig_verifier_new     p as for rk_sig_verify; p's strings (generic
+ *                           hmac header names, prefix) are borrowed until
+ *                           free, the secrets only for the call (the
+ *                           verifier keeps its own keyed contexts).
+ *                           RK_ERR_INVALID for bad parameters or a secret of
+ *                           the wrong format (the messages of
+ *                           rk_sig_verify), RK_ERR_NOMEM.
+ *   rk_sig_verifier_verify  rk_sig_verify on the prepared secrets.
+ *   rk_sig_verifier_free    wipes every key (OpenSSL cleanses a context's
+ *                           key schedule when it frees it); accepts NULL.
+ *
+ * Thread safety: one verifier may verify from any number of threads at
+ * once (each call takes its own context; a mutex guards the idle ones).
+ */
+typedef struct rk_sig_verifier rk_sig_verifier;
+
+rk_err rk_sig_verifier_new(const rk_sig_params *p, const rk_sig_secret *secrets,
+                           size_t nsecrets, rk_sig_verifier **out, char *err)
+    __attribute__((warn_unused_result));
+rk_err rk_sig_verifier_verify(rk_sig_verifier *v, const rk_sig_header *h, size_t nh,
+                              const uint8_t *body, size_t len, int64_t now,
+                              rk_sig_result *res, char *err)
+    __attribute__((warn_unused_result));
+void rk_sig_verifier_free(rk_sig_verifier *v);
+
 /* A short stable phrase for the reason ("bad signature"); never NULL. */
 const char *rk_sig_reason_str(rk_sig_reason r);
 

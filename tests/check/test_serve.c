@@ -564,6 +564,30 @@ START_TEST(start_errors)
     ck_assert_str_eq(err, "cannot listen on 192.0.2.1:1 (address in use, or not an address of "
                           "this host?)");
     rk_config_free(cfg);
+    /* a port in use, by a running server, in both threading models */
+    for (int model = 0; model < 2; model++) {
+        rk_server *first = NULL;
+        rk_config *cfg2 = NULL;
+        char want[160];
+
+        snprintf(text, sizeof text, "{\"listen\":\"127.0.0.1:0\",\"thread_per_connection\":%s,"
+                 "\"endpoints\":{\"a\":{\"provider\":\"btcpay\",\"secrets\":[{\"env\":\"RK_TEST_SW\"}]}}}",
+                 model ? "true" : "false");
+        ck_assert_int_eq(rk_config_parse(text, strlen(text), dir, &cfg, err), RK_OK);
+        ck_assert_int_eq(rk_serve_start(l, cfg, &o, &first, err), RK_OK);
+        snprintf(text, sizeof text, "{\"listen\":\"127.0.0.1:%u\",\"thread_per_connection\":%s,"
+                 "\"endpoints\":{\"a\":{\"provider\":\"btcpay\",\"secrets\":[{\"env\":\"RK_TEST_SW\"}]}}}",
+                 rk_serve_port(first), model ? "true" : "false");
+        ck_assert_int_eq(rk_config_parse(text, strlen(text), dir, &cfg2, err), RK_OK);
+        ck_assert_int_eq(rk_serve_start(l, cfg2, &o, &s, err), RK_ERR_IO);
+        ck_assert_ptr_null(s);
+        snprintf(want, sizeof want, "cannot listen on 127.0.0.1:%u (address in use, or not an "
+                 "address of this host?)", rk_serve_port(first));
+        ck_assert_str_eq(err, want);
+        rk_serve_free(first);
+        rk_config_free(cfg2);
+        rk_config_free(cfg);
+    }
     rk_serve_free(NULL);
     rk_ledger_close(l);
     free(dir);

@@ -1,4 +1,5 @@
 /* test_sig.c - webhook signature schemes: vectors, malformed headers, limits. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,50 @@ static void vec_reset(struct vec *v)
     v->secret_index = -2;
 }
 
+/*
+ * rk_sig_verify, and the same through a verifier (rk_sig_verifier_new with
+ * the same parameters and secrets): both must give the same code, result
+ * and message.  A verifier is run twice, so its second run is on a reused
+ * context.  Returns rk_sig_verify's code.
+ */
+static rk_err verify_both(const rk_sig_params *p, const rk_sig_secret *secrets, size_t n,
+                          const rk_sig_header *h, size_t nh, const uint8_t *body,
+                          size_t len, int64_t now, rk_sig_result *res, char *err)
+{
+    rk_sig_verifier *v = NULL;
+    rk_sig_result r2;
+    char e2[RK_ERROR_SIZE];
+    rk_err rc = rk_sig_verify(p, secrets, n, h, nh, body, len, now, res, err);
+    rk_err rc2 = rk_sig_verifier_new(p, secrets, n, &v, e2);
+    int round;
+
+    if (rc2 != RK_OK) {
+        /* refused when made: only for what rk_sig_verify refuses as bad configuration */
+        ck_assert_int_eq(rc2, rc);
+        ck_assert_int_eq(rc, RK_ERR_INVALID);
+        ck_assert_str_eq(e2, err);
+        ck_assert_ptr_null(v);
+        return rc;
+    }
+    for (round = 0; round < 2; round++) {
+        memset(&r2, 0x5a, sizeof r2);
+        rc2 = rk_sig_verifier_verify(v, h, nh, body, len, now, &r2, e2);
+        ck_assert_int_eq(rc2, rc);
+        ck_assert_str_eq(e2, err);
+        ck_assert_int_eq(r2.reason, res->reason);
+        ck_assert_int_eq(r2.secret_index, res->secret_index);
+        ck_assert_int_eq(r2.authentic, res->authentic);
+        ck_assert_int_eq(r2.has_msg_id, res->has_msg_id);
+        if (res->has_msg_id)
+            ck_assert_str_eq(r2.msg_id, res->msg_id);
+        ck_assert_int_eq(r2.has_timestamp, res->has_timestamp);
+        if (res->has_timestamp)
+            ck_assert(r2.timestamp == res->timestamp);
+    }
+    rk_sig_verifier_free(v);
+    return rc;
+}
+
 static void vec_run(struct vec *v)
 {
     rk_sig_result res;
@@ -44,8 +89,8 @@ static void vec_run(struct vec *v)
     rk_err rc;
 
     ck_assert_msg(v->have_p, "vector at line %d has no scheme", v->line);
-    rc = rk_sig_verify(&v->p, v->secrets, v->nsecrets, v->h, v->nh, v->body.data,
-                       v->body.len, v->now, &res, err);
+    rc = verify_both(&v->p, v->secrets, v->nsecrets, v->h, v->nh, v->body.data,
+                     v->body.len, v->now, &res, err);
     ck_assert_msg(strcmp(rk_sig_reason_str(res.reason), v->expect) == 0,
                   "vector at line %d: got '%s' (%s), want '%s'", v->line,
                   rk_sig_reason_str(res.reason), err, v->expect);
@@ -184,8 +229,8 @@ static rk_sig_reason check(const rk_sig_params *p, const char *secret,
     rk_sig_secret s = sec(secret);
     rk_sig_result res;
     char err[RK_ERROR_SIZE];
-    rk_err rc = rk_sig_verify(p, &s, 1, h, nh, (const uint8_t *)body, strlen(body),
-                              now, &res, err);
+    rk_err rc = verify_both(p, &s, 1, h, nh, (const uint8_t *)body, strlen(body),
+                            now, &res, err);
 
     ck_assert_msg(rc == want_rc, "rc %d want %d (%s)", rc, want_rc, err);
     if (strlen(secret) >= 8)
@@ -537,7 +582,7 @@ static void round_trip(rk_sig_params *p, const char *sign_secret, const char *ve
     /* the second secret verifies; the first is a decoy of the right format */
     if (p->scheme != RK_SIG_STANDARD_WEBHOOKS)
         v[0] = sec("decoy-secret");
-    ck_assert_int_eq(rk_sig_verify(p, v, 2, h, n, body.data, body.len, 1700000010, &res, err),
+    ck_assert_int_eq(verify_both(p, v, 2, h, n, body.data, body.len, 1700000010, &res, err),
                      RK_OK);
     ck_assert_int_eq(res.reason, RK_SIG_VALID);
     ck_assert_int_eq(res.secret_index, 1);
@@ -545,7 +590,7 @@ static void round_trip(rk_sig_params *p, const char *sign_secret, const char *ve
     if (p->scheme == RK_SIG_STANDARD_WEBHOOKS)
         ck_assert_str_eq(res.msg_id, "msg_round_trip");
     body.data[1234] ^= 1;
-    ck_assert_int_eq(rk_sig_verify(p, v, 2, h, n, body.data, body.len, 1700000010, &res, err),
+    ck_assert_int_eq(verify_both(p, v, 2, h, n, body.data, body.len, 1700000010, &res, err),
                      RK_ERR_SIGNATURE);
     ck_assert_int_eq(res.reason, RK_SIG_BAD_SIGNATURE);
     ck_assert_int_eq(res.authentic, 0);
@@ -553,7 +598,7 @@ static void round_trip(rk_sig_params *p, const char *sign_secret, const char *ve
     body.data[1234] ^= 1;
     if (res.has_timestamp) {
         ck_assert(res.timestamp == 1700000000);
-        ck_assert_int_eq(rk_sig_verify(p, v, 2, h, n, body.data, body.len, 1700000301, &res,
+        ck_assert_int_eq(verify_both(p, v, 2, h, n, body.data, body.len, 1700000301, &res,
                                        err), RK_ERR_STALE);
         ck_assert_int_eq(res.reason, RK_SIG_TIMESTAMP_TOO_OLD);
         ck_assert_int_eq(res.authentic, 1); /* genuine, but late */
@@ -711,6 +756,96 @@ START_TEST(limits)
 }
 END_TEST
 
+/* ---- verifiers --------------------------------------------------------- */
+
+struct vjob {
+    rk_sig_verifier *v;
+    const rk_sig_header *h;
+    size_t nh;
+    const rk_buf *body;
+    int bad; /* results that differed from what was expected */
+};
+
+/* Alternate a genuine and a forged body, 300 times, on one shared verifier. */
+static void *vjob_main(void *arg)
+{
+    struct vjob *j = arg;
+    rk_buf forged = RK_BUF_INIT;
+    rk_sig_result res;
+    char err[RK_ERROR_SIZE];
+    int i;
+
+    if (rk_buf_append(&forged, j->body->data, j->body->len) != RK_OK)
+        j->bad++;
+    else
+        forged.data[7] ^= 1;
+    for (i = 0; i < 300; i++) {
+        const rk_buf *b = i % 2 == 0 ? j->body : &forged;
+        rk_err rc = rk_sig_verifier_verify(j->v, j->h, j->nh, b->data, b->len, 1700000010,
+                                           &res, err);
+        if (i % 2 == 0 ? (rc != RK_OK || res.secret_index != 1)
+                       : (rc != RK_ERR_SIGNATURE || res.reason != RK_SIG_BAD_SIGNATURE))
+            j->bad++;
+    }
+    rk_buf_free(&forged);
+    return NULL;
+}
+
+START_TEST(verifier_threads_and_errors)
+{
+    rk_sig_params p = params("coinbase-commerce");
+    rk_sig_secret s = sec("the endpoint secret");
+    rk_sig_secret two[2] = { sec("an older secret"), sec("the endpoint secret") };
+    rk_sig_secret bad[2] = { sec("whsec_AAAA"), sec("whsec_!!!") };
+    rk_buf out = RK_BUF_INIT, body = RK_BUF_INIT;
+    rk_sig_verifier *v = NULL;
+    rk_sig_header h[2];
+    pthread_t th[4];
+    struct vjob jobs[4];
+    char err[RK_ERROR_SIZE];
+    size_t n, i;
+
+    /* the configuration errors of rk_sig_verify, when the verifier is made */
+    ck_assert_int_eq(rk_sig_verifier_new(&p, two, 0, &v, err), RK_ERR_INVALID);
+    ck_assert_str_eq(err, "no secret, headers or body given");
+    ck_assert_ptr_null(v);
+    ck_assert_int_eq(rk_sig_verifier_new(&p, NULL, 1, &v, err), RK_ERR_INVALID);
+    ck_assert_ptr_null(v);
+    p = params("standard-webhooks");
+    ck_assert_int_eq(rk_sig_verifier_new(&p, bad, 2, &v, err), RK_ERR_INVALID);
+    ck_assert_str_eq(err, "secret 2: not whsec_<base64>, whpk_<base64> or whsk_<base64>");
+    ck_assert(strstr(err, "!!!") == NULL);
+    ck_assert_ptr_null(v);
+    p.scheme = (rk_sig_scheme)99;
+    ck_assert_int_eq(rk_sig_verifier_new(&p, bad, 1, &v, err), RK_ERR_INVALID);
+    ck_assert_ptr_null(v);
+    rk_sig_verifier_free(NULL);
+
+    /* one verifier, four threads at once: every result as if alone */
+    p = params("coinbase-commerce");
+    for (i = 0; i < 2000; i++)
+        ck_assert_int_eq(rk_buf_putc(&body, (char)('a' + i % 26)), RK_OK);
+    ck_assert_int_eq(rk_sig_sign(&p, &s, NULL, 0, body.data, body.len, &out, err), RK_OK);
+    n = split_headers((char *)out.data, h, 2);
+    ck_assert_int_eq(rk_sig_verifier_new(&p, two, 2, &v, err), RK_OK);
+    for (i = 0; i < 4; i++) {
+        jobs[i].v = v;
+        jobs[i].h = h;
+        jobs[i].nh = n;
+        jobs[i].body = &body;
+        jobs[i].bad = 0;
+        ck_assert_int_eq(pthread_create(&th[i], NULL, vjob_main, &jobs[i]), 0);
+    }
+    for (i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_int_eq(jobs[i].bad, 0);
+    }
+    rk_sig_verifier_free(v);
+    rk_buf_free(&out);
+    rk_buf_free(&body);
+}
+END_TEST
+
 Suite *rk_test_suite(void)
 {
     Suite *s = suite_create("sig");
@@ -726,6 +861,7 @@ Suite *rk_test_suite(void)
     tcase_add_test(tc, hmac_params_and_timestamp);
     tcase_add_test(tc, reason_strings);
     tcase_add_test(tc, round_trips);
+    tcase_add_test(tc, verifier_threads_and_errors);
     tcase_add_test(tc, sign_public_vectors_and_errors);
     tcase_add_test(tc, limits);
     tcase_add_test(tc, nowpayments_sorted_keys);
