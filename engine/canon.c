@@ -246,12 +246,13 @@ static inline __attribute__((always_inline)) size_t plain_run(const unsigned cha
  * allocation goes through cJSON_malloc, so cJSON_Delete frees the tree.
  * fuzz_canon_parse compares the tree with cJSON's parse of the same text.
  *
- * The checks come in the order of the old three passes (scan everything,
- * then duplicate keys object by object in document order), so a text with
- * several faults gets the same message as before: a duplicate key is only
- * noted when its object closes and reported once the whole text is known
- * well formed.  The JSON path of a duplicate is built only then, by walking
- * the finished tree to the object.
+ * A text with several faults always gets the same message: the first
+ * fault of syntax or encoding in the text, else the first object in
+ * document order (by its '{') holding a duplicate key.  So a duplicate is
+ * only noted when its object closes (an object that opened after the one
+ * noted cannot be first, and is not looked at) and reported once the whole
+ * text is known well formed.  Its JSON path is built only then, by walking
+ * the finished tree down to the object: no path is kept while parsing.
  */
 typedef struct scanner {
     const unsigned char *p;
