@@ -163,18 +163,105 @@ static const char *quote(char *q, const char *s)
     return q;
 }
 
-/* ---- the strict scanner ----------------------------------------------- */
+/* ---- runs of plain string bytes --------------------------------------- */
 
-typedef struct numtok {
-    size_t off, len;
-} numtok;
+/*
+ * How many of the 8 bytes at p are printable ASCII other than '"' and '\\',
+ * counted from the first (8: all of them).  Word-at-a-time tests: a byte
+ * >= 0x80 sets its top bit; "is a zero byte" is (v - 0x01..) & ~v & 0x80..;
+ * "is below 0x20" is (v - 0x20..) & ~v & 0x80.. (valid as 0x20 <= 0x80).
+ * A borrow only runs upwards from a flagged byte, so the lowest flag is
+ * exact (bytes above it may be flagged wrongly, and are not looked at); on
+ * a little-endian machine the lowest byte of the word is the first in
+ * memory.  Elsewhere, a flag anywhere means "look at these bytes one by one".
+ */
+static size_t plain8(const unsigned char *p)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t w, q, b, m;
 
+    memcpy(&w, p, 8);
+    q = w ^ (ones * '"');
+    b = w ^ (ones * '\\');
+    m = (w & high) | ((w - ones * 0x20) & ~w & high) | ((q - ones) & ~q & high) |
+        ((b - ones) & ~b & high);
+    if (m == 0)
+        return 8;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (size_t)__builtin_ctzll(m) / 8;
+#else
+    return 0;
+#endif
+}
+
+/*
+ * The first i' >= i (below end) whose byte is not printable ASCII other
+ * than '"' and '\\', or end: the run of bytes of a string that stand for
+ * themselves and need no further look.  Most strings are such a run up to
+ * their closing quote, and both rk_json_parse and the check of a body spend
+ * most of their time in strings, so the run is found sixteen bytes at a
+ * time where SSE2 exists (every x86-64): a signed byte compare "below 0x20"
+ * flags both the controls and every byte >= 0x80 (negative as signed), two
+ * equality compares flag '"' and '\\', and the lowest flagged byte is the
+ * answer.  Then eight at a time (plain8), then one at a time near the end.
+ * The loads never reach end: each reads only bytes below it.
+ */
+static inline __attribute__((always_inline)) size_t plain_run(const unsigned char *p, size_t i,
+                                                                size_t end)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                  space = _mm_set1_epi8(0x20);
+
+    while (end - i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                                _mm_cmpeq_epi8(v, bslash)),
+                                   _mm_cmplt_epi8(v, space));
+        unsigned m = (unsigned)_mm_movemask_epi8(bad);
+        if (m != 0)
+            return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#endif
+    while (end - i >= 8) {
+        size_t k = plain8(p + i);
+        i += k;
+        if (k < 8)
+            return i;
+    }
+    while (i < end && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+        i++;
+    return i;
+}
+
+/* ---- the strict parser ------------------------------------------------ */
+
+/*
+ * One pass over the text checks every rule and builds the cJSON tree as it
+ * goes, node for node what cJSON's own parser builds from a valid text (the
+ * same types, the same next/prev links with the first child's prev at the
+ * last, keys in `string`, strings unescaped the same way, numbers converted
+ * by cJSON itself), plus each number's source text in valuestring.  Every
+ * allocation goes through cJSON_malloc, so cJSON_Delete frees the tree.
+ * fuzz_canon_parse compares the tree with cJSON's parse of the same text.
+ *
+ * A text with several faults always gets the same message: the first
+ * fault of syntax or encoding in the text, else the first object in
+ * document order (by its '{') holding a duplicate key.  So a duplicate is
+ * only noted when its object closes (an object that opened after the one
+ * noted cannot be first, and is not looked at) and reported once the whole
+ * text is known well formed.  Its JSON path is built only then, by walking
+ * the finished tree down to the object: no path is kept while parsing.
+ */
 typedef struct scanner {
     const unsigned char *p;
     size_t len, pos;
-    numtok *nums;
-    size_t nnum, cap;
     char *err;
+    size_t objects;       /* objects opened so far: an object's rank in document order */
+    const cJSON *dup_obj; /* the first object (by rank) holding a duplicate key */
+    const char *dup_key;  /* its least duplicate key (a member's string) */
+    size_t dup_rank;
 } scanner;
 
 static rk_err scan_fail(scanner *s, rk_err code, const char *what)
@@ -195,8 +282,28 @@ static rk_err scan_fail(scanner *s, rk_err code, const char *what)
     return rk_seterr(s->err, code, "json: %s at line %zu column %zu", what, line, col);
 }
 
-static void skip_ws(scanner *s)
+static rk_err out_of_memory(scanner *s)
 {
+    return rk_seterr(s->err, RK_ERR_NOMEM, "json: out of memory");
+}
+
+/* A zeroed node of type `type` from cJSON's allocator (as cJSON_New_Item). */
+static cJSON *new_node(int type)
+{
+    cJSON *n = cJSON_malloc(sizeof *n);
+
+    if (n != NULL) {
+        memset(n, 0, sizeof *n);
+        n->type = type;
+    }
+    return n;
+}
+
+/* Inlined with a first look: most calls find no whitespace at all. */
+static inline void skip_ws(scanner *s)
+{
+    if (s->pos < s->len && s->p[s->pos] > ' ')
+        return;
     while (s->pos < s->len) {
         unsigned char c = s->p[s->pos];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
@@ -268,35 +375,115 @@ static rk_err scan_escape(scanner *s)
     return RK_OK;
 }
 
-static rk_err scan_string(scanner *s)
+/* The value of 4 hex digits already checked by read_u4. */
+static unsigned long hex4(const unsigned char *p)
 {
+    return (unsigned long)(hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 |
+                           hexval(p[3]));
+}
+
+/*
+ * Decode the n bytes of a string's text p (between its quotes, checked by
+ * scan_string) into out, NUL-terminated: short escapes to their byte,
+ * \uXXXX (a surrogate pair as one code point) to UTF-8, all else as is.
+ * The value is never longer than its text (6 bytes of \uXXXX give at most
+ * 3, 12 of a pair give 4), so out needs n + 1 bytes.
+ */
+static void unescape(const unsigned char *p, size_t n, char *out)
+{
+    size_t i = 0, o = 0;
+
+    while (i < n) {
+        unsigned long u;
+
+        if (p[i] != '\\') {
+            out[o++] = (char)p[i++];
+            continue;
+        }
+        i += 2;
+        switch (p[i - 1]) {
+        case 'b': out[o++] = '\b'; continue;
+        case 'f': out[o++] = '\f'; continue;
+        case 'n': out[o++] = '\n'; continue;
+        case 'r': out[o++] = '\r'; continue;
+        case 't': out[o++] = '\t'; continue;
+        case 'u': break;
+        default: out[o++] = (char)p[i - 1]; continue; /* '"', '\\' or '/' */
+        }
+        u = hex4(p + i);
+        i += 4;
+        if (u >= 0xD800 && u <= 0xDBFF) { /* then "\uDC00".."\uDFFF" follows */
+            u = 0x10000 + ((u - 0xD800) << 10) + (hex4(p + i + 2) - 0xDC00);
+            i += 6;
+        }
+        if (u < 0x80) {
+            out[o++] = (char)u;
+        } else if (u < 0x800) {
+            out[o++] = (char)(0xC0 | u >> 6);
+            out[o++] = (char)(0x80 | (u & 0x3F));
+        } else if (u < 0x10000) {
+            out[o++] = (char)(0xE0 | u >> 12);
+            out[o++] = (char)(0x80 | (u >> 6 & 0x3F));
+            out[o++] = (char)(0x80 | (u & 0x3F));
+        } else {
+            out[o++] = (char)(0xF0 | u >> 18);
+            out[o++] = (char)(0x80 | (u >> 12 & 0x3F));
+            out[o++] = (char)(0x80 | (u >> 6 & 0x3F));
+            out[o++] = (char)(0x80 | (u & 0x3F));
+        }
+    }
+    out[o] = '\0';
+}
+
+/* The string whose opening quote is at s->pos; its value, unescaped and
+ * NUL-terminated, in *out (from cJSON_malloc). */
+static rk_err scan_string(scanner *s, char **out)
+{
+    size_t start = s->pos + 1, n;
+    int escaped = 0;
+    char *v;
     rk_err rc;
 
-    s->pos++; /* the opening quote */
+    /* plain bytes need no look one by one: most strings are one such run
+     * up to their closing quote */
+    s->pos = plain_run(s->p, start, s->len);
     for (;;) {
         unsigned char c;
-        size_t n;
+        size_t k;
 
         if (s->pos >= s->len)
             return scan_fail(s, RK_ERR_INVALID, "unterminated string");
         c = s->p[s->pos];
-        if (c == '"') {
-            s->pos++;
-            return RK_OK;
-        }
+        if (c == '"')
+            break;
         if (c < 0x20)
             return scan_fail(s, RK_ERR_INVALID, "control character in string");
         if (c == '\\') {
             rc = scan_escape(s);
             if (rc != RK_OK)
                 return rc;
-            continue;
+            escaped = 1;
+        } else {
+            k = utf8_seq(s->p + s->pos, s->len - s->pos);
+            if (k == 0)
+                return scan_fail(s, RK_ERR_INVALID, "invalid utf-8 in string");
+            s->pos += k;
         }
-        n = utf8_seq(s->p + s->pos, s->len - s->pos);
-        if (n == 0)
-            return scan_fail(s, RK_ERR_INVALID, "invalid utf-8 in string");
-        s->pos += n;
+        s->pos = plain_run(s->p, s->pos, s->len);
     }
+    n = s->pos - start;
+    s->pos++; /* the closing quote */
+    v = cJSON_malloc(n + 1);
+    if (v == NULL)
+        return out_of_memory(s);
+    if (escaped) {
+        unescape(s->p + start, n, v);
+    } else {
+        memcpy(v, s->p + start, n);
+        v[n] = '\0';
+    }
+    *out = v;
+    return RK_OK;
 }
 
 static int isdig(unsigned char c)
@@ -337,9 +524,11 @@ static size_t number_len(const unsigned char *p, size_t n)
     return i;
 }
 
-static rk_err scan_number(scanner *s)
+static rk_err scan_number(scanner *s, cJSON **out)
 {
     size_t n = number_len(s->p + s->pos, s->len - s->pos);
+    cJSON *node;
+    char *text;
 
     if (n == 0)
         return scan_fail(s, RK_ERR_INVALID, "invalid number");
@@ -348,51 +537,158 @@ static rk_err scan_number(scanner *s)
     if (n > RK_JSON_NUMBER_MAX)
         return scan_fail(s, RK_ERR_TOOBIG,
                          "number literal longer than 63 characters (write amounts as strings)");
-    if (s->nnum == s->cap) {
-        size_t cap = s->cap == 0 ? 16 : s->cap * 2;
-        numtok *t = realloc(s->nums, cap * sizeof *t);
-        if (t == NULL)
-            return rk_seterr(s->err, RK_ERR_NOMEM, "json: out of memory");
-        s->nums = t;
-        s->cap = cap;
+    text = cJSON_malloc(n + 1);
+    if (text == NULL)
+        return out_of_memory(s);
+    memcpy(text, s->p + s->pos, n);
+    text[n] = '\0';
+    /* cJSON converts the literal (valuedouble, valueint), exactly as its own
+     * parser would within the document: the literal is all it reads there.
+     * The literal is valid, so cJSON fails only to allocate. */
+    node = cJSON_ParseWithLength(text, n);
+    if (node == NULL) {
+        cJSON_free(text);
+        return out_of_memory(s);
     }
-    s->nums[s->nnum].off = s->pos;
-    s->nums[s->nnum].len = n;
-    s->nnum++;
+    node->valuestring = text;
     s->pos += n;
+    *out = node;
     return RK_OK;
 }
 
-static rk_err scan_value(scanner *s, int depth);
+/* ---- duplicate keys --------------------------------------------------- */
 
-static rk_err scan_container(scanner *s, int depth, int is_object)
+#define DUP_PAIRWISE 16 /* objects up to this size: compare every pair */
+#define DUP_STACK 64    /* larger ones up to this size: sort on the stack */
+
+static int cmp_member(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+
+    /* strcmp compares as unsigned char: bytewise, a prefix sorts first */
+    return strcmp(x->string, y->string);
+}
+
+/*
+ * The least key (bytewise) that occurs more than once among the n members
+ * of obj (all keyed) in *dup, NULL when every key is unique.  The least one
+ * is what a sort finds first, and what the messages always named.  Small
+ * objects, nearly all of them, compare every pair without allocating.
+ */
+static rk_err least_duplicate(const cJSON *obj, size_t n, const char **dup, char *err)
+{
+    const cJSON *a, *b, *stack[DUP_STACK], **arr = stack;
+    size_t i;
+
+    *dup = NULL;
+    if (n <= DUP_PAIRWISE) {
+        for (a = obj->child; a != NULL; a = a->next)
+            for (b = a->next; b != NULL; b = b->next)
+                if (a->string[0] == b->string[0] && strcmp(a->string, b->string) == 0 &&
+                    (*dup == NULL || strcmp(a->string, *dup) < 0))
+                    *dup = a->string;
+        return RK_OK;
+    }
+    if (n > DUP_STACK) {
+        arr = malloc(n * sizeof *arr);
+        if (arr == NULL)
+            return rk_seterr(err, RK_ERR_NOMEM, "json: out of memory");
+    }
+    for (i = 0, a = obj->child; a != NULL; a = a->next)
+        arr[i++] = a;
+    qsort(arr, n, sizeof *arr, cmp_member);
+    for (i = 1; i < n; i++) {
+        if (strcmp(arr[i - 1]->string, arr[i]->string) == 0) {
+            *dup = arr[i]->string;
+            break;
+        }
+    }
+    if (arr != stack)
+        free(arr);
+    return RK_OK;
+}
+
+/* Append to where the path from node down to target; 0 if target is not
+ * in node's tree.  where is as it was on return 0. */
+static int path_to(const cJSON *node, const cJSON *target, path *where)
+{
+    size_t saved = where->len, i;
+    const cJSON *c;
+
+    if (node == target)
+        return 1;
+    for (i = 0, c = node->child; c != NULL; c = c->next, i++) {
+        if (cJSON_IsObject(node))
+            path_key(where, c->string);
+        else
+            path_index(where, i);
+        if (path_to(c, target, where))
+            return 1;
+        where->len = saved;
+        where->s[saved] = '\0';
+    }
+    return 0;
+}
+
+/* ---- containers and values -------------------------------------------- */
+
+static rk_err scan_value(scanner *s, int depth, cJSON **out);
+
+static rk_err scan_container(scanner *s, int depth, int is_object, cJSON **out)
 {
     unsigned char close = is_object ? '}' : ']';
+    cJSON *node, *child, *last = NULL;
+    char *key = NULL;
+    const char *dup;
+    size_t rank = 0, n = 0;
     rk_err rc;
 
     if (depth >= RK_JSON_MAX_DEPTH)
         return scan_fail(s, RK_ERR_TOOBIG, "nesting deeper than 64 levels");
+    node = new_node(is_object ? cJSON_Object : cJSON_Array);
+    if (node == NULL)
+        return out_of_memory(s);
+    if (is_object)
+        rank = s->objects++;
     s->pos++;
     skip_ws(s);
     if (s->pos < s->len && s->p[s->pos] == close) {
         s->pos++;
+        *out = node;
         return RK_OK;
     }
     for (;;) {
         if (is_object) {
-            if (s->pos >= s->len || s->p[s->pos] != '"')
-                return scan_fail(s, RK_ERR_INVALID, "expected a string key");
-            rc = scan_string(s);
+            if (s->pos >= s->len || s->p[s->pos] != '"') {
+                rc = scan_fail(s, RK_ERR_INVALID, "expected a string key");
+                goto fail;
+            }
+            rc = scan_string(s, &key);
             if (rc != RK_OK)
-                return rc;
+                goto fail;
             skip_ws(s);
-            if (s->pos >= s->len || s->p[s->pos] != ':')
-                return scan_fail(s, RK_ERR_INVALID, "expected ':' after key");
+            if (s->pos >= s->len || s->p[s->pos] != ':') {
+                rc = scan_fail(s, RK_ERR_INVALID, "expected ':' after key");
+                goto fail;
+            }
             s->pos++;
         }
-        rc = scan_value(s, depth + 1);
+        rc = scan_value(s, depth + 1, &child);
         if (rc != RK_OK)
-            return rc;
+            goto fail;
+        child->string = key;
+        key = NULL;
+        /* cJSON's links: next and prev in order, and the first child's
+         * prev is the last child (cJSON_AddItemToArray appends there) */
+        if (last == NULL) {
+            node->child = child;
+        } else {
+            last->next = child;
+            child->prev = last;
+        }
+        node->child->prev = child;
+        last = child;
+        n++;
         skip_ws(s);
         if (s->pos < s->len && s->p[s->pos] == ',') {
             s->pos++;
@@ -401,55 +697,80 @@ static rk_err scan_container(scanner *s, int depth, int is_object)
         }
         if (s->pos < s->len && s->p[s->pos] == close) {
             s->pos++;
-            return RK_OK;
+            break;
         }
-        return scan_fail(s, RK_ERR_INVALID,
-                         is_object ? "expected ',' or '}' after member"
-                                   : "expected ',' or ']' after element");
+        rc = scan_fail(s, RK_ERR_INVALID,
+                       is_object ? "expected ',' or '}' after member"
+                                 : "expected ',' or ']' after element");
+        goto fail;
     }
+    /* an object ranked after the one already noted cannot be the first */
+    if (is_object && (s->dup_obj == NULL || rank < s->dup_rank)) {
+        rc = least_duplicate(node, n, &dup, s->err);
+        if (rc != RK_OK)
+            goto fail;
+        if (dup != NULL) {
+            s->dup_obj = node;
+            s->dup_key = dup;
+            s->dup_rank = rank;
+        }
+    }
+    *out = node;
+    return RK_OK;
+fail:
+    cJSON_free(key);
+    cJSON_Delete(node);
+    return rc;
 }
 
-static rk_err scan_literal(scanner *s, const char *word)
+static rk_err scan_literal(scanner *s, const char *word, int type, cJSON **out)
 {
     size_t n = strlen(word);
 
     if (s->len - s->pos < n || memcmp(s->p + s->pos, word, n) != 0)
         return scan_fail(s, RK_ERR_INVALID, "invalid literal");
+    *out = new_node(type);
+    if (*out == NULL)
+        return out_of_memory(s);
+    if (type == cJSON_True)
+        (*out)->valueint = 1; /* as cJSON's parser sets it */
     s->pos += n;
     return RK_OK;
 }
 
-/* depth counts the containers around the value. */
-static rk_err scan_value(scanner *s, int depth)
+/* depth counts the containers around the value; *out is the new node. */
+static rk_err scan_value(scanner *s, int depth, cJSON **out)
 {
     unsigned char c;
+    char *v;
+    rk_err rc;
 
     skip_ws(s);
     if (s->pos >= s->len)
         return scan_fail(s, RK_ERR_INVALID, "expected a value");
     c = s->p[s->pos];
     switch (c) {
-    case '{': return scan_container(s, depth, 1);
-    case '[': return scan_container(s, depth, 0);
-    case '"': return scan_string(s);
-    case 't': return scan_literal(s, "true");
-    case 'f': return scan_literal(s, "false");
-    case 'n': return scan_literal(s, "null");
+    case '{': return scan_container(s, depth, 1, out);
+    case '[': return scan_container(s, depth, 0, out);
+    case '"':
+        rc = scan_string(s, &v);
+        if (rc != RK_OK)
+            return rc;
+        *out = new_node(cJSON_String);
+        if (*out == NULL) {
+            cJSON_free(v);
+            return out_of_memory(s);
+        }
+        (*out)->valuestring = v;
+        return RK_OK;
+    case 't': return scan_literal(s, "true", cJSON_True, out);
+    case 'f': return scan_literal(s, "false", cJSON_False, out);
+    case 'n': return scan_literal(s, "null", cJSON_NULL, out);
     default:
         if (c == '-' || isdig(c))
-            return scan_number(s);
+            return scan_number(s, out);
         return scan_fail(s, RK_ERR_INVALID, "unexpected character");
     }
-}
-
-/* ---- members sorted by key -------------------------------------------- */
-
-static int cmp_member(const void *a, const void *b)
-{
-    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-
-    /* strcmp compares as unsigned char: bytewise, a prefix sorts first */
-    return strcmp(x->string, y->string);
 }
 
 /*
@@ -494,65 +815,10 @@ static rk_err sorted_members(const cJSON *obj, const path *where, const char *wh
 
 /* ---- rk_json_parse ----------------------------------------------------- */
 
-typedef struct attach {
-    const char *text;
-    const numtok *nums;
-    size_t nnum, next;
-    char *err;
-} attach;
-
-/* Give number nodes their text in document order; check for duplicate keys. */
-static rk_err attach_walk(attach *a, cJSON *node, path *where)
-{
-    const cJSON **members = NULL;
-    size_t n, i, saved = where->len;
-    cJSON *c;
-    rk_err rc;
-
-    if (cJSON_IsNumber(node)) {
-        const numtok *t;
-        char *s;
-
-        if (a->next >= a->nnum)
-            return rk_seterr(a->err, RK_ERR_INVALID,
-                             "json: %s: number tokens do not match the parsed tree", where->s);
-        t = &a->nums[a->next++];
-        s = cJSON_malloc(t->len + 1);
-        if (s == NULL)
-            return rk_seterr(a->err, RK_ERR_NOMEM, "json: out of memory");
-        memcpy(s, a->text + t->off, t->len);
-        s[t->len] = '\0';
-        node->valuestring = s;
-        return RK_OK;
-    }
-    if (cJSON_IsObject(node)) {
-        rc = sorted_members(node, where, "json", &members, &n, a->err);
-        free(members);
-        if (rc != RK_OK)
-            return rc;
-    }
-    if (cJSON_IsObject(node) || cJSON_IsArray(node)) {
-        for (i = 0, c = node->child; c != NULL; c = c->next, i++) {
-            if (cJSON_IsObject(node))
-                path_key(where, c->string);
-            else
-                path_index(where, i);
-            rc = attach_walk(a, c, where);
-            where->len = saved;
-            where->s[saved] = '\0';
-            if (rc != RK_OK)
-                return rc;
-        }
-    }
-    return RK_OK;
-}
-
 rk_err rk_json_parse(const char *text, size_t len, cJSON **out, char *err)
 {
-    scanner s = { (const unsigned char *)text, len, 0, NULL, 0, 0, err };
-    attach a;
+    scanner s = { (const unsigned char *)text, len, 0, err, 0, NULL, NULL, 0 };
     cJSON *root = NULL;
-    char *copy = NULL;
     path where;
     rk_err rc;
 
@@ -569,7 +835,7 @@ rk_err rk_json_parse(const char *text, size_t len, cJSON **out, char *err)
         rc = scan_fail(&s, RK_ERR_INVALID, "byte order mark");
         goto out;
     }
-    rc = scan_value(&s, 0);
+    rc = scan_value(&s, 0, &root);
     if (rc != RK_OK)
         goto out;
     skip_ws(&s);
@@ -577,37 +843,17 @@ rk_err rk_json_parse(const char *text, size_t len, cJSON **out, char *err)
         rc = scan_fail(&s, RK_ERR_INVALID, "trailing characters after the document");
         goto out;
     }
-
-    /* cJSON wants the terminating NUL inside buffer_length */
-    copy = malloc(len + 1);
-    if (copy == NULL) {
-        rc = rk_seterr(err, RK_ERR_NOMEM, "json: out of memory");
+    if (s.dup_obj != NULL) {
+        path_init(&where);
+        (void)path_to(root, s.dup_obj, &where); /* found: dup_obj is in the tree */
+        path_key(&where, s.dup_key);
+        rc = rk_seterr(err, RK_ERR_INVALID, "json: %s: duplicate key", where.s);
         goto out;
     }
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1);
-    if (root == NULL) {
-        rc = rk_seterr(err, RK_ERR_INVALID, "json: cJSON rejected the document");
-        goto out;
-    }
-    a.text = text;
-    a.nums = s.nums;
-    a.nnum = s.nnum;
-    a.next = 0;
-    a.err = err;
-    path_init(&where);
-    rc = attach_walk(&a, root, &where);
-    if (rc == RK_OK && a.next != a.nnum)
-        rc = rk_seterr(err, RK_ERR_INVALID, "json: number tokens do not match the parsed tree");
-    if (rc != RK_OK)
-        goto out;
     *out = root;
     root = NULL;
 out:
     cJSON_Delete(root);
-    free(copy);
-    free(s.nums);
     return rc;
 }
 
@@ -1130,76 +1376,6 @@ static int key_cmp(const unsigned char *p, size_t a, size_t b)
         if (x < 0)
             return 0;
     }
-}
-
-/*
- * How many of the 8 bytes at p are printable ASCII other than '"' and '\\',
- * counted from the first (8: all of them).  Word-at-a-time tests: a byte
- * >= 0x80 sets its top bit; "is a zero byte" is (v - 0x01..) & ~v & 0x80..;
- * "is below 0x20" is (v - 0x20..) & ~v & 0x80.. (valid as 0x20 <= 0x80).
- * A borrow only runs upwards from a flagged byte, so the lowest flag is
- * exact (bytes above it may be flagged wrongly, and are not looked at); on
- * a little-endian machine the lowest byte of the word is the first in
- * memory.  Elsewhere, a flag anywhere means "look at these bytes one by one".
- */
-static size_t plain8(const unsigned char *p)
-{
-    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    uint64_t w, q, b, m;
-
-    memcpy(&w, p, 8);
-    q = w ^ (ones * '"');
-    b = w ^ (ones * '\\');
-    m = (w & high) | ((w - ones * 0x20) & ~w & high) | ((q - ones) & ~q & high) |
-        ((b - ones) & ~b & high);
-    if (m == 0)
-        return 8;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return (size_t)__builtin_ctzll(m) / 8;
-#else
-    return 0;
-#endif
-}
-
-/*
- * The first i' >= i (below end) whose byte is not printable ASCII other
- * than '"' and '\\', or end: the run of bytes of a string that stand for
- * themselves and need no further look.  Most strings of a record are such
- * a run up to their closing quote, and the check of a body spends most of
- * its time here, so the run is found sixteen bytes at a time where SSE2
- * exists (every x86-64): a signed byte compare "below 0x20" flags both the
- * controls and every byte >= 0x80 (negative as signed), two equality
- * compares flag '"' and '\\', and the lowest flagged byte is the answer.
- * Then eight at a time (plain8), then one at a time near the end.  The
- * loads never reach end: each reads only bytes below it.
- */
-static inline __attribute__((always_inline)) size_t plain_run(const unsigned char *p, size_t i,
-                                                                size_t end)
-{
-#if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
-                  space = _mm_set1_epi8(0x20);
-
-    while (end - i >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
-                                                _mm_cmpeq_epi8(v, bslash)),
-                                   _mm_cmplt_epi8(v, space));
-        unsigned m = (unsigned)_mm_movemask_epi8(bad);
-        if (m != 0)
-            return i + (size_t)__builtin_ctz(m);
-        i += 16;
-    }
-#endif
-    while (end - i >= 8) {
-        size_t k = plain8(p + i);
-        i += k;
-        if (k < 8)
-            return i;
-    }
-    while (i < end && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
-        i++;
-    return i;
 }
 
 /*

@@ -1,19 +1,15 @@
 /*
  * canon.h - strict JSON parsing with exact number text, and canonical JSON.
  *
- * Parsing goes through cJSON, which keeps numbers only as doubles.  Money
- * must never pass through a double, so rk_json_parse also remembers every
- * number's exact source literal:
- *
- *   1. a strict RFC 8259 scanner checks the whole text once (grammar, UTF-8,
- *      escapes, nesting depth, trailing garbage) and records the byte range
- *      of every number token outside strings, in document order;
- *   2. cJSON parses the same text (cJSON_ParseWithLengthOpts with
- *      require_null_terminated);
- *   3. a walk of the cJSON tree in document order (array elements and object
- *      members in source order, depth first) stores the i-th number token's
- *      text, NUL-terminated, in the i-th number node's `valuestring`, and
- *      rejects duplicate keys.
+ * The tree is a cJSON tree, but cJSON keeps numbers only as doubles.  Money
+ * must never pass through a double, so rk_json_parse also keeps every
+ * number's exact source literal.  It reads the text once: a strict RFC 8259
+ * scanner checks every rule (grammar, UTF-8, escapes, nesting depth,
+ * trailing garbage, duplicate keys) and builds the tree as it goes, node for
+ * node the tree cJSON's own parser builds from the same text (types, links,
+ * keys, unescaped strings; numbers converted by cJSON), with each number
+ * node's literal, NUL-terminated, in its `valuestring`.  Every node and
+ * string comes from cJSON_malloc.
  *
  * cJSON_Delete frees `valuestring` of every node that is not a reference,
  * number nodes included, through the allocator cJSON_malloc uses; so a tree

@@ -5,6 +5,7 @@
 
 #include "canon.h"
 #include "check_main.h"
+#include "cjson_same.h"
 
 /* Canonical form of text (flags), expecting success; static result. */
 static const char *canon_flags(const char *text, size_t len, unsigned flags)
@@ -1075,6 +1076,148 @@ START_TEST(put_string_matches_writer)
 }
 END_TEST
 
+/* rk_json_parse builds the tree cJSON's parser builds from the same text,
+ * node for node, and keeps each number's literal. */
+START_TEST(tree_matches_cjson)
+{
+    static const char *docs[] = {
+        "{\"a\":1,\"b\":[true,false,null,-5,0],\"c\":{\"\":\"x\",\"d\\\"\":\"\\\\\\n\\u001f\"}}",
+        " [ \"\\b\\f\\n\\r\\t\\/\\\\\\\"\" , \"\\u00e9\\u20ac\\ud83d\\ude00\\u0041\" ] ",
+        "{\"k\\u00e9y\":{\"\xc3\xa9\":[[],{},[{}]],\"long\":\"abcdefghijklmnopqrstuvwxyz0123456789 "
+        "\xe2\x82\xac\xf0\x9f\x98\x80 and more plain text after it\"}}",
+        "[1.5,-0,0.1,1e400,-1e400,2147483647,2147483648,-2147483649,1E+2,12.5e-3,"
+        "123456789012345678901234567890]",
+        "\"top\"", "-7", "true", "false", "null", "{}", "[]", "[[[[1]]]]",
+        "{\"x\":\"\\ud800\\udc00\\udbff\\udfff\\u07ff\\u0800\\uffff\\u0080\\u007f\"}",
+    };
+    static const char *const nums[] = { "1.5", "-0", "0.1", "1e400", "-1e400", "2147483647",
+                                        "2147483648", "-2147483649", "1E+2", "12.5e-3",
+                                        "123456789012345678901234567890" };
+    char err[RK_ERROR_SIZE] = "";
+    cJSON *mine, *ref;
+    const cJSON *c;
+    size_t k, i;
+
+    for (k = 0; k < sizeof docs / sizeof docs[0]; k++) {
+        mine = NULL;
+        ck_assert_msg(rk_json_parse(docs[k], strlen(docs[k]), &mine, err) == RK_OK, "%s: %s",
+                      docs[k], err);
+        ref = cJSON_ParseWithLength(docs[k], strlen(docs[k]));
+        ck_assert_ptr_nonnull(ref);
+        ck_assert_msg(cjson_same(mine, ref), "tree of %s differs from cJSON's", docs[k]);
+        cJSON_Delete(mine);
+        cJSON_Delete(ref);
+    }
+    ck_assert_int_eq(rk_json_parse(docs[3], strlen(docs[3]), &mine, err), RK_OK);
+    for (i = 0, c = mine->child; c != NULL; c = c->next, i++)
+        ck_assert_str_eq(rk_json_number_text(c), nums[i]);
+    ck_assert_uint_eq(i, sizeof nums / sizeof nums[0]);
+    cJSON_Delete(mine);
+}
+END_TEST
+
+/*
+ * Which duplicate is named: the first object in document order holding one
+ * (an outer object before the objects inside it), its least duplicated key,
+ * and only once the rest of the text has passed.  Objects of every size
+ * (pairwise up to 16 members, sorted beyond, on the heap beyond 64).
+ */
+START_TEST(duplicate_key_order)
+{
+    char doc[4096], err[RK_ERROR_SIZE] = "";
+    size_t n, i, members[] = { 16, 17, 64, 65, 200 };
+    cJSON *root = NULL;
+
+    bad("{\"b\":1,\"a\":1,\"b\":2,\"a\":2}", RK_ERR_INVALID, "json: $.a: duplicate key");
+    bad("{\"x\":{\"a\":1,\"a\":2},\"x\":3}", RK_ERR_INVALID, "json: $.x: duplicate key");
+    bad("{\"x\":{\"a\":1,\"a\":2},\"y\":{\"b\":1,\"b\":2}}", RK_ERR_INVALID,
+        "json: $.x.a: duplicate key");
+    bad("[{\"a\":1},{\"b\":[{\"c\":1,\"c\":1}],\"b\":2}]", RK_ERR_INVALID,
+        "json: $[1].b: duplicate key");
+    bad("[{\"a\":1},{\"b\":[{\"c\":1,\"c\":1}],\"d\":2},{\"e\":1,\"e\":2}]", RK_ERR_INVALID,
+        "json: $[1].b[0].c: duplicate key");
+    bad("{\"\\u00e9\":1,\"\xc3\xa9\":2}", RK_ERR_INVALID, "json: $[\"\xc3\xa9\"]: duplicate key");
+    /* every other fault comes first */
+    bad("{\"a\":1,\"a\":2,}", RK_ERR_INVALID, "json: expected a string key at line 1 column 14");
+    bad("{\"a\":1,\"a\":2} x", RK_ERR_INVALID, "trailing characters after the document");
+    bad("[{\"a\":1,\"a\":2},1.]", RK_ERR_INVALID, "json: invalid number at line 1 column 16");
+    for (i = 0; i < sizeof members / sizeof members[0]; i++) {
+        size_t m;
+
+        /* members k0..k(n-1), then a second "k7" and a second "k3" */
+        n = (size_t)snprintf(doc, sizeof doc, "{\"o\":{");
+        for (m = 0; m < members[i] - 2; m++)
+            n += (size_t)snprintf(doc + n, sizeof doc - n, "\"k%zu\":%zu,", m, m);
+        n += (size_t)snprintf(doc + n, sizeof doc - n, "\"k7\":0,\"k3\":0}}");
+        ck_assert_uint_lt(n, sizeof doc);
+        bad(doc, RK_ERR_INVALID, "json: $.o.k3: duplicate key");
+        /* without the duplicates it parses */
+        n = (size_t)snprintf(doc, sizeof doc, "{\"o\":{");
+        for (m = 0; m < members[i]; m++)
+            n += (size_t)snprintf(doc + n, sizeof doc - n, "%s\"k%zu\":%zu", m ? "," : "", m, m);
+        n += (size_t)snprintf(doc + n, sizeof doc - n, "}}");
+        ck_assert_msg(rk_json_parse(doc, n, &root, err) == RK_OK, "%s", err);
+        ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root, "o")),
+                         (int)members[i]);
+        cJSON_Delete(root);
+    }
+}
+END_TEST
+
+/* A cJSON allocator that fails from the `fail_at`-th call on and counts
+ * what is still allocated. */
+static long alloc_calls, alloc_live, fail_at;
+
+static void *counting_malloc(size_t n)
+{
+    void *p;
+
+    if (alloc_calls++ >= fail_at)
+        return NULL;
+    p = malloc(n);
+    if (p != NULL)
+        alloc_live++;
+    return p;
+}
+
+static void counting_free(void *p)
+{
+    if (p != NULL)
+        alloc_live--;
+    free(p);
+}
+
+/* Every allocation failing in turn: RK_ERR_NOMEM, nothing leaks, *out untouched. */
+START_TEST(parse_out_of_memory)
+{
+    static const char doc[] = "{\"a\":[1.5,\"x\\u00e9\",true,{\"k\":null,\"n\":-2e3}],"
+                              "\"b\":\"plain text\",\"c\":{}}";
+    cJSON_Hooks hooks = { counting_malloc, counting_free };
+    char err[RK_ERROR_SIZE];
+    cJSON *root, *sentinel = (cJSON *)&hooks;
+    rk_err rc;
+
+    cJSON_InitHooks(&hooks);
+    for (fail_at = 0;; fail_at++) {
+        alloc_calls = 0;
+        alloc_live = 0;
+        root = sentinel;
+        err[0] = '\0';
+        rc = rk_json_parse(doc, sizeof doc - 1, &root, err);
+        if (rc == RK_OK)
+            break;
+        ck_assert_int_eq(rc, RK_ERR_NOMEM);
+        ck_assert_str_eq(err, "json: out of memory");
+        ck_assert_ptr_eq(root, sentinel);
+        ck_assert_int_eq(alloc_live, 0);
+    }
+    ck_assert_int_gt(fail_at, 20); /* every node and string was one allocation */
+    cJSON_Delete(root);
+    ck_assert_int_eq(alloc_live, 0);
+    cJSON_InitHooks(NULL);
+}
+END_TEST
+
 Suite *rk_test_suite(void)
 {
     Suite *s = suite_create("canon");
@@ -1105,6 +1248,9 @@ Suite *rk_test_suite(void)
     tcase_add_test(tc, parse_tape_lists_entries);
     tcase_add_test(tc, string_scan_every_byte);
     tcase_add_test(tc, put_string_matches_writer);
+    tcase_add_test(tc, tree_matches_cjson);
+    tcase_add_test(tc, duplicate_key_order);
+    tcase_add_test(tc, parse_out_of_memory);
     suite_add_tcase(s, tc);
     return s;
 }
