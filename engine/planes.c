@@ -80,10 +80,14 @@ struct frow {
     int64_t recognised_at;
 };
 
-struct pay {
-    char *ref;
-    int has_order;
-    int dead;
+/*
+ * What a payment held in full keeps beyond its index entry: its map keys,
+ * events, rows and duplicates.  A separate allocation, so that a compacted
+ * payment (formats/replay.md section 10) frees it whole and keeps only its
+ * index entry, struct pay, in memory (80 bytes with malloc's header, not
+ * 192 as when these lists were inside it).
+ */
+struct paylists {
     char **keys; /* map keys that point here */
     size_t nkeys;
     struct pev **ev;
@@ -92,20 +96,31 @@ struct pay {
     size_t ncr;
     struct frow **fr;
     size_t nfr;
-    uint64_t dups;
     uint64_t *dupseq; /* sequence numbers of the duplicates, for the evidence */
     size_t ndupseq;
+};
+
+/*
+ * A payment.  Its index entry is this struct; L holds the rest while the
+ * payment is held in full and is NULL once its lists are dropped
+ * (compacted, pay_drop_lists), until it is expanded again (pay_expand).
+ */
+struct pay {
+    char *ref;
+    struct paylists *L;
+    uint64_t dups;
     uint64_t touched; /* records folded when a record last joined it */
-    /* compacted (formats/replay.md section 10): the lists above are empty,
-     * and the spill file holds the state bytes then the evidence bytes of
-     * the payment at spill_off */
-    int compact;
+    /* compacted (formats/replay.md section 10): the spill file holds the
+     * state bytes then the evidence bytes of the payment at spill_off */
+    uint64_t spill_off;
+    uint64_t pol_gen; /* the policy generation the renderings were written under */
+    uint32_t state_len, evid_len;
+    unsigned char has_order;
+    unsigned char dead;
+    unsigned char compact;
     /* guarded by the compactor's lock: handed to the compactor thread and
      * not finished yet; its compaction failed (the lists are still there) */
     unsigned char pending, failed;
-    uint32_t state_len, evid_len;
-    uint64_t spill_off;
-    uint64_t pol_gen; /* the policy generation the renderings were written under */
 };
 
 struct slot {
@@ -834,11 +849,11 @@ static int map_put(rk_planes *p, const char *key, struct pay *pay)
         p->used++;
         s = &p->slots[i];
     }
-    nk = realloc(pay->keys, (pay->nkeys + 1) * sizeof *nk);
+    nk = realloc(pay->L->keys, (pay->L->nkeys + 1) * sizeof *nk);
     if (nk == NULL)
         return -1;
-    pay->keys = nk;
-    pay->keys[pay->nkeys++] = s->key; /* borrowed from the map */
+    pay->L->keys = nk;
+    pay->L->keys[pay->L->nkeys++] = s->key; /* borrowed from the map */
     return 0;
 }
 
@@ -880,23 +895,13 @@ static void pev_free(struct pev *e)
     free(e);
 }
 
+static void pay_drop_lists(struct pay *y);
+
 static void pay_free(struct pay *y)
 {
-    size_t i;
-
     if (y == NULL)
         return;
-    for (i = 0; i < y->nev; i++)
-        pev_free(y->ev[i]);
-    for (i = 0; i < y->ncr; i++)
-        free(y->cr[i]); /* with its strings: one allocation */
-    for (i = 0; i < y->nfr; i++)
-        free(y->fr[i]);
-    free(y->ev);
-    free(y->cr);
-    free(y->fr);
-    free(y->keys);
-    free(y->dupseq);
+    pay_drop_lists(y);
     free(y->ref);
     free(y);
 }
@@ -923,8 +928,9 @@ static struct pay *pay_new(rk_planes *p, const char *ref, int has_order)
     if (y == NULL)
         return NULL;
     y->ref = strdup(ref);
-    y->has_order = has_order;
-    if (y->ref == NULL)
+    y->L = calloc(1, sizeof *y->L);
+    y->has_order = (unsigned char)has_order;
+    if (y->ref == NULL || y->L == NULL)
         goto fail;
     if (p->npays == p->paycap) {
         size_t n = p->paycap == 0 ? 256 : p->paycap * 2;
@@ -966,43 +972,43 @@ static int pev_cmp(const struct pev *a, const struct pev *b)
 
 static int pay_insert_event(rk_planes *p, struct pay *y, struct pev *e)
 {
-    size_t lo = 0, hi = y->nev, mid;
+    size_t lo = 0, hi = y->L->nev, mid;
 
-    if (y->nev == y->evcap) {
-        size_t n = y->evcap == 0 ? 4 : y->evcap * 2;
-        struct pev **ne = realloc(y->ev, n * sizeof *ne);
+    if (y->L->nev == y->L->evcap) {
+        size_t n = y->L->evcap == 0 ? 4 : y->L->evcap * 2;
+        struct pev **ne = realloc(y->L->ev, n * sizeof *ne);
         if (ne == NULL)
             return -1;
-        y->ev = ne;
-        y->evcap = n;
+        y->L->ev = ne;
+        y->L->evcap = n;
     }
     /* appending is the common case */
-    if (y->nev > 0 && pev_cmp(y->ev[y->nev - 1], e) > 0) {
+    if (y->L->nev > 0 && pev_cmp(y->L->ev[y->L->nev - 1], e) > 0) {
         p->st.reorders++;
         while (lo < hi) {
             mid = lo + (hi - lo) / 2;
-            if (pev_cmp(y->ev[mid], e) <= 0)
+            if (pev_cmp(y->L->ev[mid], e) <= 0)
                 lo = mid + 1;
             else
                 hi = mid;
         }
-        memmove(y->ev + lo + 1, y->ev + lo, (y->nev - lo) * sizeof *y->ev);
-        y->ev[lo] = e;
+        memmove(y->L->ev + lo + 1, y->L->ev + lo, (y->L->nev - lo) * sizeof *y->L->ev);
+        y->L->ev[lo] = e;
     } else {
-        y->ev[y->nev] = e;
+        y->L->ev[y->L->nev] = e;
     }
-    y->nev++;
+    y->L->nev++;
     return 0;
 }
 
 static int pay_add_dup(struct pay *y, uint64_t seq)
 {
-    uint64_t *n = realloc(y->dupseq, (y->ndupseq + 1) * sizeof *n);
+    uint64_t *n = realloc(y->L->dupseq, (y->L->ndupseq + 1) * sizeof *n);
 
     if (n == NULL)
         return -1;
-    y->dupseq = n;
-    n[y->ndupseq++] = seq;
+    y->L->dupseq = n;
+    n[y->L->ndupseq++] = seq;
     y->dups++;
     return 0;
 }
@@ -1011,9 +1017,9 @@ static int pay_has_event(const struct pay *y, const struct pev *e)
 {
     size_t i;
 
-    for (i = 0; i < y->nev; i++)
-        if (strcmp(y->ev[i]->event_id, e->event_id) == 0 &&
-            strcmp(y->ev[i]->provider, e->provider) == 0)
+    for (i = 0; i < y->L->nev; i++)
+        if (strcmp(y->L->ev[i]->event_id, e->event_id) == 0 &&
+            strcmp(y->L->ev[i]->provider, e->provider) == 0)
             return 1;
     return 0;
 }
@@ -1027,8 +1033,8 @@ static int pay_rename_orphan(struct pay *y)
 
     if (y->has_order)
         return 0;
-    for (i = 0; i < y->nkeys; i++) {
-        k = y->keys[i];
+    for (i = 0; i < y->L->nkeys; i++) {
+        k = y->L->keys[i];
         if (k[0] != 'p')
             continue;
         id = strchr(k + 2, '\x1f');
@@ -1055,32 +1061,32 @@ static int pay_merge(rk_planes *p, struct pay *dst, struct pay *src)
     struct slot *s;
     char **nk;
 
-    for (i = 0; i < src->nev; i++) {
-        if (pay_has_event(dst, src->ev[i])) {
-            if (pay_add_dup(dst, src->ev[i]->seq) != 0)
+    for (i = 0; i < src->L->nev; i++) {
+        if (pay_has_event(dst, src->L->ev[i])) {
+            if (pay_add_dup(dst, src->L->ev[i]->seq) != 0)
                 return -1;
-            pev_free(src->ev[i]);
-        } else if (pay_insert_event(p, dst, src->ev[i]) != 0) {
+            pev_free(src->L->ev[i]);
+        } else if (pay_insert_event(p, dst, src->L->ev[i]) != 0) {
             return -1;
         }
-        src->ev[i] = NULL;
+        src->L->ev[i] = NULL;
     }
-    src->nev = 0;
+    src->L->nev = 0;
     /* rows always carry an order, and two orders never merge: src has none */
-    for (i = 0; i < src->ndupseq; i++)
-        if (pay_add_dup(dst, src->dupseq[i]) != 0)
+    for (i = 0; i < src->L->ndupseq; i++)
+        if (pay_add_dup(dst, src->L->dupseq[i]) != 0)
             return -1;
-    nk = realloc(dst->keys, (dst->nkeys + src->nkeys) * sizeof *nk);
+    nk = realloc(dst->L->keys, (dst->L->nkeys + src->L->nkeys) * sizeof *nk);
     if (nk == NULL)
         return -1;
-    dst->keys = nk;
-    for (i = 0; i < src->nkeys; i++) {
-        s = map_find(p, src->keys[i]);
+    dst->L->keys = nk;
+    for (i = 0; i < src->L->nkeys; i++) {
+        s = map_find(p, src->L->keys[i]);
         if (s != NULL)
             s->pay = dst;
-        dst->keys[dst->nkeys++] = src->keys[i];
+        dst->L->keys[dst->L->nkeys++] = src->L->keys[i];
     }
-    src->nkeys = 0;
+    src->L->nkeys = 0;
     src->dead = 1;
     p->st.merges++;
     p->st.payments--;
@@ -1471,7 +1477,7 @@ static rk_err commerce_apply(rk_planes *p, struct crow *cp, const char *why, con
         crow_free(cp);
         return rc;
     }
-    if (y == NULL || put_row((void ***)&y->cr, &y->ncr, cp, cp->row_id, crow_id, crow_free) != 0) {
+    if (y == NULL || put_row((void ***)&y->L->cr, &y->L->ncr, cp, cp->row_id, crow_id, crow_free) != 0) {
         crow_free(cp);
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
@@ -1548,7 +1554,7 @@ static rk_err finance_apply(rk_planes *p, struct frow *fp, const char *why, cons
         frow_free(fp);
         return rc;
     }
-    if (y == NULL || put_row((void ***)&y->fr, &y->nfr, fp, fp->row_id, frow_id, frow_free) != 0) {
+    if (y == NULL || put_row((void ***)&y->L->fr, &y->L->nfr, fp, fp->row_id, frow_id, frow_free) != 0) {
         frow_free(fp);
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
@@ -1901,8 +1907,8 @@ static void commerce_view(const struct pay *y, struct cview *v)
     const struct crow **slot;
 
     memset(v, 0, sizeof *v);
-    for (i = 0; i < y->ncr; i++) {
-        c = y->cr[i];
+    for (i = 0; i < y->L->ncr; i++) {
+        c = y->L->cr[i];
         if (strcmp(c->event, "created") == 0)
             slot = &v->created;
         else if (strcmp(c->event, "fulfilled") == 0)
@@ -1978,8 +1984,8 @@ static void expected_of(const struct pay *y, const struct cview *cv, struct expe
         x->from = "commerce";
         return;
     }
-    for (i = y->nev; i > 0; i--) {
-        const struct pev *e = y->ev[i - 1];
+    for (i = y->L->nev; i > 0; i--) {
+        const struct pev *e = y->L->ev[i - 1];
         if (e->has_expected && e->exp_asset != NULL && e->exp_network != NULL) {
             x->has = 1;
             x->amount = e->exp_amount;
@@ -2011,8 +2017,8 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
         v->has_rail = v->rail_state == 1;
     } else {
         /* nothing expected: the rail the latest payments list was paid on */
-        for (i = y->nev; i > 0; i--) {
-            const struct pev *e = y->ev[i - 1];
+        for (i = y->L->nev; i > 0; i--) {
+            const struct pev *e = y->L->ev[i - 1];
             if (e->npm == 0)
                 continue;
             v->has_rail = rail_find(&p->pol, e->pm[0].asset, e->pm[0].network,
@@ -2020,8 +2026,8 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
             break;
         }
     }
-    for (i = 0; i < y->nev; i++) {
-        const struct pev *e = y->ev[i];
+    for (i = 0; i < y->L->nev; i++) {
+        const struct pev *e = y->L->ev[i];
         int64_t conf = -1;
         int fin = e->npm > 0;
         const char *pid = e->pid != NULL ? e->pid : e->order;
@@ -2332,7 +2338,7 @@ static void write_commerce(struct wr *w, const struct pay *y, const struct cview
 {
     const struct crow *c = cv->created;
 
-    if (y->ncr == 0) {
+    if (y->L->ncr == 0) {
         wr_null(w, "commerce");
         return;
     }
@@ -2367,7 +2373,7 @@ static void write_commerce(struct wr *w, const struct pay *y, const struct cview
         wr_time(w, "at", cv->refunded->occurred_at);
         wr_close(w, '}');
     }
-    wr_num(w, "rows", y->ncr);
+    wr_num(w, "rows", y->L->ncr);
     wr_close(w, '}');
 }
 
@@ -2377,7 +2383,7 @@ static int write_provider(struct wr *w, const struct pay *y, const struct pview 
     char buf[RK_AMOUNT_STR_MAX];
     const char **ids;
 
-    if (y->nev == 0) {
+    if (y->L->nev == 0) {
         wr_null(w, "provider");
         return 0;
     }
@@ -2388,7 +2394,7 @@ static int write_provider(struct wr *w, const struct pay *y, const struct pview 
     if (v->conf >= 0)
         wr_num(w, "confirmations", (uint64_t)v->conf);
     wr_time(w, "detected_at", v->detected_at);
-    wr_num(w, "events", y->nev);
+    wr_num(w, "events", y->L->nev);
     wr_open(w, "flags", '[');
     if (v->overpaid)
         wr_str(w, NULL, "overpaid");
@@ -2514,23 +2520,23 @@ static int write_finance(struct wr *w, const struct pay *y)
     const struct frow **fx = NULL;
     int rc = -1;
 
-    if (y->nfr == 0) {
+    if (y->L->nfr == 0) {
         wr_null(w, "finance");
         return 0;
     }
-    per = calloc(y->nfr, sizeof *per);
-    fx = calloc(y->nfr, sizeof *fx);
+    per = calloc(y->L->nfr, sizeof *per);
+    fx = calloc(y->L->nfr, sizeof *fx);
     if (per == NULL || fx == NULL)
         goto out;
-    for (i = 0; i < y->nfr; i++) {
-        if (fsum_add(&cur, &ncur, NULL, y->fr[i]) != 0 ||
-            fsum_add(&acc, &nacc, y->fr[i]->account, y->fr[i]) != 0)
+    for (i = 0; i < y->L->nfr; i++) {
+        if (fsum_add(&cur, &ncur, NULL, y->L->fr[i]) != 0 ||
+            fsum_add(&acc, &nacc, y->L->fr[i]->account, y->L->fr[i]) != 0)
             goto out;
-        per[i] = y->fr[i]->period;
+        per[i] = y->L->fr[i]->period;
     }
     qsort(acc, nacc, sizeof *acc, fsum_cmp);
     qsort(cur, ncur, sizeof *cur, fsum_cmp);
-    qsort(per, y->nfr, sizeof *per, strp_cmp);
+    qsort(per, y->L->nfr, sizeof *per, strp_cmp);
     if (fsum_dup(acc, nacc) || fsum_dup(cur, ncur))
         goto out;
     wr_open(w, "finance", '{');
@@ -2548,8 +2554,8 @@ static int write_finance(struct wr *w, const struct pay *y)
         wr_close(w, '}');
     wr_close(w, '}');
     /* fx: each distinct (currency, rate, source), sorted */
-    for (i = 0; i < y->nfr; i++) {
-        const struct frow *f = y->fr[i];
+    for (i = 0; i < y->L->nfr; i++) {
+        const struct frow *f = y->L->fr[i];
         int c = 1;
         if (f->fx_rate == NULL)
             continue;
@@ -2578,11 +2584,11 @@ static int write_finance(struct wr *w, const struct pay *y)
     }
     wr_close(w, ']');
     wr_open(w, "periods", '[');
-    for (i = 0; i < y->nfr; i++)
+    for (i = 0; i < y->L->nfr; i++)
         if (i == 0 || strcmp(per[i], per[i - 1]) != 0)
             wr_str(w, NULL, per[i]);
     wr_close(w, ']');
-    wr_num(w, "rows", y->nfr);
+    wr_num(w, "rows", y->L->nfr);
     wr_open(w, "totals", '{');
     for (i = 0; i < ncur; i++)
         wr_sides(w, cur[i].currency, &cur[i]);
@@ -2633,10 +2639,10 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
 {
     size_t i;
     char name[2 * RK_REF_MAX];
-    int any_provider = y->nev > 0;
+    int any_provider = y->L->nev > 0;
 
     wr_open(w, "differences", '[');
-    if (cv->created == NULL && (any_provider || y->nfr > 0)) {
+    if (cv->created == NULL && (any_provider || y->L->nfr > 0)) {
         wr_open(w, NULL, '{');
         wr_str(w, "kind", "missing_in_plane");
         wr_str(w, "plane", "commerce");
@@ -2648,7 +2654,7 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
         wr_str(w, "plane", "provider");
         wr_close(w, '}');
     }
-    if (y->nfr == 0 && any_provider && credited(v->state)) {
+    if (y->L->nfr == 0 && any_provider && credited(v->state)) {
         wr_open(w, NULL, '{');
         wr_str(w, "kind", "missing_in_plane");
         wr_str(w, "plane", "finance");
@@ -2773,14 +2779,14 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
         wr_time(w, "since", v->detected_at);
         wr_close(w, '}');
     }
-    for (i = 0; i < y->nev; i++) {
-        if (y->ev[i]->mapped == 1)
+    for (i = 0; i < y->L->nev; i++) {
+        if (y->L->ev[i]->mapped == 1)
             continue;
         wr_open(w, NULL, '{');
-        wr_str(w, "context", y->ev[i]->context);
-        wr_str(w, "event", event_name(y->ev[i], name, sizeof name));
+        wr_str(w, "context", y->L->ev[i]->context);
+        wr_str(w, "event", event_name(y->L->ev[i], name, sizeof name));
         wr_str(w, "kind", "unmapped_status");
-        wr_str(w, "status", y->ev[i]->status);
+        wr_str(w, "status", y->L->ev[i]->status);
         wr_close(w, '}');
     }
     wr_close(w, ']');
@@ -2802,7 +2808,7 @@ static int write_evidence(struct wr *w, const char *key, const struct pay *y,
                           const struct expect *x, const struct cview *cv,
                           const struct pview *v)
 {
-    size_t i, n = y->ncr > y->nfr ? y->ncr : y->nfr;
+    size_t i, n = y->L->ncr > y->L->nfr ? y->L->ncr : y->L->nfr;
     char name[2 * RK_REF_MAX];
     const void **rows = calloc(n + 1, sizeof *rows);
 
@@ -2810,17 +2816,17 @@ static int write_evidence(struct wr *w, const char *key, const struct pay *y,
         return -1;
     wr_open(w, key, '{');
     /* row ids are distinct (a later version replaces the row) */
-    if (y->ncr > 0)
-        memcpy(rows, y->cr, y->ncr * sizeof *rows);
-    if (y->ncr > 1)
-        qsort(rows, y->ncr, sizeof *rows, crow_id_cmp);
+    if (y->L->ncr > 0)
+        memcpy(rows, y->L->cr, y->L->ncr * sizeof *rows);
+    if (y->L->ncr > 1)
+        qsort(rows, y->L->ncr, sizeof *rows, crow_id_cmp);
     wr_open(w, "commerce", '{');
-    for (i = 0; i < y->ncr; i++)
+    for (i = 0; i < y->L->ncr; i++)
         wr_num(w, ((const struct crow *)rows[i])->row_id, ((const struct crow *)rows[i])->seq);
     wr_close(w, '}');
     wr_open(w, "duplicates", '[');
-    for (i = 0; i < y->ndupseq; i++)
-        wr_num(w, NULL, y->dupseq[i]);
+    for (i = 0; i < y->L->ndupseq; i++)
+        wr_num(w, NULL, y->L->dupseq[i]);
     wr_close(w, ']');
     wr_open(w, "facts", '{');
     if (v->conf_ev != NULL)
@@ -2835,12 +2841,12 @@ static int write_evidence(struct wr *w, const char *key, const struct pay *y,
     if (v->state_ev != NULL)
         wr_num(w, "state", v->state_ev->seq);
     wr_close(w, '}');
-    if (y->nfr > 0)
-        memcpy(rows, y->fr, y->nfr * sizeof *rows);
-    if (y->nfr > 1)
-        qsort(rows, y->nfr, sizeof *rows, frow_id_cmp);
+    if (y->L->nfr > 0)
+        memcpy(rows, y->L->fr, y->L->nfr * sizeof *rows);
+    if (y->L->nfr > 1)
+        qsort(rows, y->L->nfr, sizeof *rows, frow_id_cmp);
     wr_open(w, "finance", '{');
-    for (i = 0; i < y->nfr; i++)
+    for (i = 0; i < y->L->nfr; i++)
         wr_num(w, ((const struct frow *)rows[i])->row_id, ((const struct frow *)rows[i])->seq);
     wr_close(w, '}');
     free(rows);
@@ -2852,11 +2858,11 @@ static int write_evidence(struct wr *w, const char *key, const struct pay *y,
     }
     wr_close(w, ']');
     wr_open(w, "provider", '[');
-    for (i = 0; i < y->nev; i++) {
+    for (i = 0; i < y->L->nev; i++) {
         wr_open(w, NULL, '{');
-        wr_num(w, "delivery_seq", y->ev[i]->seq - 1);
-        wr_str(w, "event", event_name(y->ev[i], name, sizeof name));
-        wr_num(w, "seq", y->ev[i]->seq);
+        wr_num(w, "delivery_seq", y->L->ev[i]->seq - 1);
+        wr_str(w, "event", event_name(y->L->ev[i], name, sizeof name));
+        wr_num(w, "seq", y->L->ev[i]->seq);
         wr_close(w, '}');
     }
     wr_close(w, ']');
@@ -3180,7 +3186,7 @@ static int pay_closed(const rk_planes *p, const struct pay *y, int *closed)
     struct pview v;
 
     *closed = 0;
-    if (y->dead || y->compact || !y->has_order || y->ncr == 0 || y->nfr == 0 || y->nev == 0)
+    if (y->dead || y->compact || !y->has_order || y->L->ncr == 0 || y->L->nfr == 0 || y->L->nev == 0)
         return 0;
     commerce_view(y, &cv);
     if (cv.created == NULL)
@@ -3199,25 +3205,28 @@ static int pay_closed(const rk_planes *p, const struct pay *y, int *closed)
     return 0;
 }
 
+/* Free y's lists, keys included (their strings belong to the map); y->L
+ * is then NULL.  Nothing to do when they are already dropped. */
 static void pay_drop_lists(struct pay *y)
 {
+    struct paylists *l = y->L;
     size_t i;
 
-    for (i = 0; i < y->nev; i++)
-        pev_free(y->ev[i]);
-    for (i = 0; i < y->ncr; i++)
-        crow_free(y->cr[i]);
-    for (i = 0; i < y->nfr; i++)
-        frow_free(y->fr[i]);
-    free(y->ev);
-    free(y->cr);
-    free(y->fr);
-    free(y->dupseq);
-    y->ev = NULL;
-    y->cr = NULL;
-    y->fr = NULL;
-    y->dupseq = NULL;
-    y->nev = y->evcap = y->ncr = y->nfr = y->ndupseq = 0;
+    if (l == NULL)
+        return;
+    for (i = 0; i < l->nev; i++)
+        pev_free(l->ev[i]);
+    for (i = 0; i < l->ncr; i++)
+        crow_free(l->cr[i]);
+    for (i = 0; i < l->nfr; i++)
+        frow_free(l->fr[i]);
+    free(l->ev);
+    free(l->cr);
+    free(l->fr);
+    free(l->dupseq);
+    free(l->keys);
+    free(l);
+    y->L = NULL;
 }
 
 /* Render y into sb (state) and eb (evidence).  Reads y's lists and the
@@ -3439,9 +3448,9 @@ static rk_err pay_compact(rk_planes *p, struct pay *y, char *err)
      * and pay_merge read them only for payments without one; map_put adds
      * to them again after an expansion): a compacted payment keeps its map
      * keys in the map only. */
-    free(y->keys);
-    y->keys = NULL;
-    y->nkeys = 0;
+    free(y->L->keys);
+    y->L->keys = NULL;
+    y->L->nkeys = 0;
     if (!c->started && !c->nothread) {
         if (pthread_create(&c->th, NULL, comp_main, p) == 0)
             c->started = 1;
@@ -3628,6 +3637,11 @@ static rk_err pay_expand(rk_planes *p, struct pay *y, char *err)
     if (rk_jv_parse((const char *)evid.data, evid.len, &ev, err) != RK_OK) {
         rk_buf_free(&evid);
         return rk_seterr(err, RK_ERR_CORRUPT, "expanding payment '%s': bad evidence", y->ref);
+    }
+    y->L = calloc(1, sizeof *y->L);
+    if (y->L == NULL) {
+        rk_buf_free(&evid);
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
     y->compact = 0;
     p->target = y;
