@@ -37,31 +37,46 @@ typedef struct dec {
     unsigned scale;
 } dec;
 
+/*
+ * Events are most of what an open payment holds (formats/replay.md section
+ * 10), so their structs are laid out to waste nothing: an amount is its
+ * 16-byte value and a one-byte scale (a dec is 32 bytes, 12 of them
+ * padding for the value's alignment), the small fields are bytes at the
+ * end, and pointers and 64-bit fields fill the rest without holes.  An
+ * item is 80 bytes (not 96), an event 160 (not 208).
+ */
+
 /* One item of a provider event's payments[] list. */
 struct pmt {
-    dec amount;
+    rk_amount amount_v; /* the amount: amount_v units of 10^-amount_scale */
+    int64_t conf;       /* -1 when not reported */
     const char *asset, *network, *contract, *tx, *memo;
-    int64_t conf; /* -1 when not reported */
-    int finalized;
+    unsigned char amount_scale; /* at most RK_AMOUNT_MAX_DECIMALS */
+    unsigned char finalized;
 };
 
 /* One folded provider event; its items and strings follow it in its allocation. */
 struct pev {
+    rk_amount exp_v;   /* expected.amount: exp_v units of 10^-exp_scale */
     int64_t occurred_at;
     int64_t order_seq; /* -1 when absent */
-    int rank;
     uint64_t seq;
     const char *provider, *event_id, *event_type, *status, *context;
     const char *pid, *parent, *order, *flag, *reason;
-    rk_state implied;
-    int mapped; /* 1: status word mapped; 0: the body's state; -1: neither */
-    int api;    /* source api_read */
-    int has_expected;
-    dec exp_amount;
     const char *exp_asset, *exp_network, *exp_contract;
-    size_t npm;
     struct pmt *pm;
+    int16_t rank;          /* rk_state_rank (0..110), -1 unmapped */
+    unsigned char implied; /* an rk_state (below RK_STATE__COUNT) */
+    signed char mapped;    /* 1: status word mapped; 0: the body's state; -1: neither */
+    unsigned char api;     /* source api_read */
+    unsigned char has_expected;
+    unsigned char exp_scale; /* at most RK_AMOUNT_MAX_DECIMALS */
+    unsigned char npm;       /* at most 64 items */
 };
+
+/* A dec's scale in a byte: parsed amounts have at most RK_AMOUNT_MAX_DECIMALS. */
+_Static_assert(RK_AMOUNT_MAX_DECIMALS <= 255, "an amount's scale fits in a byte");
+_Static_assert(RK_STATE__COUNT <= 256, "a state fits in a byte");
 
 struct crow {
     uint64_t seq;
@@ -116,6 +131,7 @@ struct pay {
     uint64_t pol_gen; /* the policy generation the renderings were written under */
     uint32_t state_len, evid_len;
     unsigned char has_order;
+    unsigned char ref_in_map; /* ref points into the map's key "o" US ref: not ours to free */
     unsigned char dead;
     unsigned char compact;
     /* guarded by the compactor's lock: handed to the compactor thread and
@@ -307,6 +323,20 @@ struct scratch {
     size_t cap, used;
 };
 
+/*
+ * The map's key strings (formats/replay.md section 10).  A key is never
+ * removed before the state is freed, so keys are cut from 64 KiB blocks
+ * one after the other instead of one malloc each: a key of a closed payment
+ * then costs its bytes, not a 32- or 48-byte heap chunk.
+ */
+#define KEYBLOCK (64 * 1024)
+
+struct keyblock {
+    struct keyblock *prev;
+    size_t used;
+    char data[KEYBLOCK];
+};
+
 struct rk_planes;
 static rk_err pay_expand(struct rk_planes *p, struct pay *y, char *err);
 static rk_err spill_get(struct spill *sp, uint64_t off, size_t n, rk_buf *out, char *err);
@@ -317,6 +347,7 @@ static rk_err comp_drain(struct rk_planes *p, char *err);
 struct rk_planes {
     struct slot *slots;
     size_t nslots, used;
+    struct keyblock *keys; /* the block keys are cut from now; the older ones behind it */
     struct pay **pays;
     size_t npays, paycap;
     struct skip *skips;
@@ -825,6 +856,29 @@ static int map_grow(rk_planes *p)
     return 0;
 }
 
+/* A copy of key in the key blocks (freed with the state); NULL when out of memory. */
+static char *key_copy(rk_planes *p, const char *key)
+{
+    size_t n = strlen(key) + 1;
+    struct keyblock *b = p->keys;
+    char *out;
+
+    if (n > KEYBLOCK)
+        return NULL; /* cannot happen: a key is at most KEY_MAX bytes */
+    if (b == NULL || KEYBLOCK - b->used < n) {
+        b = malloc(sizeof *b);
+        if (b == NULL)
+            return NULL;
+        b->prev = p->keys;
+        b->used = 0;
+        p->keys = b;
+    }
+    out = b->data + b->used;
+    memcpy(out, key, n);
+    b->used += n;
+    return out;
+}
+
 /* Point key at pay (insert or overwrite); the key string is copied. */
 static int map_put(rk_planes *p, const char *key, struct pay *pay)
 {
@@ -841,7 +895,7 @@ static int map_put(rk_planes *p, const char *key, struct pay *pay)
         i = (size_t)h & (p->nslots - 1);
         while (p->slots[i].key != NULL)
             i = (i + 1) & (p->nslots - 1);
-        p->slots[i].key = strdup(key);
+        p->slots[i].key = key_copy(p, key);
         if (p->slots[i].key == NULL)
             return -1;
         p->slots[i].hash = h;
@@ -902,7 +956,8 @@ static void pay_free(struct pay *y)
     if (y == NULL)
         return;
     pay_drop_lists(y);
-    free(y->ref);
+    if (!y->ref_in_map)
+        free(y->ref);
     free(y);
 }
 
@@ -1123,6 +1178,7 @@ static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
     rk_jv itv;
     struct pack k;
     struct pmt pm[64]; /* the items, until their memory exists */
+    dec d;
     int64_t v;
     size_t i, n, head;
     int bad_conf = 0;
@@ -1175,14 +1231,16 @@ static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
         *why = "provider event: order_seq is not a non-negative integer";
         return NULL;
     }
-    ev.api = is_str(sget(o, F_SOURCE), "api_read");
+    ev.api = (unsigned char)is_str(sget(o, F_SOURCE), "api_read");
     expv = oget(o, F_EXPECTED);
     if (is_type(expv, RK_JV_OBJECT)) {
         obj_sub(&exp, o, F_EXPECTED);
-        if (dec_parse_v(sget(&exp, F_AMOUNT), &ev.exp_amount) != 0) {
+        if (dec_parse_v(sget(&exp, F_AMOUNT), &d) != 0) {
             *why = "provider event: expected.amount is not an amount";
             return NULL;
         }
+        ev.exp_v = d.v;
+        ev.exp_scale = (unsigned char)d.scale;
         ev.has_expected = 1;
         pack_add(&k, &ev.exp_asset, sget(&exp, F_ASSET));
         pack_add(&k, &ev.exp_network, sget(&exp, F_NETWORK));
@@ -1202,12 +1260,14 @@ static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
             return NULL;
         }
         if (!is_type(&itv, RK_JV_OBJECT) ||
-            dec_parse_v(sget(&it, F_AMOUNT), &pm[i].amount) != 0 ||
+            dec_parse_v(sget(&it, F_AMOUNT), &d) != 0 ||
             sget(&it, F_ASSET) == NULL || sget(&it, F_NETWORK) == NULL) {
             *why = arr_count(pl) > 64 ? "provider event: more than 64 payments"
                                       : "provider event: a payment lacks amount, asset or network";
             return NULL;
         }
+        pm[i].amount_v = d.v;
+        pm[i].amount_scale = (unsigned char)d.scale;
         pack_add(&k, &pm[i].asset, sget(&it, F_ASSET));
         pack_add(&k, &pm[i].network, sget(&it, F_NETWORK));
         pack_add(&k, &pm[i].contract, sget(&it, F_CONTRACT));
@@ -1217,7 +1277,7 @@ static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
         if (oget(&it, F_CONFIRMATIONS) != NULL &&
             (jint(&it, F_CONFIRMATIONS, &pm[i].conf) != 0 || pm[i].conf < 0))
             bad_conf = 1;
-        pm[i].finalized = is_str(sget(&it, F_FINALIZED), "true");
+        pm[i].finalized = (unsigned char)is_str(sget(&it, F_FINALIZED), "true");
         i++;
     }
     n = i;
@@ -1241,17 +1301,17 @@ static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
         e->pm = (struct pmt *)(void *)(mem + ((sizeof ev + 15) & ~(size_t)15));
         memcpy(e->pm, pm, n * sizeof *pm);
     }
-    e->npm = n;
+    e->npm = (unsigned char)n; /* at most 64 (above) */
     /* map the provider's word; fall back to the adapter's state */
     if (rk_lifecycle_map_status(e->provider, e->status, e->context, &mr, NULL) == RK_OK) {
-        e->implied = mr.state;
+        e->implied = (unsigned char)mr.state;
         e->reason = mr.reason;
         e->flag = mr.flag;
         e->mapped = 1;
     } else {
         state_word = sbuf(o, F_STATE, word, sizeof word);
         if (state_word != NULL && rk_state_parse(state_word, &st) == RK_OK) {
-            e->implied = st;
+            e->implied = (unsigned char)st;
             e->mapped = 0;
             if (st == RK_STATE_NEEDS_REVIEW) {
                 const char *r = sbuf(o, F_REASON, word, sizeof word);
@@ -1265,7 +1325,7 @@ static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
             e->mapped = -1;
         }
     }
-    e->rank = e->mapped >= 0 ? rk_state_rank(e->implied) : -1;
+    e->rank = (int16_t)(e->mapped >= 0 ? rk_state_rank(e->implied) : -1);
     return e;
 }
 
@@ -1611,8 +1671,11 @@ void rk_planes_free(rk_planes *p)
     comp_stop(p); /* the thread may still hold payments */
     for (i = 0; i < p->npays; i++)
         pay_free(p->pays[i]);
-    for (i = 0; i < p->nslots; i++)
-        free(p->slots[i].key);
+    while (p->keys != NULL) {
+        struct keyblock *b = p->keys;
+        p->keys = b->prev;
+        free(b);
+    }
     for (i = 0; i < p->nskips; i++)
         free(p->skips[i].reason);
     policy_clear(&p->pol);
@@ -1988,7 +2051,8 @@ static void expected_of(const struct pay *y, const struct cview *cv, struct expe
         const struct pev *e = y->L->ev[i - 1];
         if (e->has_expected && e->exp_asset != NULL && e->exp_network != NULL) {
             x->has = 1;
-            x->amount = e->exp_amount;
+            x->amount.v = e->exp_v;
+            x->amount.scale = e->exp_scale;
             x->asset = e->exp_asset;
             x->network = e->exp_network;
             x->contract = e->exp_contract;
@@ -2134,7 +2198,8 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
                 nt[t].sum.scale = 0;
                 nt[t].bad = 0;
             }
-            if (dec_add(&v->tot[t].sum, m->amount) != 0)
+            dec amt = {m->amount_v, m->amount_scale};
+            if (dec_add(&v->tot[t].sum, amt) != 0)
                 v->tot[t].bad = 1;
         }
     }
@@ -3451,6 +3516,22 @@ static rk_err pay_compact(rk_planes *p, struct pay *y, char *err)
     free(y->L->keys);
     y->L->keys = NULL;
     y->L->nkeys = 0;
+    /* Nor does the reference of a payment with an order ever change again
+     * (only payments without one are renamed), and the map's key "o" US ref
+     * holds the same bytes for as long as the state lives: point ref there
+     * and free the copy (one heap chunk less per closed payment). */
+    if (y->has_order && !y->ref_in_map) {
+        char k[KEY_MAX];
+        struct slot *s;
+
+        key_order(k, sizeof k, y->ref);
+        s = map_find(p, k);
+        if (s != NULL && s->pay == y) {
+            free(y->ref);
+            y->ref = s->key + 2;
+            y->ref_in_map = 1;
+        }
+    }
     if (!c->started && !c->nothread) {
         if (pthread_create(&c->th, NULL, comp_main, p) == 0)
             c->started = 1;
