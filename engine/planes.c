@@ -139,9 +139,16 @@ struct pay {
     unsigned char pending, failed;
 };
 
+/*
+ * A slot of the key map: 16 bytes, where a pointer to the key and its full
+ * 64-bit hash took 24 (the map has two slots or more per key, for every
+ * payment closed or open).  The key is named by its place in the key blocks
+ * (key_at), the hash by its low 32 bits, which pick the slot and are
+ * compared before the key.  Empty: pay NULL.
+ */
 struct slot {
-    char *key;
-    uint64_t hash; /* hash_str(key), compared before the key */
+    uint32_t hash; /* the low 32 bits of hash_str(key) */
+    uint32_t key;  /* block << 16 | offset in the block (key_at) */
     struct pay *pay;
 };
 
@@ -327,15 +334,13 @@ struct scratch {
  * The map's key strings (formats/replay.md section 10).  A key is never
  * removed before the state is freed, so keys are cut from 64 KiB blocks
  * one after the other instead of one malloc each: a key of a closed payment
- * then costs its bytes, not a 32- or 48-byte heap chunk.
+ * then costs its bytes, not a 32- or 48-byte heap chunk.  A key is named by
+ * a 32-bit handle, block << 16 | offset (struct slot), so there are at most
+ * 65 536 blocks (4 GiB of keys, tens of millions of payments); a key past
+ * them is refused as out of memory.
  */
 #define KEYBLOCK (64 * 1024)
-
-struct keyblock {
-    struct keyblock *prev;
-    size_t used;
-    char data[KEYBLOCK];
-};
+#define KEYBLOCKS_MAX (64 * 1024)
 
 struct rk_planes;
 static rk_err pay_expand(struct rk_planes *p, struct pay *y, char *err);
@@ -347,7 +352,9 @@ static rk_err comp_drain(struct rk_planes *p, char *err);
 struct rk_planes {
     struct slot *slots;
     size_t nslots, used;
-    struct keyblock *keys; /* the block keys are cut from now; the older ones behind it */
+    char **kblk;         /* the key blocks, KEYBLOCK bytes each; the last one is being cut */
+    size_t nkblk, kblkcap;
+    size_t kused;        /* bytes cut from the last block */
     struct pay **pays;
     size_t npays, paycap;
     struct skip *skips;
@@ -801,22 +808,28 @@ static size_t arr_count(const rk_jv *v)
 /* ---- the key map ------------------------------------------------------ */
 
 /*
- * Open addressing with linear probing.  Each slot keeps its key's hash, so a
- * probe compares one word and reads a key only on a full hash match: most
+ * Open addressing with linear probing.  Each slot keeps 32 bits of its
+ * key's hash, so a probe compares one word and reads a key only on a match: most
  * lookups miss (a new payment's keys) and would otherwise touch one key
  * string per probe.  The table is kept at most half full, which keeps the
  * probe runs short.  Iteration order never depends on the table (payments
  * are rendered from p->pays).
  */
-static struct slot *map_find_h(const rk_planes *p, const char *key, uint64_t h)
+/* The key a handle names (struct slot). */
+static char *key_at(const rk_planes *p, uint32_t k)
+{
+    return p->kblk[k >> 16] + (k & 0xffff);
+}
+
+static struct slot *map_find_h(const rk_planes *p, const char *key, uint32_t h)
 {
     size_t i;
 
     if (p->nslots == 0)
         return NULL;
     i = (size_t)h & (p->nslots - 1);
-    while (p->slots[i].key != NULL) {
-        if (p->slots[i].hash == h && strcmp(p->slots[i].key, key) == 0)
+    while (p->slots[i].pay != NULL) {
+        if (p->slots[i].hash == h && strcmp(key_at(p, p->slots[i].key), key) == 0)
             return &p->slots[i];
         i = (i + 1) & (p->nslots - 1);
     }
@@ -825,7 +838,7 @@ static struct slot *map_find_h(const rk_planes *p, const char *key, uint64_t h)
 
 static struct slot *map_find(const rk_planes *p, const char *key)
 {
-    return map_find_h(p, key, hash_str(key));
+    return map_find_h(p, key, (uint32_t)hash_str(key));
 }
 
 static struct pay *map_get(const rk_planes *p, const char *key)
@@ -838,15 +851,18 @@ static struct pay *map_get(const rk_planes *p, const char *key)
 static int map_grow(rk_planes *p)
 {
     size_t n = p->nslots == 0 ? 1024 : p->nslots * 2, i, j;
-    struct slot *ns = calloc(n, sizeof *ns);
+    struct slot *ns;
 
+    if (n > (size_t)UINT32_MAX + 1)
+        return -1; /* a 32-bit hash picks the slot */
+    ns = calloc(n, sizeof *ns);
     if (ns == NULL)
         return -1;
     for (i = 0; i < p->nslots; i++) {
-        if (p->slots[i].key == NULL)
+        if (p->slots[i].pay == NULL)
             continue;
         j = (size_t)p->slots[i].hash & (n - 1);
-        while (ns[j].key != NULL)
+        while (ns[j].pay != NULL)
             j = (j + 1) & (n - 1);
         ns[j] = p->slots[i];
     }
@@ -856,33 +872,41 @@ static int map_grow(rk_planes *p)
     return 0;
 }
 
-/* A copy of key in the key blocks (freed with the state); NULL when out of memory. */
-static char *key_copy(rk_planes *p, const char *key)
+/* Copy key into the key blocks (freed with the state) and set *out to its
+ * handle; -1 when out of memory. */
+static int key_copy(rk_planes *p, const char *key, uint32_t *out)
 {
     size_t n = strlen(key) + 1;
-    struct keyblock *b = p->keys;
-    char *out;
 
     if (n > KEYBLOCK)
-        return NULL; /* cannot happen: a key is at most KEY_MAX bytes */
-    if (b == NULL || KEYBLOCK - b->used < n) {
-        b = malloc(sizeof *b);
-        if (b == NULL)
-            return NULL;
-        b->prev = p->keys;
-        b->used = 0;
-        p->keys = b;
+        return -1; /* cannot happen: a key is at most KEY_MAX bytes */
+    if (p->nkblk == 0 || KEYBLOCK - p->kused < n) {
+        if (p->nkblk == KEYBLOCKS_MAX)
+            return -1;
+        if (p->nkblk == p->kblkcap) {
+            size_t c = p->kblkcap == 0 ? 16 : 2 * p->kblkcap;
+            char **nb = realloc(p->kblk, c * sizeof *nb);
+            if (nb == NULL)
+                return -1;
+            p->kblk = nb;
+            p->kblkcap = c;
+        }
+        p->kblk[p->nkblk] = malloc(KEYBLOCK);
+        if (p->kblk[p->nkblk] == NULL)
+            return -1;
+        p->nkblk++;
+        p->kused = 0;
     }
-    out = b->data + b->used;
-    memcpy(out, key, n);
-    b->used += n;
-    return out;
+    memcpy(p->kblk[p->nkblk - 1] + p->kused, key, n);
+    *out = (uint32_t)((p->nkblk - 1) << 16 | p->kused);
+    p->kused += n;
+    return 0;
 }
 
 /* Point key at pay (insert or overwrite); the key string is copied. */
 static int map_put(rk_planes *p, const char *key, struct pay *pay)
 {
-    uint64_t h = hash_str(key);
+    uint32_t h = (uint32_t)hash_str(key), k;
     struct slot *s = map_find_h(p, key, h);
     size_t i;
     char **nk;
@@ -892,13 +916,13 @@ static int map_put(rk_planes *p, const char *key, struct pay *pay)
     } else {
         if ((p->used + 1) * 2 >= p->nslots && map_grow(p) != 0)
             return -1;
-        i = (size_t)h & (p->nslots - 1);
-        while (p->slots[i].key != NULL)
-            i = (i + 1) & (p->nslots - 1);
-        p->slots[i].key = key_copy(p, key);
-        if (p->slots[i].key == NULL)
+        if (key_copy(p, key, &k) != 0)
             return -1;
+        i = (size_t)h & (p->nslots - 1);
+        while (p->slots[i].pay != NULL)
+            i = (i + 1) & (p->nslots - 1);
         p->slots[i].hash = h;
+        p->slots[i].key = k;
         p->slots[i].pay = pay;
         p->used++;
         s = &p->slots[i];
@@ -907,7 +931,7 @@ static int map_put(rk_planes *p, const char *key, struct pay *pay)
     if (nk == NULL)
         return -1;
     pay->L->keys = nk;
-    pay->L->keys[pay->L->nkeys++] = s->key; /* borrowed from the map */
+    pay->L->keys[pay->L->nkeys++] = key_at(p, s->key); /* borrowed from the map */
     return 0;
 }
 
@@ -1671,11 +1695,9 @@ void rk_planes_free(rk_planes *p)
     comp_stop(p); /* the thread may still hold payments */
     for (i = 0; i < p->npays; i++)
         pay_free(p->pays[i]);
-    while (p->keys != NULL) {
-        struct keyblock *b = p->keys;
-        p->keys = b->prev;
-        free(b);
-    }
+    for (i = 0; i < p->nkblk; i++)
+        free(p->kblk[i]);
+    free(p->kblk);
     for (i = 0; i < p->nskips; i++)
         free(p->skips[i].reason);
     policy_clear(&p->pol);
@@ -3528,7 +3550,7 @@ static rk_err pay_compact(rk_planes *p, struct pay *y, char *err)
         s = map_find(p, k);
         if (s != NULL && s->pay == y) {
             free(y->ref);
-            y->ref = s->key + 2;
+            y->ref = key_at(p, s->key) + 2;
             y->ref_in_map = 1;
         }
     }
