@@ -59,6 +59,7 @@ struct flood_peer {
 
 struct flood_row {
     char ip[INET6_ADDRSTRLEN];
+    int api; /* a call under /api/: endpoint is its path */
     char endpoint[NAME_SHOWN_MAX + 1];
     char reason[64];
     uint64_t count;
@@ -184,8 +185,11 @@ struct hdrs {
     int overflow;
 };
 
-/* One request's state (MHD's con_cls). */
-enum req_kind { REQ_WEBHOOK, REQ_NOTES };
+/*
+ * One request's state (MHD's con_cls).  REQ_NOTES: POST /api/notes.
+ * REQ_API: any other request under /api/, always rejected (404 or 405).
+ */
+enum req_kind { REQ_WEBHOOK, REQ_NOTES, REQ_API };
 
 /*
  * Where a request stands with the committer.  NEW: still with its handler.
@@ -215,7 +219,7 @@ struct req {
     enum req_kind kind;
     struct MHD_Connection *c;
     const rk_config_endpoint *ep;
-    char endpoint[NAME_SHOWN_MAX + 1];
+    char endpoint[NAME_SHOWN_MAX + 1]; /* an /api/ call: its path */
     size_t received;
     long long declared; /* Content-Length, -1 when absent */
     int too_large;
@@ -245,8 +249,15 @@ struct req {
     double t_handed;
     rk_err rc;
     unsigned code;      /* the answer when rc is RK_OK */
-    const char *answer; /* its body: one of fixed_bodies, or ANSWER_* */
+    const char *answer; /* its body: one of fixed_bodies, or ANSWER_*, or abuf */
     int close;
+
+    /* a rejected /api/ call (REQ_NOTES or REQ_API), recorded as a delivery is */
+    int api_reject;
+    char method[16];
+    char key_id[RK_APIKEY_ID_SIZE]; /* the key that authenticated it; "" when none */
+    const char *hname, *hval;       /* one more header of the answer, or NULL */
+    char abuf[2 * RK_ERROR_SIZE + 64];
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -588,7 +599,12 @@ static int put_headers(rk_buf *out, const struct hdrs *hs)
     return ok && rk_buf_append(out, "]", 1) == RK_OK;
 }
 
-/* The webhook_delivery body of r (formats/ingestion.md); hs: its headers. */
+/*
+ * The webhook_delivery body of r (formats/ingestion.md); hs: its headers.
+ * A rejected /api/ call has the same body, with its method, the status
+ * answered, "via":"api" and the id (never the key) of the key that
+ * authenticated it, if one did.
+ */
 static rk_err delivery_body(const struct req *r, const struct hdrs *hs, rk_buf *out, char *err)
 {
     const rk_sig_result *sig = r->checked ? &r->res : NULL;
@@ -611,6 +627,10 @@ static rk_err delivery_body(const struct req *r, const struct hdrs *hs, rk_buf *
     if (ok && r->have_ev)
         ok = put_str(out, &first, "event_key", r->ev.event_key);
     ok = ok && put_key(out, &first, "headers") && put_headers(out, hs);
+    if (ok && r->api_reject && r->key_id[0] != '\0')
+        ok = put_str(out, &first, "key_id", r->key_id);
+    if (ok && r->api_reject)
+        ok = put_str(out, &first, "method", r->method);
     if (ok && sig != NULL && sig->has_msg_id)
         ok = put_str(out, &first, "msg_id", msg_id);
     ok = ok && put_str(out, &first, "outcome", outcome_names[r->outcome]);
@@ -625,9 +645,14 @@ static rk_err delivery_body(const struct req *r, const struct hdrs *hs, rk_buf *
     if (ok && sig != NULL)
         ok = put_str(out, &first, "signature", rk_sig_reason_str(sig->reason));
     ok = ok && put_int(out, &first, "size", (long long)r->received);
+    if (ok && r->api_reject)
+        ok = put_int(out, &first, "status", r->code);
     if (ok && sig != NULL && sig->has_timestamp)
         ok = put_int(out, &first, "timestamp", sig->timestamp);
-    ok = ok && put_int(out, &first, "v", 1) && rk_buf_append(out, "}", 1) == RK_OK;
+    ok = ok && put_int(out, &first, "v", 1);
+    if (ok && r->api_reject)
+        ok = put_str(out, &first, "via", "api");
+    ok = ok && rk_buf_append(out, "}", 1) == RK_OK;
     if (!ok)
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     return RK_OK;
@@ -640,7 +665,7 @@ static rk_err delivery_body(const struct req *r, const struct hdrs *hs, rk_buf *
  * large): store it (1) while the peer has allowance left this window, else
  * count it (0).
  */
-static int flood_admit(rk_server *s, const char *ip, const char *endpoint,
+static int flood_admit(rk_server *s, const char *ip, int api, const char *endpoint,
                        const char *reason, int64_t now)
 {
     struct flood_window *w = s->flood;
@@ -674,7 +699,8 @@ static int flood_admit(rk_server *s, const char *ip, const char *endpoint,
         p->stored++;
     } else {
         for (i = 0; i < w->nrows; i++)
-            if (strcmp(w->rows[i].ip, ip) == 0 && strcmp(w->rows[i].endpoint, endpoint) == 0 &&
+            if (strcmp(w->rows[i].ip, ip) == 0 && w->rows[i].api == api &&
+                strcmp(w->rows[i].endpoint, endpoint) == 0 &&
                 strcmp(w->rows[i].reason, reason) == 0)
                 break;
         if (i < w->nrows) {
@@ -682,6 +708,7 @@ static int flood_admit(rk_server *s, const char *ip, const char *endpoint,
         } else if (w->nrows < FLOOD_ROWS) {
             struct flood_row *row = &w->rows[w->nrows++];
             snprintf(row->ip, sizeof row->ip, "%s", ip);
+            row->api = api;
             snprintf(row->endpoint, sizeof row->endpoint, "%.*s", (int)sizeof row->endpoint - 1, endpoint);
             snprintf(row->reason, sizeof row->reason, "%.*s", (int)sizeof row->reason - 1, reason);
             row->count = 1;
@@ -724,6 +751,8 @@ static rk_err summary_body(const rk_server *s, const struct flood_window *w, rk_
              cJSON_AddStringToObject(row, "endpoint", w->rows[i].endpoint) != NULL &&
              cJSON_AddStringToObject(row, "peer", w->rows[i].ip) != NULL &&
              cJSON_AddStringToObject(row, "reason", w->rows[i].reason) != NULL;
+        if (ok && w->rows[i].api)
+            ok = cJSON_AddStringToObject(row, "via", "api") != NULL;
     }
     ok = ok && add_int(o, "limit", s->cfg->rejects_per_minute);
     ok = ok && add_int(o, "unattributed", (long long)w->overflow);
@@ -1228,7 +1257,7 @@ static unsigned decide_webhook(rk_server *s, struct MHD_Connection *c, struct re
                     : code == 400 ? fixed_bodies[FIXED_MALFORMED]
                     : code == 401 ? fixed_bodies[FIXED_SIGNATURE] : ANSWER_INTERNAL;
         /* unauthenticated rejects are subject to the per-peer allowance */
-        if (!r->res.authentic && !flood_admit(s, r->ip, r->endpoint,
+        if (!r->res.authentic && !flood_admit(s, r->ip, 0, r->endpoint,
                                               code == 413 ? "body too large"
                                               : code == 404 ? "unknown endpoint" : r->reason,
                                               r->received_at))
@@ -1334,8 +1363,8 @@ static int step_webhook(rk_server *s, struct req *r)
 /* Hand r over (1) or resolve it at once (0), as step_webhook. */
 static int step(rk_server *s, struct req *r)
 {
-    if (r->kind == REQ_WEBHOOK)
-        return step_webhook(s, r);
+    if (r->kind == REQ_WEBHOOK || r->api_reject)
+        return step_webhook(s, r); /* a delivery record, without an event */
     /* a note: its record is built already */
     if (!enter_wait(s, r))
         return 0;
@@ -1350,11 +1379,14 @@ static enum MHD_Result answer(rk_server *s, struct MHD_Connection *c, struct req
         return MHD_NO; /* mid-body: no answer can be queued now; close */
     if (r->rc != RK_OK)
         return respond_body(s, c, 503, fixed_bodies[FIXED_503]);
-    if (r->kind == REQ_NOTES)
+    if (r->kind == REQ_NOTES && !r->api_reject)
         return respond_json(c, 201, "{\"seq\":%llu}", (unsigned long long)r->it[0].seq);
-    assert(r->answer != NULL); /* set with r->code by decide_webhook or step_webhook */
+    /* set with r->code by decide_webhook, step_webhook or api_reject */
+    assert(r->answer != NULL);
     if (r->close)
         return respond(c, r->code, "application/json", r->answer, "Connection", "close");
+    if (r->hname != NULL)
+        return respond(c, r->code, "application/json", r->answer, r->hname, r->hval);
     return respond_body(s, c, r->code, r->answer);
 }
 
@@ -1424,59 +1456,125 @@ static void reload_keys(rk_server *s)
     s->keys_st = st;
 }
 
-static enum MHD_Result finish_note(rk_server *s, struct MHD_Connection *c, struct req *r)
+/* Copy msg into out as the characters of a JSON string: '"' and '\\' escaped. */
+static void json_escape(char *out, size_t size, const char *msg)
+{
+    size_t n = 0;
+
+    for (; *msg != '\0' && n + 3 < size; msg++) {
+        if (*msg == '"' || *msg == '\\')
+            out[n++] = '\\';
+        out[n++] = *msg;
+    }
+    out[n] = '\0';
+}
+
+/*
+ * Reject the /api/ call r with code: record it as a delivery is recorded
+ * (formats/ingestion.md), then answer {"error":msg} once the record is
+ * durable, or 503.  A call no key authenticated is subject to the peer's
+ * allowance, as an unauthenticated webhook reject is: beyond it the call is
+ * counted into the summary and answered at once, "recorded":false.  The
+ * presented key is never passed here: msg and the record hold no credential
+ * (the Authorization header's value is recorded "[redacted]").
+ */
+static enum MHD_Result api_reject(rk_server *s, struct MHD_Connection *c, struct req *r,
+                                  unsigned code, const char *msg, int upload)
+{
+    char shown[RK_ERROR_SIZE], esc[2 * RK_ERROR_SIZE];
+
+    copy_printable(shown, sizeof shown, msg);
+    json_escape(esc, sizeof esc, shown);
+    r->api_reject = 1;
+    r->outcome = OUT_REJECTED;
+    r->duplicate_of = -1;
+    r->code = code;
+    r->close = code == 413;
+    r->hname = code == 401 ? "WWW-Authenticate" : NULL;
+    r->hval = "Bearer";
+    r->keep_raw = !r->too_large; /* a body past the limit was never kept */
+    if (code == 413)
+        snprintf(r->reason, sizeof r->reason, "body larger than %zu bytes", (size_t)NOTE_BODY_MAX);
+    else
+        snprintf(r->reason, sizeof r->reason, "%s", shown);
+    if (r->key_id[0] == '\0' &&
+        !flood_admit(s, r->ip, 1, r->endpoint, code == 413 ? "body too large" : shown,
+                     r->received_at)) {
+        snprintf(r->abuf, sizeof r->abuf, "{\"error\":\"%s\",\"recorded\":false}", esc);
+        if (r->close)
+            return respond(c, code, "application/json", r->abuf, "Connection", "close");
+        return respond(c, code, "application/json", r->abuf, r->hname, r->hval);
+    }
+    snprintf(r->abuf, sizeof r->abuf, "{\"error\":\"%s\"}", esc);
+    r->answer = r->abuf;
+    return drive(s, c, r, upload);
+}
+
+/*
+ * A request under /api/: a note, or a reject.  upload: called with body
+ * bytes (the body passed the limit).
+ */
+static enum MHD_Result finish_api(rk_server *s, struct MHD_Connection *c, struct req *r,
+                                  int upload)
 {
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     const char *ref = NULL, *text = NULL;
-    char name[RK_APIKEY_NAME_MAX + 1], id[RK_APIKEY_ID_SIZE], err[RK_ERROR_SIZE] = "";
+    char name[RK_APIKEY_NAME_MAX + 1], err[RK_ERROR_SIZE] = "";
     const rk_apikey *k = NULL;
     cJSON *json = NULL;
     rk_role role = 0;
     rk_err rc;
 
-    if (s->cfg->api_keys == NULL)
-        return respond_json(c, 404, "{\"error\":\"the API is not configured\"}");
+    if (!r->peer_known) {
+        peer_of(c, r->ip, sizeof r->ip, r->peer, sizeof r->peer);
+        r->peer_known = 1;
+    }
+    r->hs.n = 0;
+    r->hs.overflow = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &r->hs);
     if (r->too_large)
-        return respond(c, 413, "application/json", "{\"error\":\"body too large\"}",
-                       "Connection", "close");
+        return api_reject(s, c, r, 413, "body too large", upload);
+    if (r->hs.overflow) /* the record could not hold them all */
+        return api_reject(s, c, r, 400, "more than 128 headers", upload);
+    if (r->kind == REQ_API)
+        return api_reject(s, c, r, strcmp(r->endpoint, "/api/notes") == 0 ? 405 : 404,
+                          strcmp(r->endpoint, "/api/notes") == 0 ? "method not allowed"
+                                                                 : "not found", upload);
+    if (s->cfg->api_keys == NULL)
+        return api_reject(s, c, r, 404, "the API is not configured", upload);
     if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0)
-        return respond(c, 401, "application/json", "{\"error\":\"a bearer key is required\"}",
-                       "WWW-Authenticate", "Bearer");
+        return api_reject(s, c, r, 401, "a bearer key is required", upload);
     pthread_mutex_lock(&s->keys_mu);
     reload_keys(s);
     rc = s->keys != NULL ? rk_apikeys_verify(s->keys, auth + 7, strlen(auth + 7), &k)
                          : RK_ERR_NOTFOUND;
     if (rc == RK_OK) {
         memcpy(name, k->name, sizeof name);
-        memcpy(id, k->id, sizeof id);
+        memcpy(r->key_id, k->id, sizeof r->key_id);
         role = k->role;
     }
     pthread_mutex_unlock(&s->keys_mu);
     if (rc != RK_OK)
-        return respond(c, 401, "application/json", "{\"error\":\"unknown or revoked key\"}",
-                       "WWW-Authenticate", "Bearer");
-    if (role != RK_ROLE_OPERATOR && role != RK_ROLE_ADMIN)
-        return respond_json(c, 403, "{\"error\":\"role %s may not write notes\"}",
-                            rk_role_name(role));
+        return api_reject(s, c, r, 401, "unknown or revoked key", upload);
+    /* from here on a key authenticated the call: its rejects are always stored */
+    if (role != RK_ROLE_OPERATOR && role != RK_ROLE_ADMIN) {
+        snprintf(err, sizeof err, "role %s may not write notes", rk_role_name(role));
+        return api_reject(s, c, r, 403, err, upload);
+    }
     if (rk_json_parse((const char *)r->body.data, r->body.len, &json, err) != RK_OK ||
         !cJSON_IsObject(json) || cJSON_GetArraySize(json) != 2 ||
         rk_json_get_string(json, "ref", &ref, NULL) != RK_OK ||
         rk_json_get_string(json, "text", &text, NULL) != RK_OK) {
         cJSON_Delete(json);
-        return respond_json(c, 400, "{\"error\":\"the body must be {\\\"ref\\\":REF,\\\"text\\\":TEXT}\"}");
+        return api_reject(s, c, r, 400, "the body must be {\"ref\":REF,\"text\":TEXT}",
+                          upload);
     }
-    rc = rk_opnote_body(name, ref, text, "api", id, &r->rbody, err);
+    rc = rk_opnote_body(name, ref, text, "api", r->key_id, &r->rbody, err);
     if (rc == RK_OK)
         snprintf(r->note_ref, sizeof r->note_ref, "%s", ref); /* checked: <= RK_REF_MAX */
     cJSON_Delete(json);
-    if (rc == RK_ERR_INVALID || rc == RK_ERR_TOOBIG) {
-        char msg[RK_ERROR_SIZE];
-        copy_printable(msg, sizeof msg, err);
-        for (char *p = msg; *p != '\0'; p++)
-            if (*p == '"' || *p == '\\')
-                *p = '\'';
-        return respond_json(c, 400, "{\"error\":\"%s\"}", msg);
-    }
+    if (rc == RK_ERR_INVALID || rc == RK_ERR_TOOBIG)
+        return api_reject(s, c, r, 400, err, upload);
     if (rc != RK_OK) {
         logf_(s, "note append failed: %s", err);
         return respond_json(c, 503, "{\"error\":\"the ledger cannot take the write\"}");
@@ -1487,7 +1585,7 @@ static enum MHD_Result finish_note(rk_server *s, struct MHD_Connection *c, struc
     r->it[0].body = r->rbody.data;
     r->it[0].body_len = r->rbody.len;
     r->nit = 1;
-    return drive(s, c, r, 0);
+    return drive(s, c, r, upload);
 }
 
 /* ---- the MHD callbacks ---------------------------------------------------- */
@@ -1592,14 +1690,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     (void)version;
     if (r == NULL) {
         int webhook = strncmp(url, "/webhooks/", 10) == 0;
-        int notes = strcmp(url, "/api/notes") == 0;
+        /* every request under /api/ is either a note or a reject that is recorded */
+        int api = strcmp(url, "/api") == 0 || strncmp(url, "/api/", 5) == 0;
+        int post = strcmp(method, "POST") == 0;
 
-        if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        if (!api && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
             return get_request(s, c, url);
-        if (strcmp(method, "POST") != 0 || (!webhook && !notes))
-            return respond_json(c, webhook || notes ? 405 : 404,
-                                "{\"error\":\"%s\"}",
-                                webhook || notes ? "method not allowed" : "not found");
+        if (!api && (!post || !webhook))
+            return respond_json(c, webhook ? 405 : 404, "{\"error\":\"%s\"}",
+                                webhook ? "method not allowed" : "not found");
         r = req_begin(c);
         if (r == NULL)
             return MHD_NO;
@@ -1608,13 +1707,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         pthread_mutex_unlock(&s->mu);
         *con_cls = r;
         r->c = c;
-        r->kind = webhook ? REQ_WEBHOOK : REQ_NOTES;
+        r->kind = webhook ? REQ_WEBHOOK
+                  : post && strcmp(url, "/api/notes") == 0 ? REQ_NOTES : REQ_API;
         r->state = ST_NEW;
         r->received_at = s->o.clock(s->o.clock_ctx);
         r->declared = -1;
         if (webhook) {
             r->ep = rk_config_endpoint_find(s->cfg, url + 10);
             copy_printable(r->endpoint, sizeof r->endpoint, url + 10);
+        } else {
+            copy_printable(r->endpoint, sizeof r->endpoint, url);
+            copy_printable(r->method, sizeof r->method, method);
         }
         limit = webhook ? s->cfg->body_limit : NOTE_BODY_MAX;
         cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
@@ -1627,7 +1730,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                 if (webhook)
                     return too_large(s, c, r);
                 r->too_large = 1;
-                return finish_note(s, c, r);
+                return finish_api(s, c, r, 0);
             }
         }
         return MHD_YES;
@@ -1658,7 +1761,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             /* record now; no answer can be queued mid-body, so the connection closes */
             if (r->kind == REQ_WEBHOOK)
                 return finish_webhook(s, c, r, 1);
-            return finish_note(s, c, r) != MHD_YES ? MHD_NO : MHD_YES;
+            return finish_api(s, c, r, 1);
         }
         if (rk_buf_append(&r->body, upload_data, *upload_data_size) != RK_OK)
             return MHD_NO;
@@ -1669,7 +1772,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return MHD_YES; /* answered already */
     if (r->body.data == NULL)
         rk_buf_append(&r->body, "", 0);
-    return r->kind == REQ_WEBHOOK ? finish_webhook(s, c, r, 0) : finish_note(s, c, r);
+    return r->kind == REQ_WEBHOOK ? finish_webhook(s, c, r, 0) : finish_api(s, c, r, 0);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,

@@ -7,12 +7,15 @@
  *                               (sig.h), then map (adapt.h) and record
  *   POST /api/notes             an operator note (Authorization: Bearer KEY,
  *                               role operator or admin; apikey.h)
+ *   anything else under /api/   404 or 405
  *   GET  /healthz               200 {"head_seq":N,"size":N+1,"status":"ok"}
  *   GET  /metrics               Prometheus text format
  *
  * Every POST to /webhooks/ is one webhook_delivery record, whatever its
  * outcome, except rejects of a peer beyond its per-minute allowance, which
- * are counted into one delivery_summary record per minute.  A 2xx response
+ * are counted into one delivery_summary record per minute.  Every request
+ * under /api/ that is not answered 201 is recorded the same way, as a
+ * webhook_delivery record with "via":"api" (the key redacted, never stored).  A 2xx response
  * is sent only after rk_ledger_append returned RK_OK (the records are
  * durable).  One thread, the committer, appends the records of every
  * request waiting at that moment in one rk_ledger_append call (one synced

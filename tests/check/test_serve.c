@@ -57,7 +57,7 @@ struct fix {
     rk_ledger *l;
     rk_server *s;
     char key_op[RK_APIKEY_TEXT_SIZE], key_aud[RK_APIKEY_TEXT_SIZE];
-    char key_op_id[RK_APIKEY_ID_SIZE];
+    char key_op_id[RK_APIKEY_ID_SIZE], key_aud_id[RK_APIKEY_ID_SIZE];
 };
 
 static struct fix F;
@@ -89,8 +89,9 @@ static void start(const char *extra_cfg, int readonly)
     snprintf(F.keys, sizeof F.keys, "%s/keys.json", F.dir);
     ck_assert_int_eq(rk_apikeys_add(ks, "olga", RK_ROLE_OPERATOR, 0, F.key_op, &k, err), RK_OK);
     memcpy(F.key_op_id, k->id, sizeof F.key_op_id);
-    ck_assert_int_eq(rk_apikeys_add(ks, "audrey", RK_ROLE_AUDITOR, 0, F.key_aud, NULL, err),
+    ck_assert_int_eq(rk_apikeys_add(ks, "audrey", RK_ROLE_AUDITOR, 0, F.key_aud, &k, err),
                      RK_OK);
+    memcpy(F.key_aud_id, k->id, sizeof F.key_aud_id);
     ck_assert_int_eq(rk_apikeys_save(ks, F.keys, err), RK_OK);
     rk_apikeys_free(ks);
     setenv("RK_TEST_SW", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 1);
@@ -234,6 +235,24 @@ static unsigned rec(uint64_t seq, char *body, size_t bn, size_t *raw_len, char *
     kind = r.kind;
     rk_buf_free(&b);
     return kind;
+}
+
+/* Does any stored record (its whole encoding) contain needle? */
+static int ledger_holds(const char *needle)
+{
+    uint64_t seq, n = ledger_size();
+    rk_buf b = RK_BUF_INIT;
+    rk_record r;
+    int found = 0;
+
+    for (seq = 0; seq < n && !found; seq++) {
+        rk_buf_reset(&b);
+        ck_assert_int_eq(rk_ledger_read(F.l, seq, &b, &r, NULL), RK_OK);
+        for (size_t i = 0; !found && i + strlen(needle) <= b.len; i++)
+            found = memcmp(b.data + i, needle, strlen(needle)) == 0;
+    }
+    rk_buf_free(&b);
+    return found;
 }
 
 #define WHEN "2026-11-26T11:35:30.123456789Z"
@@ -480,11 +499,41 @@ START_TEST(ledger_refuses)
 }
 END_TEST
 
+/* The record of a rejected /api/ call: status, reason, key id ("" none) are in it. */
+static void api_rec(uint64_t seq, unsigned status, const char *reason, const char *key_id,
+                    const char *raw_want)
+{
+    char body[4096], want[1024];
+    size_t raw;
+    rk_buf b = RK_BUF_INIT;
+    rk_record r;
+
+    ck_assert_int_eq(rec(seq, body, sizeof body, &raw, want, sizeof want),
+                     RK_KIND_WEBHOOK_DELIVERY);
+    ck_assert_str_eq(want, ""); /* no reference */
+    snprintf(want, sizeof want, "\"outcome\":\"rejected\",\"peer\":\"127.0.0.1:");
+    ck_assert_msg(strstr(body, want) != NULL, "%s", body);
+    snprintf(want, sizeof want, "\"reason\":\"%s\",\"received_at\":", reason);
+    ck_assert_msg(strstr(body, want) != NULL, "%s", body);
+    snprintf(want, sizeof want, "\"status\":%u,\"v\":1,\"via\":\"api\"}", status);
+    ck_assert_msg(strstr(body, want) != NULL, "%s", body);
+    snprintf(want, sizeof want, "\"key_id\":\"%s\",\"method\":", key_id);
+    ck_assert_msg((strstr(body, want) != NULL) == (key_id[0] != '\0'), "%s", body);
+    ck_assert_msg((strstr(body, "\"key_id\"") != NULL) == (key_id[0] != '\0'), "%s", body);
+    /* the body as received */
+    ck_assert_uint_eq(raw, strlen(raw_want));
+    ck_assert_int_eq(rk_ledger_read(F.l, seq, &b, &r, NULL), RK_OK);
+    ck_assert(memcmp(r.raw, raw_want, raw) == 0);
+    rk_buf_free(&b);
+}
+
 START_TEST(notes_api)
 {
-    char auth[200], body[4096], want[512], ref[64];
+    char auth[200], body[4096], want[2048], ref[64];
+    const char *note = "{\"ref\":\"r\",\"text\":\"t\"}";
     struct resp r;
     rk_apikeys *ks = NULL;
+    size_t raw;
 
     tpc = _i;
     start("", 0);
@@ -492,38 +541,176 @@ START_TEST(notes_api)
     post("/api/notes", auth, "{\"ref\":\"order-7\",\"text\":\"customer called\",\"author\":\"x\"}",
          &r);
     ck_assert_int_eq(r.code, 400);
+    ck_assert_str_eq(r.body, "{\"error\":\"the body must be {\\\"ref\\\":REF,\\\"text\\\":TEXT}\"}");
+    api_rec(1, 400, "the body must be {\\\"ref\\\":REF,\\\"text\\\":TEXT}", F.key_op_id,
+            "{\"ref\":\"order-7\",\"text\":\"customer called\",\"author\":\"x\"}");
     post("/api/notes", auth, "{\"ref\":\"order-7\",\"text\":\"customer called\"}", &r);
     ck_assert_int_eq(r.code, 201);
-    ck_assert_str_eq(r.body, "{\"seq\":1}");
-    ck_assert_int_eq(rec(1, body, sizeof body, NULL, ref, sizeof ref), RK_KIND_OPERATOR_NOTE);
+    ck_assert_str_eq(r.body, "{\"seq\":2}");
+    ck_assert_int_eq(rec(2, body, sizeof body, NULL, ref, sizeof ref), RK_KIND_OPERATOR_NOTE);
     snprintf(want, sizeof want, "{\"author\":\"olga\",\"key_id\":\"%s\",\"ref\":\"order-7\","
              "\"text\":\"customer called\",\"v\":1,\"via\":\"api\"}", F.key_op_id);
     ck_assert_str_eq(body, want);
     ck_assert_str_eq(ref, "order-7");
     post("/api/notes", auth, "not json", &r);
     ck_assert_int_eq(r.code, 400);
+    api_rec(3, 400, "the body must be {\\\"ref\\\":REF,\\\"text\\\":TEXT}", F.key_op_id,
+            "not json");
     post("/api/notes", auth, "{\"ref\":\"\",\"text\":\"t\"}", &r);
     ck_assert_int_eq(r.code, 400);
+    rec(4, body, sizeof body, NULL, NULL, 0);
+    ck_assert_msg(strstr(body, "\"status\":400,") != NULL, "%s", body);
     post("/api/notes", auth, "{\"ref\":\"r\",\"text\":7}", &r);
     ck_assert_int_eq(r.code, 400);
-    post("/api/notes", "", "{\"ref\":\"r\",\"text\":\"t\"}", &r);
+    api_rec(5, 400, "the body must be {\\\"ref\\\":REF,\\\"text\\\":TEXT}", F.key_op_id,
+            "{\"ref\":\"r\",\"text\":7}");
+    post("/api/notes", "", note, &r);
     ck_assert_int_eq(r.code, 401);
-    post("/api/notes", "Authorization: Bearer rk_0000\n", "{\"ref\":\"r\",\"text\":\"t\"}", &r);
+    ck_assert_str_eq(r.body, "{\"error\":\"a bearer key is required\"}");
+    api_rec(6, 401, "a bearer key is required", "", note);
+    /* an unknown key, byte for byte: every credential header redacted */
+    post("/api/notes", "Authorization: Bearer rk_0000\nCookie: sid=42\n"
+         "X-Api-Key: rk_0001\nProxy-Authorization: Basic cHJveHk6cHc=\n", note, &r);
     ck_assert_int_eq(r.code, 401);
+    ck_assert_str_eq(r.body, "{\"error\":\"unknown or revoked key\"}");
+    ck_assert_int_eq(rec(7, body, sizeof body, &raw, NULL, 0), RK_KIND_WEBHOOK_DELIVERY);
+    snprintf(want, sizeof want,
+             "{\"declared_size\":%zu,\"endpoint\":\"/api/notes\","
+             "\"headers\":[[\"host\",\"test\"],[\"connection\",\"close\"],"
+             "[\"content-length\",\"%zu\"],[\"authorization\",\"[redacted]\"],"
+             "[\"cookie\",\"[redacted]\"],[\"x-api-key\",\"[redacted]\"],"
+             "[\"proxy-authorization\",\"[redacted]\"]],\"method\":\"POST\","
+             "\"outcome\":\"rejected\",\"peer\":\"127.0.0.1:%u\","
+             "\"reason\":\"unknown or revoked key\",\"received_at\":\"" WHEN "\","
+             "\"size\":%zu,\"status\":401,\"v\":1,\"via\":\"api\"}",
+             strlen(note), strlen(note), r.peer_port, strlen(note));
+    ck_assert_str_eq(body, want);
+    api_rec(7, 401, "unknown or revoked key", "", note);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s\n", F.key_aud);
-    post("/api/notes", auth, "{\"ref\":\"r\",\"text\":\"t\"}", &r);
+    post("/api/notes", auth, note, &r);
     ck_assert_int_eq(r.code, 403);
     ck_assert_str_eq(r.body, "{\"error\":\"role auditor may not write notes\"}");
+    api_rec(8, 403, "role auditor may not write notes", F.key_aud_id, note);
     /* revoking in the file takes effect at once */
     ck_assert_int_eq(rk_apikeys_load(F.keys, &ks, NULL), RK_OK);
     ck_assert_int_eq(rk_apikeys_revoke(ks, F.key_op_id, 1, NULL), RK_OK);
     ck_assert_int_eq(rk_apikeys_save(ks, F.keys, NULL), RK_OK);
     rk_apikeys_free(ks);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s\n", F.key_op);
-    post("/api/notes", auth, "{\"ref\":\"r\",\"text\":\"t\"}", &r);
+    post("/api/notes", auth, note, &r);
     ck_assert_int_eq(r.code, 401);
-    ck_assert_uint_eq(ledger_size(), 2);
+    api_rec(9, 401, "unknown or revoked key", "", note);
+    /* other paths and methods under /api/ */
+    get("/api/notes", &r);
+    ck_assert_int_eq(r.code, 405);
+    ck_assert_str_eq(r.body, "{\"error\":\"method not allowed\"}");
+    api_rec(10, 405, "method not allowed", "", "");
+    rec(10, body, sizeof body, NULL, NULL, 0);
+    ck_assert(strstr(body, "\"method\":\"GET\"") != NULL);
+    ck_assert_ptr_null(strstr(body, "declared_size"));
+    post("/api/keys", auth, note, &r);
+    ck_assert_int_eq(r.code, 404);
+    ck_assert_str_eq(r.body, "{\"error\":\"not found\"}");
+    api_rec(11, 404, "not found", "", note);
+    rec(11, body, sizeof body, NULL, NULL, 0);
+    ck_assert(strstr(body, "\"endpoint\":\"/api/keys\"") != NULL);
+    /* too large by Content-Length: recorded without a body, answered, closed */
+    {
+        const char *big = "POST /api/notes HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n";
+        http_raw(big, strlen(big), &r);
+    }
+    ck_assert_int_eq(r.code, 413);
+    ck_assert_str_eq(r.body, "{\"error\":\"body too large\"}");
+    rec(12, body, sizeof body, &raw, NULL, 0);
+    ck_assert_msg(strstr(body, "\"declared_size\":100000,") != NULL, "%s", body);
+    ck_assert(strstr(body, "\"reason\":\"body larger than ") != NULL);
+    ck_assert(strstr(body, "\"size\":0,\"status\":413,") != NULL);
+    ck_assert_uint_eq(raw, 0);
+    ck_assert_uint_eq(ledger_size(), 13);
+    /* no presented key is stored anywhere */
+    ck_assert(!ledger_holds(F.key_op));
+    ck_assert(!ledger_holds(F.key_aud));
+    ck_assert(!ledger_holds("rk_0000"));
+    ck_assert(!ledger_holds("rk_0001"));
+    ck_assert(!ledger_holds("sid=42"));
+    ck_assert(!ledger_holds("cHJveHk6cHc="));
     stop();
+}
+END_TEST
+
+START_TEST(api_chunked_too_large)
+{
+    char body[4096], head[256];
+    size_t n, raw, big = 80000;
+    char *req = malloc(big + 512);
+    struct resp r;
+
+    tpc = _i;
+    start("", 0);
+    /* no Content-Length: the stream passes the limit, the server records and closes */
+    n = (size_t)snprintf(req, 512, "POST /api/notes HTTP/1.1\r\nHost: t\r\n"
+                         "Authorization: Bearer rk_secret\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         "%zx\r\n", big);
+    memset(req + n, 'b', big);
+    n += big;
+    n += (size_t)snprintf(req + n, 512, "\r\n0\r\n\r\n");
+    http_raw(req, n, &r);
+    free(req);
+    ck_assert_int_ne(r.code, 201);
+    ck_assert_uint_eq(ledger_size(), 2);
+    rec(1, body, sizeof body, &raw, NULL, 0);
+    snprintf(head, sizeof head, "\"reason\":\"body larger than %d bytes\"",
+             64 * 1024 + 512 * 6 + 1024);
+    ck_assert_msg(strstr(body, head) != NULL, "%s", body);
+    ck_assert(strstr(body, "[\"authorization\",\"[redacted]\"]") != NULL);
+    ck_assert(strstr(body, ",\"status\":413,\"v\":1,\"via\":\"api\"}") != NULL);
+    ck_assert_ptr_null(strstr(body, "declared_size"));
+    ck_assert_uint_eq(raw, 0);
+    ck_assert(!ledger_holds("rk_secret"));
+    stop();
+}
+END_TEST
+
+START_TEST(api_flood)
+{
+    char body[4096], auth[200];
+    struct resp r;
+    int i;
+
+    tpc = _i;
+    start("\"reject_flood\":{\"per_peer_per_minute\":2},", 0);
+    for (i = 0; i < 4; i++) {
+        post("/api/notes", "Authorization: Bearer rk_0000\n", "{}", &r);
+        ck_assert_int_eq(r.code, 401);
+    }
+    ck_assert_str_eq(r.body, "{\"error\":\"unknown or revoked key\",\"recorded\":false}");
+    get("/api/x", &r);
+    ck_assert_int_eq(r.code, 404);
+    ck_assert_str_eq(r.body, "{\"error\":\"not found\",\"recorded\":false}");
+    /* a webhook reject of the same peer shares the allowance, in a row of its own */
+    post("/webhooks/api/x", "", "{}", &r);
+    ck_assert_int_eq(r.code, 404);
+    /* a call a key authenticated is always stored */
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s\n", F.key_aud);
+    post("/api/notes", auth, "{}", &r);
+    ck_assert_int_eq(r.code, 403);
+    ck_assert_uint_eq(ledger_size(), 4);
+    api_rec(3, 403, "role auditor may not write notes", F.key_aud_id, "{}");
+    stop();
+    ck_assert_int_eq(rk_ledger_open(F.db, RK_LEDGER_READONLY, &F.l, NULL), RK_OK);
+    ck_assert_uint_eq(ledger_size(), 5);
+    ck_assert_int_eq(rec(4, body, sizeof body, NULL, NULL, 0), RK_KIND_DELIVERY_SUMMARY);
+    ck_assert_str_eq(body,
+                     "{\"counts\":[{\"count\":2,\"endpoint\":\"/api/notes\",\"peer\":\"127.0.0.1\","
+                     "\"reason\":\"unknown or revoked key\",\"via\":\"api\"},"
+                     "{\"count\":1,\"endpoint\":\"/api/x\",\"peer\":\"127.0.0.1\","
+                     "\"reason\":\"not found\",\"via\":\"api\"},"
+                     "{\"count\":1,\"endpoint\":\"api/x\",\"peer\":\"127.0.0.1\","
+                     "\"reason\":\"unknown endpoint\"}],\"limit\":2,"
+                     "\"suppressed\":4,\"unattributed\":0,\"v\":1,"
+                     "\"window_end\":\"2026-11-26T11:36:00.000000000Z\","
+                     "\"window_start\":\"2026-11-26T11:35:00.000000000Z\"}");
+    rk_ledger_close(F.l);
 }
 END_TEST
 
@@ -850,6 +1037,8 @@ Suite *rk_test_suite(void)
     tcase_add_loop_test(tc, health_and_metrics, 0, 2);
     tcase_add_loop_test(tc, ledger_refuses, 0, 2);
     tcase_add_loop_test(tc, notes_api, 0, 2);
+    tcase_add_loop_test(tc, api_flood, 0, 2);
+    tcase_add_loop_test(tc, api_chunked_too_large, 0, 2);
     tcase_add_loop_test(tc, start_errors, 0, 2);
     tcase_add_loop_test(tc, checkpoints, 0, 2);
     tcase_add_loop_test(tc, concurrent_duplicates, 0, 2);

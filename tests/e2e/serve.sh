@@ -219,6 +219,15 @@ note rk_nope '{"ref":"order-cb","text":"x"}'
 "$R" keys revoke --file "$T/keys.json" --id "$AUD_ID" 2>/dev/null || fail "keys revoke"
 note "$(cat "$T/key.aud")" '{"ref":"order-cb","text":"x"}'
 [ "$CODE" = 401 ] || fail "revoked key: response $CODE"
+# rejected API calls are evidence: the body kept, the key never
+"$R" log --db "$D" --kind webhook_delivery | grep '"via":"api"' >"$T/apirej"
+[ "$(grep -c '"status":401' "$T/apirej")" = 2 ] || fail "api rejects: 401s not recorded"
+grep -q '"status":403' "$T/apirej" && grep -q '"status":400' "$T/apirej" || fail "api rejects: 403/400 not recorded"
+grep -q '\["authorization","\[redacted\]"\]' "$T/apirej" || fail "api rejects: authorization not redacted"
+for k in "$(cat "$T/key.op")" "$(cat "$T/key.aud")" rk_nope; do
+    "$R" log --db "$D" | grep -qF "$k" && fail "an API key was stored"
+    grep -qF "$k" "$T/serve.err" && fail "an API key was logged"
+done
 
 # --- SIGKILL in the middle of a stream --------------------------------------------
 : >"$T/acked"
