@@ -50,6 +50,20 @@ static int isdig(char c)
     return c >= '0' && c <= '9';
 }
 
+/*
+ * Digit k of the scaled value: the integer digits, then the fraction digits,
+ * then zeros (the fraction padded to the scale).
+ */
+static unsigned digit_at(const char *text, size_t int_start, size_t int_len,
+                         size_t frac_start, size_t frac_len, size_t k)
+{
+    if (k < int_len)
+        return (unsigned)(text[int_start + k] - '0');
+    if (k - int_len < frac_len)
+        return (unsigned)(text[frac_start + k - int_len] - '0');
+    return 0;
+}
+
 rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
                        rk_amount *out, char *err)
 {
@@ -118,14 +132,8 @@ rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
         uint64_t lo = 0;
 
         for (k = 0; k < nd; k++) {
-            unsigned d;
+            unsigned d = digit_at(text, int_start, int_len, frac_start, frac_len, k);
 
-            if (k < int_len)
-                d = (unsigned)(text[int_start + k] - '0');
-            else if (k - int_len < frac_len)
-                d = (unsigned)(text[frac_start + k - int_len] - '0');
-            else
-                d = 0;
             if (k < 19) {
                 lo = lo * 10 + d;
                 continue;
@@ -140,14 +148,8 @@ rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
         return RK_OK;
     }
     for (k = 0; k < int_len + decimals; k++) {
-        unsigned d;
+        unsigned d = digit_at(text, int_start, int_len, frac_start, frac_len, k);
 
-        if (k < int_len)
-            d = (unsigned)(text[int_start + k] - '0');
-        else if (k - int_len < frac_len)
-            d = (unsigned)(text[frac_start + k - int_len] - '0');
-        else
-            d = 0;
         if (acc > (limit - d) / 10)
             return rk_seterr(err, RK_ERR_RANGE,
                              "amount '%s': out of range at %u decimals (max 38 digits)",
