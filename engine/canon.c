@@ -22,40 +22,6 @@
  * or 0 when it is not well formed (RFC 3629: no overlongs, no surrogates,
  * nothing above U+10FFFF).
  */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0];
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t need, i;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 1;
-    else if (c >= 0xE0 && c <= 0xEF)
-        need = 2;
-    else if (c >= 0xF0 && c <= 0xF4)
-        need = 3;
-    else
-        return 0;
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F;
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F;
-    if (n < need + 1)
-        return 0;
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (i = 2; i <= need; i++)
-        if (p[i] < 0x80 || p[i] > 0xBF)
-            return 0;
-    return need + 1;
-}
-
 /* ---- JSON paths for messages ----------------------------------------- */
 
 typedef struct path {
@@ -121,7 +87,7 @@ static void path_key(path *p, const char *key)
         seg[n++] = '"';
         for (i = 0; key[i] != '\0' && n < PATH_MAX_LEN + 1;) {
             unsigned char c = (unsigned char)key[i];
-            size_t k = utf8_seq((const unsigned char *)key + i, klen - i);
+            size_t k = rk_utf8_next((const unsigned char *)key + i, klen - i, NULL);
 
             if (c >= 0x80 && k > 1 && n + k < PATH_MAX_LEN + 1) {
                 memcpy(seg + n, key + i, k); /* valid non-ASCII stays readable */
@@ -464,7 +430,7 @@ static rk_err scan_string(scanner *s, char **out)
                 return rc;
             escaped = 1;
         } else {
-            k = utf8_seq(s->p + s->pos, s->len - s->pos);
+            k = rk_utf8_next(s->p + s->pos, s->len - s->pos, NULL);
             if (k == 0)
                 return scan_fail(s, RK_ERR_INVALID, "invalid utf-8 in string");
             s->pos += k;
@@ -1111,58 +1077,17 @@ static rk_err put(writer *w, const char *s, size_t n)
 
 static rk_err write_string(writer *w, const char *s, const char *what)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s;
-    size_t len, i = 0, run = 0, n;
-    char esc[6];
-    rk_err rc;
+    size_t len;
 
     if (s == NULL)
         return rk_seterr(w->err, RK_ERR_INVALID, "canon: %s: %s is missing", w->where.s, what);
     len = strlen(s);
-    rc = put(w, "\"", 1);
-    while (rc == RK_OK && i < len) {
-        unsigned char c = p[i];
-        const char *e = NULL;
-        size_t elen = 2;
-
-        switch (c) {
-        case '"': e = "\\\""; break;
-        case '\\': e = "\\\\"; break;
-        case '\b': e = "\\b"; break;
-        case '\f': e = "\\f"; break;
-        case '\n': e = "\\n"; break;
-        case '\r': e = "\\r"; break;
-        case '\t': e = "\\t"; break;
-        default:
-            if (c < 0x20) {
-                memcpy(esc, "\\u00", 4);
-                esc[4] = hex[c >> 4];
-                esc[5] = hex[c & 15];
-                e = esc;
-                elen = 6;
-            }
-        }
-        if (e == NULL) {
-            n = utf8_seq(p + i, len - i);
-            if (n == 0)
-                return rk_seterr(w->err, RK_ERR_INVALID, "canon: %s: %s is not valid utf-8",
-                                 w->where.s, what);
-            i += n;
-            run += n;
-            continue;
-        }
-        rc = put(w, s + i - run, run);
-        if (rc == RK_OK)
-            rc = put(w, e, elen);
-        run = 0;
-        i++;
-    }
-    if (rc == RK_OK)
-        rc = put(w, s + i - run, run);
-    if (rc == RK_OK)
-        rc = put(w, "\"", 1);
-    return rc;
+    if (!rk_utf8_valid((const uint8_t *)s, len))
+        return rk_seterr(w->err, RK_ERR_INVALID, "canon: %s: %s is not valid utf-8",
+                         w->where.s, what);
+    if (rk_canon_put_string(w->out, s, len) != RK_OK)
+        return rk_seterr(w->err, RK_ERR_NOMEM, "canon: out of memory");
+    return RK_OK;
 }
 
 static rk_err write_number(writer *w, const cJSON *n)
@@ -1429,7 +1354,7 @@ static __attribute__((noinline)) size_t check_string_rest(const unsigned char *p
             i += 6;
             continue;
         }
-        n = utf8_seq(p + i, len - i);
+        n = rk_utf8_next(p + i, len - i, NULL);
         if (n == 0)
             return 0;
         i += n;
