@@ -9,7 +9,6 @@
  * ledger, or a storage error.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include <cJSON.h>
 
@@ -74,29 +73,13 @@ static int print_table(const rk_buf *doc, char *err)
     return 0;
 }
 
+static rk_err run(rk_ledger *l, const rk_tool_replay_args *a, rk_buf *out, char *err)
+{
+    return rk_replay_run(l, &a->pt, a->ref, out, err);
+}
+
 int cmd_replay(int argc, char **argv)
 {
-    char err[RK_ERROR_SIZE] = "";
-    rk_tool_replay_args a;
-    rk_ledger *l = NULL;
-    rk_buf out = RK_BUF_INIT;
-    int ret;
-    rk_err rc;
-
-    if (rk_tool_replay_args_parse("replay", argc, argv, 0, &a) != 0)
-        return usage();
-    rc = rk_ledger_open(a.db, RK_LEDGER_READONLY, &l, err);
-    if (rc == RK_OK)
-        rc = rk_replay_run(l, &a.pt, a.ref, &out, err);
-    if (rc != RK_OK) {
-        ret = rk_tool_fail("replay", rc, err);
-    } else if (strcmp(a.format, "table") == 0) {
-        ret = print_table(&out, err) == 0 ? RK_EXIT_OK : rk_tool_fail("replay", RK_ERR_INVALID, err);
-    } else {
-        rk_tool_print_json(&out);
-        ret = RK_EXIT_OK;
-    }
-    rk_ledger_close(l);
-    rk_buf_free(&out);
-    return ret;
+    return rk_tool_replay_main("replay", argc, argv, 0, 0, usage, run,
+                               print_table);
 }

@@ -8,7 +8,6 @@
  * Exit codes: 0 printed; 2 usage, an unknown reference, a storage error.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include <cJSON.h>
 
@@ -83,30 +82,13 @@ static int print_table(const rk_buf *lines, char *err)
     return 0;
 }
 
+static rk_err run(rk_ledger *l, const rk_tool_replay_args *a, rk_buf *out, char *err)
+{
+    return rk_replay_timeline(l, a->ref, &a->pt, out, err);
+}
+
 int cmd_timeline(int argc, char **argv)
 {
-    char err[RK_ERROR_SIZE] = "";
-    rk_tool_replay_args a;
-    rk_ledger *l = NULL;
-    rk_buf out = RK_BUF_INIT;
-    int ret;
-    rk_err rc;
-
-    if (rk_tool_replay_args_parse("timeline", argc, argv, 1, &a) != 0)
-        return usage();
-    rc = rk_ledger_open(a.db, RK_LEDGER_READONLY, &l, err);
-    if (rc == RK_OK)
-        rc = rk_replay_timeline(l, a.ref, &a.pt, &out, err);
-    if (rc != RK_OK) {
-        ret = rk_tool_fail("timeline", rc, err);
-    } else if (strcmp(a.format, "table") == 0) {
-        ret = print_table(&out, err) == 0 ? RK_EXIT_OK
-                                          : rk_tool_fail("timeline", RK_ERR_INVALID, err);
-    } else {
-        fwrite(out.data, 1, out.len, stdout);
-        ret = RK_EXIT_OK;
-    }
-    rk_ledger_close(l);
-    rk_buf_free(&out);
-    return ret;
+    return rk_tool_replay_main("timeline", argc, argv, 1, 1, usage, run,
+                               print_table);
 }

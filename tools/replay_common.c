@@ -65,6 +65,37 @@ int rk_tool_replay_args_parse(const char *cmd, int argc, char **argv, int need_r
     return rk_tool_point(cmd, "--at", at, as_of, &a->pt);
 }
 
+int rk_tool_replay_main(const char *cmd, int argc, char **argv, int need_ref, int json_lines,
+                        int (*usage)(void), rk_tool_replay_fn run, rk_tool_table_fn table)
+{
+    char err[RK_ERROR_SIZE] = "";
+    rk_tool_replay_args a;
+    rk_ledger *l = NULL;
+    rk_buf out = RK_BUF_INIT;
+    int ret;
+    rk_err rc;
+
+    if (rk_tool_replay_args_parse(cmd, argc, argv, need_ref, &a) != 0)
+        return usage();
+    rc = rk_ledger_open(a.db, RK_LEDGER_READONLY, &l, err);
+    if (rc == RK_OK)
+        rc = run(l, &a, &out, err);
+    if (rc != RK_OK) {
+        ret = rk_tool_fail(cmd, rc, err);
+    } else if (strcmp(a.format, "table") == 0) {
+        ret = table(&out, err) == 0 ? RK_EXIT_OK : rk_tool_fail(cmd, RK_ERR_INVALID, err);
+    } else if (json_lines) {
+        fwrite(out.data, 1, out.len, stdout);
+        ret = RK_EXIT_OK;
+    } else {
+        rk_tool_print_json(&out);
+        ret = RK_EXIT_OK;
+    }
+    rk_ledger_close(l);
+    rk_buf_free(&out);
+    return ret;
+}
+
 void rk_tool_print_json(const rk_buf *b)
 {
     fwrite(b->data, 1, b->len, stdout);

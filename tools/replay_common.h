@@ -5,6 +5,7 @@
 #ifndef RK_TOOLS_REPLAY_COMMON_H
 #define RK_TOOLS_REPLAY_COMMON_H
 
+#include "ledger.h"
 #include "replay.h"
 
 /*
@@ -28,6 +29,22 @@ typedef struct rk_tool_replay_args {
  */
 int rk_tool_replay_args_parse(const char *cmd, int argc, char **argv, int need_ref,
                               rk_tool_replay_args *a);
+
+/* What replay or timeline computes, into out. */
+typedef rk_err (*rk_tool_replay_fn)(rk_ledger *l, const rk_tool_replay_args *a, rk_buf *out,
+                                    char *err);
+
+/* How --format table prints out; 0, or -1 with err set. */
+typedef int (*rk_tool_table_fn)(const rk_buf *out, char *err);
+
+/*
+ * The body of replay and timeline: parse the options (usage() on a wrong
+ * one), open the ledger read-only, run, print out as --format says (json:
+ * as it is when json_lines, each line ended already, else with a newline
+ * added; table: through table), close.  Returns the exit code.
+ */
+int rk_tool_replay_main(const char *cmd, int argc, char **argv, int need_ref, int json_lines,
+                        int (*usage)(void), rk_tool_replay_fn run, rk_tool_table_fn table);
 
 /* Print a canonical JSON buffer and a newline to stdout. */
 void rk_tool_print_json(const rk_buf *b);
