@@ -168,6 +168,10 @@ int rk_utf8_valid(const uint8_t *p, size_t n)
     while (i < n) {
         if (p[i] == 0)
             return 0;
+        if (p[i] < 0x80) { /* ASCII, most text: no call into the decoder */
+            i++;
+            continue;
+        }
         k = rk_utf8_next(p + i, n - i, NULL);
         if (k == 0)
             return 0;

@@ -539,21 +539,6 @@ static int put_int(rk_buf *out, int *first, const char *key, long long v)
     return put_key(out, first, key) && rk_buf_append(out, text + i, sizeof text - i) == RK_OK;
 }
 
-/*
- * Is s (n bytes) valid UTF-8?  Header values are ASCII nearly always: one
- * pass over the bytes answers that, and only others go through the full
- * decoder.
- */
-static int utf8_ok(const char *s, size_t n)
-{
-    unsigned char any = 0;
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        any |= (unsigned char)s[i];
-    return any < 0x80 || rk_utf8_valid((const uint8_t *)s, n);
-}
-
 /* [[name, value], ...]: names lower-cased, credentials redacted. */
 static int put_headers(rk_buf *out, const struct hdrs *hs)
 {
@@ -569,7 +554,7 @@ static int put_headers(rk_buf *out, const struct hdrs *hs)
             lname[k] = (char)((hs->h[i].name[k] >= 'A' && hs->h[i].name[k] <= 'Z')
                                   ? hs->h[i].name[k] + 32 : hs->h[i].name[k]);
         lname[k] = '\0';
-        if (!utf8_ok(lname, k))
+        if (!rk_utf8_valid((const uint8_t *)lname, k))
             copy_printable(lname, sizeof lname, hs->h[i].name);
         ok = rk_buf_append(out, i == 0 ? "[" : ",[", i == 0 ? 1 : 2) == RK_OK &&
              rk_canon_put_string(out, lname, strlen(lname)) == RK_OK &&
@@ -580,7 +565,7 @@ static int put_headers(rk_buf *out, const struct hdrs *hs)
             break;
         if (redacted(lname)) {
             ok = rk_canon_put_string(out, "[redacted]", 10) == RK_OK;
-        } else if (utf8_ok(v, n)) {
+        } else if (rk_utf8_valid((const uint8_t *)v, n)) {
             ok = rk_canon_put_string(out, v, n) == RK_OK;
         } else {
             /* bytes that are not UTF-8 are kept, base64-encoded */
