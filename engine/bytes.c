@@ -111,6 +111,19 @@ void rk_hex_encode(char *out, const uint8_t *bin, size_t len)
     out[2 * len] = '\0';
 }
 
+size_t rk_u64_text(char out[RK_U64_TEXT_MAX], uint64_t v)
+{
+    char tmp[RK_U64_TEXT_MAX];
+    size_t i = sizeof tmp;
+
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    memcpy(out, tmp + i, sizeof tmp - i);
+    return sizeof tmp - i;
+}
+
 int rk_hex_digit(int c)
 {
     if (c >= '0' && c <= '9')

@@ -63,6 +63,13 @@ rk_err rk_b64_decode(uint8_t *bin, size_t binmax, size_t *binlen,
 /* Value of one hex digit (either case), or -1. */
 int rk_hex_digit(int c);
 
+/* ---- decimal ------------------------------------------------------------- */
+
+#define RK_U64_TEXT_MAX 20 /* digits of 2^64 - 1 */
+
+/* v in decimal into out (no NUL, no sign); returns the number of digits. */
+size_t rk_u64_text(char out[RK_U64_TEXT_MAX], uint64_t v);
+
 /* ---- UTF-8 --------------------------------------------------------------- */
 
 /*

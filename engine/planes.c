@@ -2361,15 +2361,11 @@ static void wr_null(struct wr *w, const char *k)
 
 static void wr_num(struct wr *w, const char *k, uint64_t n)
 {
-    char buf[24];
-    size_t i = sizeof buf;
+    char buf[RK_U64_TEXT_MAX];
+    size_t len = rk_u64_text(buf, n);
 
-    do {
-        buf[--i] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n > 0);
     wr_key(w, k);
-    wr_raw(w, buf + i, sizeof buf - i);
+    wr_raw(w, buf, len);
 }
 
 static void wr_time(struct wr *w, const char *k, int64_t t)

@@ -526,17 +526,14 @@ static int put_str(rk_buf *out, int *first, const char *key, const char *v)
 /* v in decimal, written digit by digit (a printf per member cost more than the rest) */
 static int put_int(rk_buf *out, int *first, const char *key, long long v)
 {
-    char text[24];
-    size_t i = sizeof text;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    char text[1 + RK_U64_TEXT_MAX];
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    size_t n = 0;
 
-    do {
-        text[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
     if (v < 0)
-        text[--i] = '-';
-    return put_key(out, first, key) && rk_buf_append(out, text + i, sizeof text - i) == RK_OK;
+        text[n++] = '-';
+    n += rk_u64_text(text + n, u);
+    return put_key(out, first, key) && rk_buf_append(out, text, n) == RK_OK;
 }
 
 /* [[name, value], ...]: names lower-cased, credentials redacted. */

@@ -101,6 +101,19 @@ START_TEST(read_file_limits)
 }
 END_TEST
 
+START_TEST(u64_text)
+{
+    char t[RK_U64_TEXT_MAX];
+
+    ck_assert_uint_eq(rk_u64_text(t, 0), 1);
+    ck_assert(memcmp(t, "0", 1) == 0);
+    ck_assert_uint_eq(rk_u64_text(t, 10), 2);
+    ck_assert(memcmp(t, "10", 2) == 0);
+    ck_assert_uint_eq(rk_u64_text(t, UINT64_MAX), 20);
+    ck_assert(memcmp(t, "18446744073709551615", 20) == 0);
+}
+END_TEST
+
 START_TEST(utf8_rules)
 {
     uint32_t cp = 0;
@@ -141,6 +154,7 @@ Suite *rk_test_suite(void)
     tcase_add_test(tc, buf_grows);
     tcase_add_test(tc, read_file_limits);
     tcase_add_test(tc, utf8_rules);
+    tcase_add_test(tc, u64_text);
     suite_add_tcase(s, tc);
     return s;
 }
