@@ -1547,26 +1547,40 @@ static struct crow *crow_parse(const obj *o, uint64_t seq, const char **why)
     return cp;
 }
 
-/* Fold row cp (owned from here on) of order; or record why it is NULL. */
-static rk_err commerce_apply(rk_planes *p, struct crow *cp, const char *why, const char *order,
-                             uint64_t seq, char *err)
+/*
+ * Fold a commerce (finance = 0) or finance row, owned from here on, into
+ * the payment of order; or, when row is NULL, record why.  A row replaces
+ * the version of the same row id it holds.
+ */
+static rk_err row_apply(rk_planes *p, void *row, const char *row_id, int finance,
+                        const char *why, const char *order, uint64_t seq, char *err)
 {
+    void (*row_free)(void *) = finance ? frow_free : crow_free;
     struct pay *y;
     rk_err rc;
 
-    if (cp == NULL)
+    if (row == NULL)
         return not_folded(p, seq, why, err);
     y = order != NULL ? pay_for_order(p, order) : NULL;
     if (y != NULL && y->compact && (rc = pay_expand(p, y, err)) != RK_OK) {
-        crow_free(cp);
+        row_free(row);
         return rc;
     }
-    if (y == NULL || put_row((void ***)&y->L->cr, &y->L->ncr, cp, cp->row_id, crow_id, crow_free) != 0) {
-        crow_free(cp);
+    if (y == NULL || (finance ? put_row((void ***)&y->L->fr, &y->L->nfr, row, row_id, frow_id,
+                                        row_free)
+                              : put_row((void ***)&y->L->cr, &y->L->ncr, row, row_id, crow_id,
+                                        row_free)) != 0) {
+        row_free(row);
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
     p->last = y;
     return RK_OK;
+}
+
+static rk_err commerce_apply(rk_planes *p, struct crow *cp, const char *why, const char *order,
+                             uint64_t seq, char *err)
+{
+    return row_apply(p, cp, cp != NULL ? cp->row_id : NULL, 0, why, order, seq, err);
 }
 
 static rk_err fold_commerce(rk_planes *p, const obj *o, struct scratch *sc, uint64_t seq,
@@ -1624,26 +1638,10 @@ static struct frow *frow_parse(const obj *o, uint64_t seq, const char **why)
     return fp;
 }
 
-/* Fold row fp (owned from here on) of order; or record why it is NULL. */
 static rk_err finance_apply(rk_planes *p, struct frow *fp, const char *why, const char *order,
                             uint64_t seq, char *err)
 {
-    struct pay *y;
-    rk_err rc;
-
-    if (fp == NULL)
-        return not_folded(p, seq, why, err);
-    y = order != NULL ? pay_for_order(p, order) : NULL;
-    if (y != NULL && y->compact && (rc = pay_expand(p, y, err)) != RK_OK) {
-        frow_free(fp);
-        return rc;
-    }
-    if (y == NULL || put_row((void ***)&y->L->fr, &y->L->nfr, fp, fp->row_id, frow_id, frow_free) != 0) {
-        frow_free(fp);
-        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-    }
-    p->last = y;
-    return RK_OK;
+    return row_apply(p, fp, fp != NULL ? fp->row_id : NULL, 1, why, order, seq, err);
 }
 
 static rk_err fold_finance(rk_planes *p, const obj *o, struct scratch *sc, uint64_t seq,
