@@ -572,6 +572,10 @@ int main(int argc, char **argv)
     rk_ledger_close(b->l);
     free(b->bodies);
     free(b);
+    if (getenv("RK_BENCH_KEEP") != NULL) { /* for profiling `reckon replay` on it */
+        printf("  ledger kept in %s\n", path);
+        return 0;
+    }
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "bench_replay: could not remove %s\n", dir);
