@@ -513,6 +513,9 @@ int main(int argc, char **argv)
            (unsigned long long)st.reorders, (unsigned long long)st.merges);
     printf("  %-34s %12.2f s     (%llu payments, %.0f MB of JSON)\n", "render + digest",
            t_doc, (unsigned long long)st.payments, (double)doc.len / 1e6);
+    /* what `reckon replay` does in all, short of printing: fold, then document */
+    printf("  %-34s %12.0f records/s  (%.2f s: fold + render + digest)\n",
+           "replay end to end", (double)size / (t_replay + t_doc), t_replay + t_doc);
     printf("  %-34s %12ld MB   (process peak; before scan %ld MB, after scan %ld MB)\n",
            "peak RSS (ru_maxrss)", rss_replay / 1024, rss0 / 1024, rss_scan / 1024);
     printf("  %-34s %s\n", "document sha256 (after \"at\")", doc_hex);
