@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SSE2__)
+#if defined(__SSE2__) && !defined(RK_CANON_NO_SIMD)
 #include <emmintrin.h>
 #endif
 
@@ -166,24 +166,33 @@ static size_t plain8(const unsigned char *p)
  * themselves and need no further look.  Most strings are such a run up to
  * their closing quote, and both rk_json_parse and the check of a body spend
  * most of their time in strings, so the run is found sixteen bytes at a
- * time where SSE2 exists (every x86-64): a signed byte compare "below 0x20"
- * flags both the controls and every byte >= 0x80 (negative as signed), two
- * equality compares flag '"' and '\\', and the lowest flagged byte is the
- * answer.  Then eight at a time (plain8), then one at a time near the end.
- * The loads never reach end: each reads only bytes below it.
+ * time where SSE2 exists (every x86-64): two compares flag the stop bytes
+ * (below) and the lowest flagged byte is the answer.  Then eight at a time
+ * (plain8), then one at a time near the end.  The loads never reach end:
+ * each reads only bytes below it.
+ *
+ * One signed compare flags three of the four kinds of stop byte: x ^ 0x02
+ * maps 0x00..0x1f onto itself and 0x80..0xff onto itself (negative as
+ * signed bytes), and of all other bytes only '"' (0x22) onto 0x20; so
+ * 0x21 > (x ^ 0x02), signed, holds exactly for the controls, the bytes
+ * >= 0x80 and '"' (one compare where there were two and an OR); an
+ * equality compare adds '\\'.
+ *
+ * RK_CANON_NO_SIMD at build time leaves out the SSE2 loop: the plain C
+ * path, which tests/check/test_canon_plain.c builds and tests on machines
+ * that have SSE2.
  */
 static inline __attribute__((always_inline)) size_t plain_run(const unsigned char *p, size_t i,
                                                                 size_t end)
 {
-#if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
-                  space = _mm_set1_epi8(0x20);
+#if defined(__SSE2__) && !defined(RK_CANON_NO_SIMD)
+    const __m128i two = _mm_set1_epi8(0x02), bslash = _mm_set1_epi8('\\'),
+                  below = _mm_set1_epi8(0x21);
 
     while (end - i >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
-                                                _mm_cmpeq_epi8(v, bslash)),
-                                   _mm_cmplt_epi8(v, space));
+        __m128i bad = _mm_or_si128(_mm_cmpgt_epi8(below, _mm_xor_si128(v, two)),
+                                   _mm_cmpeq_epi8(v, bslash));
         unsigned m = (unsigned)_mm_movemask_epi8(bad);
         if (m != 0)
             return i + (size_t)__builtin_ctz(m);

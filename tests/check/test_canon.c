@@ -734,6 +734,45 @@ START_TEST(message_paths)
 END_TEST
 
 /*
+ * rk_jv_parse_tape accepts exactly when `want` (the reference), and on
+ * success a string is marked plain exactly when its bytes between the
+ * quotes are printable ASCII (0x20..0x7f) other than '"' and '\\'.
+ * test_canon_plain.c runs this suite again on the plain C path.
+ */
+static int plain_text(const rk_jv *v)
+{
+    size_t i;
+
+    if (v->type != RK_JV_STRING)
+        return 0;
+    for (i = 1; i + 1 < v->len; i++) {
+        unsigned char ch = (unsigned char)v->p[i];
+        if (ch < 0x20 || ch >= 0x80 || ch == '"' || ch == '\\')
+            return 0;
+    }
+    return 1;
+}
+
+static void tape_paths_agree(const char *t, size_t n, int want)
+{
+    rk_jent tape[64];
+    rk_jv v;
+    size_t nt = 99, i;
+    int ok = rk_jv_parse_tape(t, n, &v, tape, 64, &nt, NULL) == RK_OK;
+
+    ck_assert_msg(ok == want, "tape %d, reference %d on '%.*s'", ok, want, (int)n, t);
+    if (!want) {
+        ck_assert_uint_eq(nt, 0);
+        return;
+    }
+    for (i = 0; i < nt && i < 64; i++) {
+        ck_assert_int_eq(tape[i].val.plain, plain_text(&tape[i].val));
+        if (tape[i].key.p != NULL)
+            ck_assert_int_eq(tape[i].key.plain, plain_text(&tape[i].key));
+    }
+}
+
+/*
  * rk_canon_check validates in one pass; rk_canon_normalize is the reference.
  * For canonical documents and thousands of one-byte mutations of them, the
  * check must accept exactly when normalize maps the text to itself.
@@ -748,6 +787,7 @@ static void agree(const char *t, size_t n)
 
     ck_assert_msg(ok == same, "check %d, reference %d on '%.*s'", ok, same, (int)n, t);
     rk_buf_free(&b);
+    tape_paths_agree(t, n, same);
 }
 
 START_TEST(check_agrees_with_normalize)
@@ -762,6 +802,12 @@ START_TEST(check_agrees_with_normalize)
         /* key order where escapes meet plain bytes: the fast compare of
          * plain keys hands over to decoding at the first backslash */
         "{\"\\\"\":1,\"#\":2,\"a\\u0001\":3,\"a\\n\":4,\"a\\\\\":5,\"a]\":6,\"ab\":7}",
+        /* plain keys compared eight bytes at a time: shared prefixes of
+         * more and fewer than eight bytes, a key the prefix of the next,
+         * and short keys near the end (compared byte by byte there) */
+        "{\"abcdefghijklmnopq\":1,\"abcdefghijklmnopr\":2,\"abcdefghijklmnopr0\":[],\"abcdefgi\":{\"x\":0,\"y\":1}}",
+        "{\"a\":{\"b\":[{\"c\":1,\"d\":2}],\"bb\":3},\"b\":0}",
+        "{\"\x7f\":1,\"\xc3\xa9\":\"\x7f\",\"\xc3\xa9" "a\":\"\xc3\xa9\"}",
     };
     static const char alphabet[] = "{}[]\":,\\-0123456789.eEtrufalsn ubfnrt\x01\x7f\xc3\xa9\xff";
     char buf[256];
@@ -1013,6 +1059,22 @@ START_TEST(string_scan_every_byte)
             want = (b >= 0x20 && b < 0x80 && b != '"' && b != '\\');
             ck_assert_int_eq(rk_jv_parse(t, 42, &v, err) == RK_OK, want);
             ck_assert_int_eq(rk_canon_check(t, 42, err) == RK_OK, want);
+            tape_paths_agree(t, 42, want);
+            /* inside an object, as a key and as a value, at the end */
+            {
+                char o[100];
+                size_t k = 0;
+                memcpy(o + k, "{\"\":", 4); /* "" sorts before any other key */
+                k += 4;
+                memcpy(o + k, t, 42);
+                k += 42;
+                o[k++] = ',';
+                memcpy(o + k, t, 42);
+                k += 42;
+                memcpy(o + k, ":1}", 3);
+                k += 3;
+                tape_paths_agree(o, k, want);
+            }
         }
     }
 }

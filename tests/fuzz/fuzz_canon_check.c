@@ -7,7 +7,10 @@
  *   - rk_jv_parse_tape accepts the same texts, and its entries are the
  *     members and elements a cursor finds, at every depth, with next
  *     pointing past each one's own entries;
- *   - a string marked plain holds no backslash: its text is its value.
+ *   - a string is marked plain exactly when its bytes between the quotes
+ *     are printable ASCII (0x20..0x7f) other than '"' and '\\' (so its
+ *     text is its value).
+ * fuzz_canon_plain runs these checks on canon's plain C path.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +21,21 @@
 #define TAPE 256
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The rule for the plain mark, byte by byte. */
+static int plain_text(const rk_jv *v)
+{
+    size_t i;
+
+    if (v->type != RK_JV_STRING)
+        return 0;
+    for (i = 1; i + 1 < v->len; i++) {
+        unsigned char ch = (unsigned char)v->p[i];
+        if (ch < 0x20 || ch >= 0x80 || ch == '"' || ch == '\\')
+            return 0;
+    }
+    return 1;
+}
 
 /* Compare the entries of container v with tape[*at..], depth first. */
 static void walk(const rk_jv *v, const rk_jent *tape, size_t *at, size_t end)
@@ -39,9 +57,9 @@ static void walk(const rk_jv *v, const rk_jent *tape, size_t *at, size_t end)
             abort();
         if (!c.object && tape[mine].key.p != NULL)
             abort();
-        if (tape[mine].val.plain && memchr(m.p, '\\', m.len) != NULL)
+        if (tape[mine].val.plain != plain_text(&m))
             abort();
-        if (tape[mine].key.plain && memchr(k.p, '\\', k.len) != NULL)
+        if (c.object && tape[mine].key.plain != plain_text(&k))
             abort();
         walk(&m, tape, at, end);
         if (tape[mine].next != *at)
