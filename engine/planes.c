@@ -2279,6 +2279,13 @@ struct wr {
 /* rk_time_format's text is always 30 characters (record.h). */
 #define WR_TIME_LEN 30
 
+/*
+ * The writers that take a KEY are inlined where they are called, so that
+ * the name's length is a constant there and its copy a few plain stores
+ * (a copy of unknown length is a call, or "rep movsb").
+ */
+#define WR_INLINE static inline __attribute__((always_inline))
+
 /* The slow half of wr_room: grow the buffer (doubling, in rk_buf_reserve). */
 static __attribute__((noinline)) uint8_t *wr_grow(struct wr *w, size_t n)
 {
@@ -2325,7 +2332,7 @@ static void wr_raw(struct wr *w, const char *s, size_t n)
  * object or array, then the name (k, kn; kn is 0 for NOKEY).  d has room
  * for 1 + kn bytes.  Returns the end.
  */
-static inline uint8_t *wr_head(struct wr *w, uint8_t *d, const char *k, size_t kn)
+WR_INLINE uint8_t *wr_head(struct wr *w, uint8_t *d, const char *k, size_t kn)
 {
     if (w->depth > 0) {
         if (w->more[w->depth - 1])
@@ -2423,7 +2430,7 @@ static uint8_t *wr_quote(struct wr *w, uint8_t *d, const char *s, size_t n)
 }
 
 /* Member k (or an element) whose value is the string s; none when s is NULL. */
-static void wr_str(struct wr *w, const char *k, size_t kn, const char *s)
+WR_INLINE void wr_str(struct wr *w, const char *k, size_t kn, const char *s)
 {
     size_t n;
     uint8_t *d;
@@ -2472,7 +2479,7 @@ static inline void wr_push(struct wr *w, uint8_t *d, char c)
     w->depth++;
 }
 
-static void wr_open(struct wr *w, const char *k, size_t kn, char c)
+WR_INLINE void wr_open(struct wr *w, const char *k, size_t kn, char c)
 {
     uint8_t *d = wr_room(w, 1 + kn + 1);
 
@@ -2505,7 +2512,7 @@ static void wr_close(struct wr *w, char c)
     wr_end(w, d);
 }
 
-static void wr_null(struct wr *w, const char *k, size_t kn)
+WR_INLINE void wr_null(struct wr *w, const char *k, size_t kn)
 {
     uint8_t *d = wr_room(w, 1 + kn + 4);
 
@@ -2516,7 +2523,7 @@ static void wr_null(struct wr *w, const char *k, size_t kn)
     wr_end(w, d + 4);
 }
 
-static void wr_num(struct wr *w, const char *k, size_t kn, uint64_t n)
+WR_INLINE void wr_num(struct wr *w, const char *k, size_t kn, uint64_t n)
 {
     uint8_t *d = wr_room(w, 1 + kn + RK_U64_TEXT_MAX);
 
@@ -2536,7 +2543,7 @@ static void wr_num_name(struct wr *w, const char *name, uint64_t n)
         wr_end(w, d + rk_u64_text((char *)d, n));
 }
 
-static void wr_time(struct wr *w, const char *k, size_t kn, int64_t t)
+WR_INLINE void wr_time(struct wr *w, const char *k, size_t kn, int64_t t)
 {
     uint8_t *d;
 
@@ -2553,7 +2560,7 @@ static void wr_time(struct wr *w, const char *k, size_t kn, int64_t t)
     wr_end(w, d);
 }
 
-static void wr_dec(struct wr *w, const char *k, size_t kn, dec v)
+WR_INLINE void wr_dec(struct wr *w, const char *k, size_t kn, dec v)
 {
     uint8_t *d = wr_room(w, 1 + kn + 2 + RK_AMOUNT_STR_MAX);
 
