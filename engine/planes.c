@@ -2355,7 +2355,7 @@ WR_INLINE uint8_t *wr_head(struct wr *w, uint8_t *d, const char *k, size_t kn)
  * byte alone.  lo + 0x60 reaches 0x80 exactly when lo >= 0x20; x + 0x7f
  * reaches 0x80 exactly when x != 0.
  */
-static inline uint64_t wr_bad8(uint64_t v)
+WR_INLINE uint64_t wr_bad8(uint64_t v)
 {
     const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
     uint64_t lo = v & ~high;
@@ -2378,7 +2378,7 @@ static inline int wr_bad1(unsigned char c)
  * from 4 to 7 bytes as two 4-byte halves that overlap likewise; below 4
  * byte by byte.  Loads stay within s[0..n).
  */
-static inline int wr_copy_plain(uint8_t *d, const char *s, size_t n)
+WR_INLINE int wr_copy_plain(uint8_t *d, const char *s, size_t n)
 {
     uint64_t v, bad = 0;
     uint32_t a, z;
@@ -2446,27 +2446,40 @@ WR_INLINE void wr_str(struct wr *w, const char *k, size_t kn, const char *s)
         wr_end(w, d);
 }
 
-/* Start a member named by the data (the string name) or, with name NULL, an
- * element; its value follows. */
-static void wr_name(struct wr *w, const char *name)
+/*
+ * Start a member named by the data: the separator, the name quoted, ':'
+ * (with name NULL, an element: the separator only).  Returns where its
+ * value goes, with room for `extra` bytes there (the caller ends the text
+ * with wr_end), or NULL when out of memory.
+ */
+static uint8_t *wr_name_room(struct wr *w, const char *name, size_t extra)
 {
     size_t n = name != NULL ? strlen(name) : 0;
-    uint8_t *d = wr_room(w, 1 + n + 3);
+    uint8_t *d = wr_room(w, 1 + n + 3 + extra);
 
     if (d == NULL)
-        return;
+        return NULL;
     d = wr_head(w, d, NOKEY);
-    if (name == NULL) {
-        wr_end(w, d);
-        return;
-    }
+    if (name == NULL)
+        return d;
     d = wr_quote(w, d, name, n);
     if (d == NULL) {
-        wr_raw(w, ":", 1);
-        return;
+        /* escaped by rk_canon_put_string, at the end of the text now */
+        d = wr_room(w, 1 + extra);
+        if (d == NULL)
+            return NULL;
     }
     *d++ = ':';
-    wr_end(w, d);
+    return d;
+}
+
+/* Start a member named by the data; its value follows. */
+static void wr_name(struct wr *w, const char *name)
+{
+    uint8_t *d = wr_name_room(w, name, 0);
+
+    if (d != NULL)
+        wr_end(w, d);
 }
 
 /* c ('{' or '['), one level down. */
@@ -2491,10 +2504,8 @@ WR_INLINE void wr_open(struct wr *w, const char *k, size_t kn, char c)
 
 static void wr_open_name(struct wr *w, const char *name, char c)
 {
-    uint8_t *d;
+    uint8_t *d = wr_name_room(w, name, 1);
 
-    wr_name(w, name);
-    d = wr_room(w, 1);
     if (d != NULL)
         wr_push(w, d, c);
     else
@@ -2535,10 +2546,8 @@ WR_INLINE void wr_num(struct wr *w, const char *k, size_t kn, uint64_t n)
 
 static void wr_num_name(struct wr *w, const char *name, uint64_t n)
 {
-    uint8_t *d;
+    uint8_t *d = wr_name_room(w, name, RK_U64_TEXT_MAX);
 
-    wr_name(w, name);
-    d = wr_room(w, RK_U64_TEXT_MAX);
     if (d != NULL)
         wr_end(w, d + rk_u64_text((char *)d, n));
 }
@@ -2638,6 +2647,33 @@ static void wr_event(struct wr *w, const char *k, size_t kn, const struct pev *e
         w->nomem = 1;
 }
 
+/*
+ * qsort for the few items a payment's lists usually hold, sorted in place
+ * by insertion (qsort's set-up costs more than the sort of two or three);
+ * more than SORT_FEW go to qsort.  Both keep equal items in their order
+ * (glibc's qsort is a merge sort), so the result is qsort's either way.
+ */
+#define SORT_FEW 8
+static void sort_few(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    unsigned char tmp[128], *b = base;
+    size_t i, j;
+
+    if (n > SORT_FEW || size > sizeof tmp) {
+        qsort(base, n, size, cmp);
+        return;
+    }
+    for (i = 1; i < n; i++) {
+        for (j = i; j > 0 && cmp(b + (j - 1) * size, b + i * size) > 0; j--)
+            ;
+        if (j == i)
+            continue;
+        memcpy(tmp, b + i * size, size);
+        memmove(b + (j + 1) * size, b + j * size, (i - j) * size);
+        memcpy(b + j * size, tmp, size);
+    }
+}
+
 static void write_commerce(struct wr *w, const struct pay *y, const struct cview *cv)
 {
     const struct crow *c = cv->created;
@@ -2684,14 +2720,13 @@ static void write_commerce(struct wr *w, const struct pay *y, const struct cview
 static int write_provider(struct wr *w, const struct pay *y, const struct pview *v)
 {
     size_t i, j, n = 0;
-    char buf[RK_AMOUNT_STR_MAX];
-    const char **ids;
+    const char **ids, *ids_few[SORT_FEW]; /* the usual one or two: no allocation */
 
     if (y->L->nev == 0) {
         wr_null(w, KEY("provider"));
         return 0;
     }
-    ids = calloc(v->nlat + 1, sizeof *ids);
+    ids = v->nlat <= SORT_FEW ? ids_few : calloc(v->nlat, sizeof *ids);
     if (ids == NULL)
         return -1;
     wr_open(w, KEY("provider"), '{');
@@ -2707,10 +2742,9 @@ static int write_provider(struct wr *w, const struct pay *y, const struct pview 
     for (i = 0; i < v->ntot; i++) {
         wr_open(w, NOKEY, '{');
         if (v->tot[i].bad)
-            strcpy(buf, "overflow");
+            wr_str(w, KEY("amount"), "overflow");
         else
-            dec_format(v->tot[i].sum, buf);
-        wr_str(w, KEY("amount"), buf);
+            wr_dec(w, KEY("amount"), v->tot[i].sum);
         wr_rail_members(w, v->tot[i].asset, v->tot[i].network, v->tot[i].contract);
         wr_close(w, '}');
     }
@@ -2726,7 +2760,8 @@ static int write_provider(struct wr *w, const struct pay *y, const struct pview 
     for (i = 0; i < n; i++)
         wr_str(w, NOKEY, ids[i]);
     wr_close(w, ']');
-    free(ids);
+    if (ids != ids_few)
+        free(ids);
     wr_str(w, KEY("provider"), v->last->provider);
     wr_str(w, KEY("provider_state"),
            v->last->mapped >= 0 ? rk_state_name(v->last->implied) : "unmapped");
@@ -2759,42 +2794,34 @@ static int fsum_cmp(const void *va, const void *vb)
     return c != 0 ? c : strcmp(a->currency, b->currency);
 }
 
-static int fsum_add(struct fsum **s, size_t *n, const char *account, const struct frow *f)
+/* Add row f to the sum of (account, its currency) in s[0..*n), which has
+ * room for one more (the caller sizes s by the rows). */
+static void fsum_add(struct fsum *s, size_t *n, const char *account, const struct frow *f)
 {
     size_t i;
-    struct fsum *ns;
 
     for (i = 0; i < *n; i++)
-        if (streq((*s)[i].account, account) && strcmp((*s)[i].currency, f->currency) == 0)
+        if (streq(s[i].account, account) && strcmp(s[i].currency, f->currency) == 0)
             break;
     if (i == *n) {
-        ns = realloc(*s, (*n + 1) * sizeof *ns);
-        if (ns == NULL)
-            return -1;
-        *s = ns;
-        memset(&ns[i], 0, sizeof ns[i]);
-        ns[i].account = account;
-        ns[i].currency = f->currency;
+        memset(&s[i], 0, sizeof s[i]);
+        s[i].account = account;
+        s[i].currency = f->currency;
         (*n)++;
     }
-    if (dec_add(f->credit ? &(*s)[i].credit : &(*s)[i].debit, f->amount) != 0)
-        (*s)[i].bad = 1;
-    return 0;
+    if (dec_add(f->credit ? &s[i].credit : &s[i].debit, f->amount) != 0)
+        s[i].bad = 1;
 }
 
 static void wr_sides(struct wr *w, const char *k, const struct fsum *s)
 {
-    char buf[RK_AMOUNT_STR_MAX];
-
     wr_open_name(w, k, '{');
     if (s->bad) {
         wr_str(w, KEY("credit"), "overflow");
         wr_str(w, KEY("debit"), "overflow");
     } else {
-        dec_format(s->credit, buf);
-        wr_str(w, KEY("credit"), buf);
-        dec_format(s->debit, buf);
-        wr_str(w, KEY("debit"), buf);
+        wr_dec(w, KEY("credit"), s->credit);
+        wr_dec(w, KEY("debit"), s->debit);
     }
     wr_close(w, '}');
 }
@@ -2815,32 +2842,72 @@ static int fsum_dup(const struct fsum *s, size_t n)
     return 0;
 }
 
+/* write_finance's lists, each at most one entry a row: in the arrays
+ * here for the few rows a payment usually has, else allocated. */
+#define FIN_FEW 4
+struct fin_lists {
+    struct fsum *cur, *acc;
+    const char **per;
+    const struct frow **fx;
+    struct fsum cur_few[FIN_FEW], acc_few[FIN_FEW];
+    const char *per_few[FIN_FEW];
+    const struct frow *fx_few[FIN_FEW];
+};
+
+static int fin_lists_init(struct fin_lists *l, size_t rows)
+{
+    if (rows <= FIN_FEW) {
+        l->cur = l->cur_few;
+        l->acc = l->acc_few;
+        l->per = l->per_few;
+        l->fx = l->fx_few;
+        return 0;
+    }
+    l->cur = calloc(rows, sizeof *l->cur);
+    l->acc = calloc(rows, sizeof *l->acc);
+    l->per = calloc(rows, sizeof *l->per);
+    l->fx = calloc(rows, sizeof *l->fx);
+    return l->cur != NULL && l->acc != NULL && l->per != NULL && l->fx != NULL ? 0 : -1;
+}
+
+static void fin_lists_free(struct fin_lists *l)
+{
+    if (l->cur == l->cur_few)
+        return;
+    free(l->cur);
+    free(l->acc);
+    free(l->per);
+    free(l->fx);
+}
+
 static int write_finance(struct wr *w, const struct pay *y)
 {
-    struct fsum *cur = NULL, *acc = NULL;
+    struct fin_lists l;
+    struct fsum *cur, *acc;
     size_t ncur = 0, nacc = 0, i, j, n = 0;
-    const char **per = NULL;
+    const char **per;
     const char *prev = NULL;
-    const struct frow **fx = NULL;
+    const struct frow **fx;
     int rc = -1;
 
     if (y->L->nfr == 0) {
         wr_null(w, KEY("finance"));
         return 0;
     }
-    per = calloc(y->L->nfr, sizeof *per);
-    fx = calloc(y->L->nfr, sizeof *fx);
-    if (per == NULL || fx == NULL)
+    if (fin_lists_init(&l, y->L->nfr) != 0)
         goto out;
+    cur = l.cur;
+    acc = l.acc;
+    per = l.per;
+    fx = l.fx;
     for (i = 0; i < y->L->nfr; i++) {
-        if (fsum_add(&cur, &ncur, NULL, y->L->fr[i]) != 0 ||
-            fsum_add(&acc, &nacc, y->L->fr[i]->account, y->L->fr[i]) != 0)
-            goto out;
+        fsum_add(cur, &ncur, NULL, y->L->fr[i]);
+        fsum_add(acc, &nacc, y->L->fr[i]->account, y->L->fr[i]);
         per[i] = y->L->fr[i]->period;
     }
-    qsort(acc, nacc, sizeof *acc, fsum_cmp);
-    qsort(cur, ncur, sizeof *cur, fsum_cmp);
-    qsort(per, y->L->nfr, sizeof *per, strp_cmp);
+    sort_few(acc, nacc, sizeof *acc, fsum_cmp);
+    sort_few(cur, ncur, sizeof *cur, fsum_cmp);
+    sort_few(per, y->L->nfr, sizeof *per, strp_cmp);
     if (fsum_dup(acc, nacc) || fsum_dup(cur, ncur))
         goto out;
     wr_open(w, KEY("finance"), '{');
@@ -2900,10 +2967,7 @@ static int write_finance(struct wr *w, const struct pay *y)
     wr_close(w, '}');
     rc = 0;
 out:
-    free(cur);
-    free(acc);
-    free(per);
-    free(fx);
+    fin_lists_free(&l);
     return rc;
 }
 
@@ -3110,8 +3174,9 @@ static int write_evidence(struct wr *w, const char *key, const struct pay *y,
                           const struct pview *v)
 {
     size_t i, n = y->L->ncr > y->L->nfr ? y->L->ncr : y->L->nfr;
-    const void **rows = calloc(n + 1, sizeof *rows);
+    const void **rows, *rows_few[SORT_FEW]; /* the usual few: no allocation */
 
+    rows = n <= SORT_FEW ? rows_few : calloc(n, sizeof *rows);
     if (rows == NULL)
         return -1;
     wr_open_name(w, key, '{');
@@ -3119,7 +3184,7 @@ static int write_evidence(struct wr *w, const char *key, const struct pay *y,
     if (y->L->ncr > 0)
         memcpy(rows, y->L->cr, y->L->ncr * sizeof *rows);
     if (y->L->ncr > 1)
-        qsort(rows, y->L->ncr, sizeof *rows, crow_id_cmp);
+        sort_few(rows, y->L->ncr, sizeof *rows, crow_id_cmp);
     wr_open(w, KEY("commerce"), '{');
     for (i = 0; i < y->L->ncr; i++)
         wr_num_name(w, ((const struct crow *)rows[i])->row_id, ((const struct crow *)rows[i])->seq);
@@ -3144,12 +3209,13 @@ static int write_evidence(struct wr *w, const char *key, const struct pay *y,
     if (y->L->nfr > 0)
         memcpy(rows, y->L->fr, y->L->nfr * sizeof *rows);
     if (y->L->nfr > 1)
-        qsort(rows, y->L->nfr, sizeof *rows, frow_id_cmp);
+        sort_few(rows, y->L->nfr, sizeof *rows, frow_id_cmp);
     wr_open(w, KEY("finance"), '{');
     for (i = 0; i < y->L->nfr; i++)
         wr_num_name(w, ((const struct frow *)rows[i])->row_id, ((const struct frow *)rows[i])->seq);
     wr_close(w, '}');
-    free(rows);
+    if (rows != rows_few)
+        free(rows);
     wr_open(w, KEY("illegal_transitions"), '[');
     for (i = 0; i < v->nill; i++) {
         wr_open(w, NOKEY, '{');
