@@ -2247,6 +2247,7 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
  * The documents are written straight to canonical bytes: members in sorted
  * order by hand (formats/replay.md lists them; test_replay checks the
  * result with rk_canon_check and against the version 1 bytes), strings
+ * as they are when nothing in them needs escaping (wr_copy_plain), else
  * through rk_canon_put_string.  No tree, no sort of keys at write time.
  *
  * Each writer below puts one whole member (separator, name, value) in one
