@@ -1,5 +1,6 @@
 /* amount.c - exact decimal amounts in 128-bit minor units (formats/amounts.md). */
 #include "amount.h"
+#include "bytes.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -163,27 +164,49 @@ rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
 
 size_t rk_amount_format(rk_amount v, unsigned decimals, char *out)
 {
-    char digits[48];
-    size_t nd = 0, n = 0, i;
+    /* 10^19: the largest power of ten below 2^64, so that a magnitude
+     * (at most 2^127) is hi * 10^19 + lo with both parts in uint64 */
+    const uint64_t e19 = 10000000000000000000ULL;
+    char digits[48]; /* the magnitude's digits, most significant first */
+    size_t nd, n = 0;
     u128 m = magnitude(v);
 
     if (decimals > RK_AMOUNT_MAX_DECIMALS) {
         out[0] = '\0';
         return 0;
     }
-    /* least significant first; at least decimals + 1 digits */
-    do {
-        digits[nd++] = (char)('0' + (unsigned)(m % 10));
-        m /= 10;
-    } while (m != 0);
-    while (nd < decimals + 1)
-        digits[nd++] = '0';
+    /* uint64 arithmetic (rk_u64_text) instead of a 128-bit division per
+     * digit: replay formats an amount for every total it renders */
+    if (m >> 64 == 0) {
+        nd = rk_u64_text(digits, (uint64_t)m);
+    } else {
+        char lo[RK_U64_TEXT_MAX];
+        size_t nlo = rk_u64_text(lo, (uint64_t)(m % e19));
+
+        nd = rk_u64_text(digits, (uint64_t)(m / e19));
+        memset(digits + nd, '0', 19 - nlo); /* lo padded to 19 digits */
+        memcpy(digits + nd + 19 - nlo, lo, nlo);
+        nd += 19;
+    }
     if (v < 0)
         out[n++] = '-';
-    for (i = nd; i > 0; i--) {
-        if (i == decimals && decimals > 0)
+    if (nd > decimals) {
+        /* the integer part, then '.' and the last `decimals` digits */
+        memcpy(out + n, digits, nd - decimals);
+        n += nd - decimals;
+        if (decimals > 0) {
             out[n++] = '.';
-        out[n++] = digits[i - 1];
+            memcpy(out + n, digits + nd - decimals, decimals);
+            n += decimals;
+        }
+    } else {
+        /* below 1: "0." and zeros before the digits ("0.00100000") */
+        out[n++] = '0';
+        out[n++] = '.';
+        memset(out + n, '0', decimals - nd);
+        n += decimals - nd;
+        memcpy(out + n, digits, nd);
+        n += nd;
     }
     out[n] = '\0';
     return n;

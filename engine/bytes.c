@@ -113,15 +113,41 @@ void rk_hex_encode(char *out, const uint8_t *bin, size_t len)
 
 size_t rk_u64_text(char out[RK_U64_TEXT_MAX], uint64_t v)
 {
-    char tmp[RK_U64_TEXT_MAX];
-    size_t i = sizeof tmp;
+    /*
+     * Two digits per division, from a table of the pairs "00".."99",
+     * written straight to their place once the digits are counted: replay
+     * writes a number for every sequence it renders.
+     */
+    static const char pairs[] = "00010203040506070809"
+                                "10111213141516171819"
+                                "20212223242526272829"
+                                "30313233343536373839"
+                                "40414243444546474849"
+                                "50515253545556575859"
+                                "60616263646566676869"
+                                "70717273747576777879"
+                                "80818283848586878889"
+                                "90919293949596979899";
+    uint64_t t = v;
+    size_t n = 1, i;
 
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    memcpy(out, tmp + i, sizeof tmp - i);
-    return sizeof tmp - i;
+    while (t >= 100) { /* digits in v: two per step, then one or two */
+        t /= 100;
+        n += 2;
+    }
+    n += t >= 10;
+    i = n;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        i -= 2;
+        memcpy(out + i, pairs + 2 * r, 2);
+    }
+    if (v >= 10)
+        memcpy(out, pairs + 2 * v, 2);
+    else
+        out[0] = (char)('0' + v);
+    return n;
 }
 
 int rk_hex_digit(int c)

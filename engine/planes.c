@@ -454,9 +454,9 @@ static int dec_cmp(dec a, dec b, int *out)
     return 0;
 }
 
-static void dec_format(dec d, char out[RK_AMOUNT_STR_MAX])
+static size_t dec_format(dec d, char out[RK_AMOUNT_STR_MAX])
 {
-    rk_amount_format(d.v, d.scale, out);
+    return rk_amount_format(d.v, d.scale, out);
 }
 
 static uint64_t hash_str(const char *s)
@@ -2247,7 +2247,14 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
  * The documents are written straight to canonical bytes: members in sorted
  * order by hand (formats/replay.md lists them; test_replay checks the
  * result with rk_canon_check and against the version 1 bytes), strings
+ * as they are when nothing in them needs escaping (wr_copy_plain), else
  * through rk_canon_put_string.  No tree, no sort of keys at write time.
+ *
+ * Each writer below puts one whole member (separator, name, value) in one
+ * go: it asks wr_room once for the most bytes the member can take, then
+ * stores into that room without further capacity checks, and wr_end sets
+ * the length (keeping rk_buf's NUL after the text).  Member names are
+ * string literals, see KEY.
  */
 #define WR_DEPTH 16
 struct wr {
@@ -2257,150 +2264,391 @@ struct wr {
     int more[WR_DEPTH]; /* a member or element was written at this level */
 };
 
-static void wr_raw(struct wr *w, const char *s, size_t n)
-{
-    rk_buf *b = w->b;
+/*
+ * A member name known at compile time, as the two arguments the writers
+ * take: KEY("asset") is the name already quoted with its colon,
+ * "\"asset\":", and that text's length, both constants, so writing the name
+ * is a copy of a few constant bytes (no scan, no strlen).  Every name
+ * written with KEY is plain ASCII, which canonical JSON writes as it is.
+ * NOKEY: no name, for array elements and the top-level value.  Names that
+ * come from the data (accounts, currencies, row ids, payment references)
+ * are quoted like any other string (wr_name, wr_open_name, wr_num_name).
+ */
+#define KEY(name) "\"" name "\":", sizeof("\"" name "\":") - 1
+#define NOKEY NULL, 0
 
-    /* most pieces are a byte or a few and fit in the room already there:
-     * copy them without a call (rk_buf keeps its text NUL-terminated) */
-    if (b->cap - b->len > n) {
-        memcpy(b->data + b->len, s, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-        return;
-    }
-    if (!w->nomem && rk_buf_append(b, s, n) != RK_OK)
+/* rk_time_format's text is always 30 characters (record.h). */
+#define WR_TIME_LEN 30
+
+/*
+ * The writers that take a KEY are inlined where they are called, so that
+ * the name's length is a constant there and its copy a few plain stores
+ * (a copy of unknown length is a call, or "rep movsb").
+ */
+#define WR_INLINE static inline __attribute__((always_inline))
+
+/* The slow half of wr_room: grow the buffer (doubling, in rk_buf_reserve). */
+static __attribute__((noinline)) uint8_t *wr_grow(struct wr *w, size_t n)
+{
+    if (w->nomem || rk_buf_reserve(w->b, n) != RK_OK) {
         w->nomem = 1;
-}
-
-static void wr_sep(struct wr *w)
-{
-    if (w->depth > 0 && w->more[w->depth - 1])
-        wr_raw(w, ",", 1);
-    if (w->depth > 0)
-        w->more[w->depth - 1] = 1;
+        return NULL;
+    }
+    return w->b->data + w->b->len;
 }
 
 /*
- * Write s quoted, followed by tail (0 or ':').  Most strings here are
- * member names and words of printable ASCII with nothing to escape, which
- * canonical JSON writes as they are: those are copied with the quotes in
- * one step into the room already there.  Anything else (an escape, a byte
- * outside 0x20..0x7e, no room) goes through rk_canon_put_string, which
- * gives the same bytes for the plain ones.
+ * Where to store the next n bytes: the end of the text, with room for n
+ * bytes and the NUL after them; NULL when the buffer cannot grow (w->nomem
+ * is set; the caller writes nothing and the document is dropped).
  */
-static void wr_quoted(struct wr *w, const char *s, char tail)
+static inline uint8_t *wr_room(struct wr *w, size_t n)
 {
     rk_buf *b = w->b;
-    const unsigned char *u = (const unsigned char *)s;
-    size_t n = 0;
+
+    if (b->cap - b->len > n)
+        return b->data + b->len;
+    return wr_grow(w, n);
+}
+
+/* The text now ends at d (inside the room wr_room gave). */
+static inline void wr_end(struct wr *w, uint8_t *d)
+{
+    w->b->len = (size_t)(d - w->b->data);
+    *d = '\0'; /* rk_buf keeps its text terminated */
+}
+
+static void wr_raw(struct wr *w, const char *s, size_t n)
+{
+    uint8_t *d = wr_room(w, n);
+
+    if (d == NULL)
+        return;
+    memcpy(d, s, n);
+    wr_end(w, d + n);
+}
+
+/*
+ * At d: the ',' before a member or element other than the first of its
+ * object or array, then the name (k, kn; kn is 0 for NOKEY).  d has room
+ * for 1 + kn bytes.  Returns the end.
+ */
+WR_INLINE uint8_t *wr_head(struct wr *w, uint8_t *d, const char *k, size_t kn)
+{
+    if (w->depth > 0) {
+        if (w->more[w->depth - 1])
+            *d++ = ',';
+        w->more[w->depth - 1] = 1;
+    }
+    if (kn > 0) {
+        memcpy(d, k, kn);
+        d += kn;
+    }
+    return d;
+}
+
+/*
+ * Nonzero when one of the 8 bytes of v is not printable ASCII other than
+ * '"' and '\\' (a byte canonical JSON escapes, or a byte >= 0x80, which
+ * rk_canon_put_string looks at one by one).  lo keeps each byte's low
+ * seven bits, so every sum below stays within its byte (at most 0x7f +
+ * 0x7f): no carry crosses bytes and each byte's top bit answers for that
+ * byte alone.  lo + 0x60 reaches 0x80 exactly when lo >= 0x20; x + 0x7f
+ * reaches 0x80 exactly when x != 0.
+ */
+WR_INLINE uint64_t wr_bad8(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t lo = v & ~high;
+
+    return (v | ~(lo + ones * 0x60) | ~((lo ^ ones * '"') + ones * 0x7f) |
+            ~((lo ^ ones * '\\') + ones * 0x7f)) &
+           high;
+}
+
+/* The same test for one byte: the definition wr_bad8 computes 8 at a time. */
+static inline int wr_bad1(unsigned char c)
+{
+    return c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
+}
+
+#if defined(__SSE2__) && !defined(RK_WR_NO_SSE2)
+#include <emmintrin.h>
+#define WR_SSE2 1
+
+/*
+ * The same test 16 bytes at a time (every x86-64 has SSE2): a signed byte
+ * compare "below 0x20" flags the controls and every byte >= 0x80 (negative
+ * as signed), two equality compares flag '"' and '\\'.  Nonzero when a
+ * byte is flagged.  -DRK_WR_NO_SSE2 builds the plain C path (wr_bad8 only):
+ * `make B=build-plain CFLAGS=-DRK_WR_NO_SSE2 check` runs the tests on it
+ * (test_replay's strings_render_as_canon_writes_them puts a byte to escape
+ * at every position of strings of every length up to 24).
+ */
+WR_INLINE int wr_bad16(__m128i x)
+{
+    __m128i bad = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                               _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                            _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+
+    return _mm_movemask_epi8(bad);
+}
+#endif
+
+/*
+ * Copy s[0..n) to d and return 1 when every byte of it is plain (wr_bad8),
+ * else 0.  A word at a time, the last word overlapping the previous one
+ * when n is not a multiple of its size (a byte looked at twice is
+ * harmless): 16 bytes (SSE2) or 8; from 8 to 15 bytes as two 8-byte halves
+ * that overlap likewise, from 4 to 7 as two 4-byte halves; below 4 byte by
+ * byte.  Loads stay within s[0..n).
+ */
+WR_INLINE int wr_copy_plain(uint8_t *d, const char *s, size_t n)
+{
+    uint64_t v, bad = 0;
+    uint32_t a, z;
+    size_t i;
+
+#if defined(WR_SSE2)
+    if (n >= 16) {
+        __m128i x;
+        int m = 0;
+
+        for (i = 0; i + 16 < n; i += 16) {
+            x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            m |= wr_bad16(x);
+            _mm_storeu_si128((__m128i *)(void *)(d + i), x);
+        }
+        x = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
+        m |= wr_bad16(x);
+        _mm_storeu_si128((__m128i *)(void *)(d + n - 16), x);
+        return m == 0;
+    }
+    if (n >= 8) {
+        __m128i lo = _mm_loadl_epi64((const __m128i *)(const void *)s),
+                hi = _mm_loadl_epi64((const __m128i *)(const void *)(s + n - 8));
+
+        _mm_storel_epi64((__m128i *)(void *)d, lo);
+        _mm_storel_epi64((__m128i *)(void *)(d + n - 8), hi);
+        return wr_bad16(_mm_unpacklo_epi64(lo, hi)) == 0;
+    }
+#endif
+    if (n >= 8) {
+        for (i = 0; i + 8 < n; i += 8) {
+            memcpy(&v, s + i, 8);
+            bad |= wr_bad8(v);
+            memcpy(d + i, &v, 8);
+        }
+        memcpy(&v, s + n - 8, 8);
+        bad |= wr_bad8(v);
+        memcpy(d + n - 8, &v, 8);
+        return bad == 0;
+    }
+    if (n >= 4) {
+        memcpy(&a, s, 4);
+        memcpy(&z, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &z, 4);
+        return wr_bad8((uint64_t)a << 32 | z) == 0;
+    }
+    for (i = 0; i < n; i++) {
+        d[i] = (uint8_t)s[i];
+        bad |= (uint64_t)wr_bad1((unsigned char)s[i]);
+    }
+    return bad == 0;
+}
+
+/*
+ * s[0..n) quoted at d, which has room for n + 2 bytes.  Returns the end,
+ * or NULL when s had a byte to escape: rk_canon_put_string then wrote the
+ * string at d instead (the same bytes the copy gives a plain string), the
+ * text's length is set, and the caller writes what follows with wr_raw
+ * (the room asked for was for the plain form).
+ */
+static uint8_t *wr_quote(struct wr *w, uint8_t *d, const char *s, size_t n)
+{
+    *d = '"';
+    if (wr_copy_plain(d + 1, s, n)) {
+        d[n + 1] = '"';
+        return d + n + 2;
+    }
+    w->b->len = (size_t)(d - w->b->data);
+    if (!w->nomem && rk_canon_put_string(w->b, s, n) != RK_OK)
+        w->nomem = 1;
+    return NULL;
+}
+
+/* Member k (or an element) whose value is the string s; none when s is NULL. */
+WR_INLINE void wr_str(struct wr *w, const char *k, size_t kn, const char *s)
+{
+    size_t n;
     uint8_t *d;
 
-    while (u[n] >= 0x20 && u[n] < 0x7f && u[n] != '"' && u[n] != '\\')
-        n++;
-    if (s[n] == '\0' && b->cap - b->len > n + 3) {
-        d = b->data + b->len;
-        d[0] = '"';
-        memcpy(d + 1, s, n);
-        d[n + 1] = '"';
-        b->len += n + 2;
-        if (tail != 0)
-            b->data[b->len++] = (uint8_t)tail;
-        b->data[b->len] = '\0'; /* rk_buf keeps its text terminated */
+    if (s == NULL)
         return;
+    n = strlen(s);
+    d = wr_room(w, 1 + kn + n + 2);
+    if (d == NULL)
+        return;
+    d = wr_quote(w, wr_head(w, d, k, kn), s, n);
+    if (d != NULL)
+        wr_end(w, d);
+}
+
+/*
+ * Start a member named by the data: the separator, the name quoted, ':'
+ * (with name NULL, an element: the separator only).  Returns where its
+ * value goes, with room for `extra` bytes there (the caller ends the text
+ * with wr_end), or NULL when out of memory.
+ */
+static uint8_t *wr_name_room(struct wr *w, const char *name, size_t extra)
+{
+    size_t n = name != NULL ? strlen(name) : 0;
+    uint8_t *d = wr_room(w, 1 + n + 3 + extra);
+
+    if (d == NULL)
+        return NULL;
+    d = wr_head(w, d, NOKEY);
+    if (name == NULL)
+        return d;
+    d = wr_quote(w, d, name, n);
+    if (d == NULL) {
+        /* escaped by rk_canon_put_string, at the end of the text now */
+        d = wr_room(w, 1 + extra);
+        if (d == NULL)
+            return NULL;
     }
-    if (!w->nomem && rk_canon_put_string(b, s, strlen(s)) != RK_OK)
-        w->nomem = 1;
-    if (tail != 0)
-        wr_raw(w, &tail, 1);
+    *d++ = ':';
+    return d;
 }
 
-static void wr_string(struct wr *w, const char *s)
+/* Start a member named by the data; its value follows. */
+static void wr_name(struct wr *w, const char *name)
 {
-    wr_quoted(w, s, 0);
+    uint8_t *d = wr_name_room(w, name, 0);
+
+    if (d != NULL)
+        wr_end(w, d);
 }
 
-/* Start a member (key) or, with k NULL, an array element. */
-static void wr_key(struct wr *w, const char *k)
+/* c ('{' or '['), one level down. */
+static inline void wr_push(struct wr *w, uint8_t *d, char c)
 {
-    wr_sep(w);
-    if (k != NULL)
-        wr_quoted(w, k, ':');
-}
-
-static void wr_open(struct wr *w, const char *k, char c)
-{
-    wr_key(w, k);
-    wr_raw(w, &c, 1);
+    *d++ = (uint8_t)c;
+    wr_end(w, d);
     if (w->depth < WR_DEPTH)
         w->more[w->depth] = 0;
     w->depth++;
 }
 
-static void wr_close(struct wr *w, char c)
+WR_INLINE void wr_open(struct wr *w, const char *k, size_t kn, char c)
 {
+    uint8_t *d = wr_room(w, 1 + kn + 1);
+
+    if (d != NULL)
+        wr_push(w, wr_head(w, d, k, kn), c);
+    else
+        w->depth++; /* the levels stay matched with wr_close */
+}
+
+static void wr_open_name(struct wr *w, const char *name, char c)
+{
+    uint8_t *d = wr_name_room(w, name, 1);
+
+    if (d != NULL)
+        wr_push(w, d, c);
+    else
+        w->depth++;
+}
+
+WR_INLINE void wr_close(struct wr *w, char c)
+{
+    uint8_t *d = wr_room(w, 1);
+
     w->depth--;
-    wr_raw(w, &c, 1);
-}
-
-static void wr_str(struct wr *w, const char *k, const char *s)
-{
-    if (s == NULL)
+    if (d == NULL)
         return;
-    wr_key(w, k);
-    wr_string(w, s);
+    *d++ = (uint8_t)c;
+    wr_end(w, d);
 }
 
-static void wr_null(struct wr *w, const char *k)
+WR_INLINE void wr_null(struct wr *w, const char *k, size_t kn)
 {
-    wr_key(w, k);
-    wr_raw(w, "null", 4);
+    uint8_t *d = wr_room(w, 1 + kn + 4);
+
+    if (d == NULL)
+        return;
+    d = wr_head(w, d, k, kn);
+    memcpy(d, "null", 4);
+    wr_end(w, d + 4);
 }
 
-static void wr_num(struct wr *w, const char *k, uint64_t n)
+WR_INLINE void wr_num(struct wr *w, const char *k, size_t kn, uint64_t n)
 {
-    char buf[RK_U64_TEXT_MAX];
-    size_t len = rk_u64_text(buf, n);
+    uint8_t *d = wr_room(w, 1 + kn + RK_U64_TEXT_MAX);
 
-    wr_key(w, k);
-    wr_raw(w, buf, len);
+    if (d == NULL)
+        return;
+    d = wr_head(w, d, k, kn);
+    wr_end(w, d + rk_u64_text((char *)d, n));
 }
 
-static void wr_time(struct wr *w, const char *k, int64_t t)
+static void wr_num_name(struct wr *w, const char *name, uint64_t n)
 {
-    char buf[RK_TIME_STR_MAX];
+    uint8_t *d = wr_name_room(w, name, RK_U64_TEXT_MAX);
+
+    if (d != NULL)
+        wr_end(w, d + rk_u64_text((char *)d, n));
+}
+
+WR_INLINE void wr_time(struct wr *w, const char *k, size_t kn, int64_t t)
+{
+    uint8_t *d;
 
     if (t == NO_TIME)
         return;
-    rk_time_format(t, buf);
-    wr_str(w, k, buf);
+    d = wr_room(w, 1 + kn + 2 + RK_TIME_STR_MAX); /* rk_time_format's whole buffer */
+    if (d == NULL)
+        return;
+    d = wr_head(w, d, k, kn);
+    *d++ = '"';
+    rk_time_format(t, (char *)d); /* digits and separators: nothing to escape */
+    d += WR_TIME_LEN;
+    *d++ = '"';
+    wr_end(w, d);
 }
 
-static void wr_dec(struct wr *w, const char *k, dec d)
+WR_INLINE void wr_dec(struct wr *w, const char *k, size_t kn, dec v)
 {
-    char buf[RK_AMOUNT_STR_MAX];
+    uint8_t *d = wr_room(w, 1 + kn + 2 + RK_AMOUNT_STR_MAX);
 
-    dec_format(d, buf);
-    wr_str(w, k, buf);
+    if (d == NULL)
+        return;
+    d = wr_head(w, d, k, kn);
+    *d++ = '"';
+    d += dec_format(v, (char *)d); /* '-', digits, '.': nothing to escape */
+    *d++ = '"';
+    wr_end(w, d);
 }
 
 /* {"asset","contract","network"} members of a rail, without the braces. */
 static void wr_rail_members(struct wr *w, const char *asset, const char *network,
                             const char *contract)
 {
-    wr_str(w, "asset", asset);
-    wr_str(w, "contract", contract);
-    wr_str(w, "network", network);
+    wr_str(w, KEY("asset"), asset);
+    wr_str(w, KEY("contract"), contract);
+    wr_str(w, KEY("network"), network);
 }
 
-static void wr_rail(struct wr *w, const char *k, const char *asset, const char *network,
-                    const char *contract)
+static void wr_rail(struct wr *w, const char *k, size_t kn, const char *asset,
+                    const char *network, const char *contract)
 {
-    wr_open(w, k, '{');
+    wr_open(w, k, kn, '{');
     wr_rail_members(w, asset, network, contract);
     wr_close(w, '}');
 }
 
+/* The name of event e, "PROVIDER:EVENT_ID", cut to n - 1 bytes. */
 static char *event_name(const struct pev *e, char *buf, size_t n)
 {
     size_t a = strlen(e->provider), b = strlen(e->event_id);
@@ -2415,79 +2663,137 @@ static char *event_name(const struct pev *e, char *buf, size_t n)
     return buf;
 }
 
+/*
+ * Member k: the name of event e (event_name), written straight from its two
+ * parts when it is not cut: the bytes event_name and wr_str would write.
+ */
+static void wr_event(struct wr *w, const char *k, size_t kn, const struct pev *e)
+{
+    char name[2 * RK_REF_MAX];
+    size_t a = strlen(e->provider), b = strlen(e->event_id);
+    uint8_t *d;
+
+    if (a + 1 + b + 1 > sizeof name) {
+        wr_str(w, k, kn, event_name(e, name, sizeof name));
+        return;
+    }
+    d = wr_room(w, 1 + kn + a + b + 3);
+    if (d == NULL)
+        return;
+    d = wr_head(w, d, k, kn);
+    d[0] = '"';
+    if (wr_copy_plain(d + 1, e->provider, a) && wr_copy_plain(d + a + 2, e->event_id, b)) {
+        d[a + 1] = ':';
+        d[a + b + 2] = '"';
+        wr_end(w, d + a + b + 3);
+        return;
+    }
+    /* a byte to escape: the text ends after the name of the member, and
+     * the canonical writer quotes the joined name */
+    wr_end(w, d);
+    event_name(e, name, sizeof name);
+    if (!w->nomem && rk_canon_put_string(w->b, name, a + 1 + b) != RK_OK)
+        w->nomem = 1;
+}
+
+/*
+ * qsort for the few items a payment's lists usually hold, sorted in place
+ * by insertion (qsort's set-up costs more than the sort of two or three);
+ * more than SORT_FEW go to qsort.  Both keep equal items in their order
+ * (glibc's qsort is a merge sort), so the result is qsort's either way.
+ */
+#define SORT_FEW 8
+static void sort_few(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    unsigned char tmp[128], *b = base;
+    size_t i, j;
+
+    if (n > SORT_FEW || size > sizeof tmp) {
+        qsort(base, n, size, cmp);
+        return;
+    }
+    for (i = 1; i < n; i++) {
+        for (j = i; j > 0 && cmp(b + (j - 1) * size, b + i * size) > 0; j--)
+            ;
+        if (j == i)
+            continue;
+        memcpy(tmp, b + i * size, size);
+        memmove(b + (j + 1) * size, b + j * size, (i - j) * size);
+        memcpy(b + j * size, tmp, size);
+    }
+}
+
 static void write_commerce(struct wr *w, const struct pay *y, const struct cview *cv)
 {
     const struct crow *c = cv->created;
 
     if (y->L->ncr == 0) {
-        wr_null(w, "commerce");
+        wr_null(w, KEY("commerce"));
         return;
     }
-    wr_open(w, "commerce", '{');
+    wr_open(w, KEY("commerce"), '{');
     if (cv->canceled != NULL)
-        wr_time(w, "canceled_at", cv->canceled->occurred_at);
+        wr_time(w, KEY("canceled_at"), cv->canceled->occurred_at);
     if (c != NULL) {
-        wr_time(w, "created_at", c->occurred_at);
+        wr_time(w, KEY("created_at"), c->occurred_at);
         if (c->has_expected) {
-            wr_open(w, "expected", '{');
-            wr_dec(w, "amount", c->exp);
-            wr_str(w, "asset", c->exp_asset);
-            wr_str(w, "contract", c->exp_contract);
-            wr_str(w, "memo", c->exp_memo);
-            wr_str(w, "network", c->exp_network);
+            wr_open(w, KEY("expected"), '{');
+            wr_dec(w, KEY("amount"), c->exp);
+            wr_str(w, KEY("asset"), c->exp_asset);
+            wr_str(w, KEY("contract"), c->exp_contract);
+            wr_str(w, KEY("memo"), c->exp_memo);
+            wr_str(w, KEY("network"), c->exp_network);
             wr_close(w, '}');
         }
-        wr_time(w, "expires_at", c->expires_at);
+        wr_time(w, KEY("expires_at"), c->expires_at);
     }
     if (cv->fulfilled != NULL)
-        wr_time(w, "fulfilled_at", cv->fulfilled->occurred_at);
+        wr_time(w, KEY("fulfilled_at"), cv->fulfilled->occurred_at);
     if (c != NULL && c->has_price) {
-        wr_open(w, "price", '{');
-        wr_dec(w, "amount", c->price);
-        wr_str(w, "currency", c->price_cur);
+        wr_open(w, KEY("price"), '{');
+        wr_dec(w, KEY("amount"), c->price);
+        wr_str(w, KEY("currency"), c->price_cur);
         wr_close(w, '}');
     }
     if (cv->refunded != NULL) {
-        wr_open(w, "refunded", '{');
+        wr_open(w, KEY("refunded"), '{');
         if (cv->refunded->has_amount)
-            wr_dec(w, "amount", cv->refunded->amount);
-        wr_time(w, "at", cv->refunded->occurred_at);
+            wr_dec(w, KEY("amount"), cv->refunded->amount);
+        wr_time(w, KEY("at"), cv->refunded->occurred_at);
         wr_close(w, '}');
     }
-    wr_num(w, "rows", y->L->ncr);
+    wr_num(w, KEY("rows"), y->L->ncr);
     wr_close(w, '}');
 }
 
 static int write_provider(struct wr *w, const struct pay *y, const struct pview *v)
 {
     size_t i, j, n = 0;
-    char buf[RK_AMOUNT_STR_MAX];
-    const char **ids;
+    const char **ids, *ids_few[SORT_FEW]; /* the usual one or two: no allocation */
 
     if (y->L->nev == 0) {
-        wr_null(w, "provider");
+        wr_null(w, KEY("provider"));
         return 0;
     }
-    ids = calloc(v->nlat + 1, sizeof *ids);
+    ids = v->nlat <= SORT_FEW ? ids_few : calloc(v->nlat, sizeof *ids);
     if (ids == NULL)
         return -1;
-    wr_open(w, "provider", '{');
+    wr_open(w, KEY("provider"), '{');
     if (v->conf >= 0)
-        wr_num(w, "confirmations", (uint64_t)v->conf);
-    wr_time(w, "detected_at", v->detected_at);
-    wr_num(w, "events", y->L->nev);
-    wr_open(w, "flags", '[');
+        wr_num(w, KEY("confirmations"), (uint64_t)v->conf);
+    wr_time(w, KEY("detected_at"), v->detected_at);
+    wr_num(w, KEY("events"), y->L->nev);
+    wr_open(w, KEY("flags"), '[');
     if (v->overpaid)
-        wr_str(w, NULL, "overpaid");
+        wr_str(w, NOKEY, "overpaid");
     wr_close(w, ']');
-    wr_open(w, "paid", '[');
+    wr_open(w, KEY("paid"), '[');
     for (i = 0; i < v->ntot; i++) {
-        wr_open(w, NULL, '{');
+        wr_open(w, NOKEY, '{');
         if (v->tot[i].bad)
-            strcpy(buf, "overflow");
+            wr_str(w, KEY("amount"), "overflow");
         else
-            dec_format(v->tot[i].sum, buf);
-        wr_str(w, "amount", buf);
+            wr_dec(w, KEY("amount"), v->tot[i].sum);
         wr_rail_members(w, v->tot[i].asset, v->tot[i].network, v->tot[i].contract);
         wr_close(w, '}');
     }
@@ -2499,24 +2805,25 @@ static int write_provider(struct wr *w, const struct pay *y, const struct pview 
         ids[j] = v->lat[i].pid;
         n++;
     }
-    wr_open(w, "payment_ids", '[');
+    wr_open(w, KEY("payment_ids"), '[');
     for (i = 0; i < n; i++)
-        wr_str(w, NULL, ids[i]);
+        wr_str(w, NOKEY, ids[i]);
     wr_close(w, ']');
-    free(ids);
-    wr_str(w, "provider", v->last->provider);
-    wr_str(w, "provider_state",
+    if (ids != ids_few)
+        free(ids);
+    wr_str(w, KEY("provider"), v->last->provider);
+    wr_str(w, KEY("provider_state"),
            v->last->mapped >= 0 ? rk_state_name(v->last->implied) : "unmapped");
-    wr_open(w, "provider_word", '{');
-    wr_str(w, "context", v->last->context);
-    wr_str(w, "event_type", v->last->event_type);
-    wr_str(w, "status", v->last->status);
+    wr_open(w, KEY("provider_word"), '{');
+    wr_str(w, KEY("context"), v->last->context);
+    wr_str(w, KEY("event_type"), v->last->event_type);
+    wr_str(w, KEY("status"), v->last->status);
     wr_close(w, '}');
-    wr_str(w, "reason", v->state == RK_STATE_NEEDS_REVIEW ? v->reason : NULL);
-    wr_str(w, "state", rk_state_name(v->state));
+    wr_str(w, KEY("reason"), v->state == RK_STATE_NEEDS_REVIEW ? v->reason : NULL);
+    wr_str(w, KEY("state"), rk_state_name(v->state));
     if (v->last_shown != v->last->implied || v->state != v->last->implied)
-        wr_str(w, "state_why", v->why);
-    wr_time(w, "updated_at", v->last->occurred_at);
+        wr_str(w, KEY("state_why"), v->why);
+    wr_time(w, KEY("updated_at"), v->last->occurred_at);
     wr_close(w, '}');
     return 0;
 }
@@ -2536,42 +2843,34 @@ static int fsum_cmp(const void *va, const void *vb)
     return c != 0 ? c : strcmp(a->currency, b->currency);
 }
 
-static int fsum_add(struct fsum **s, size_t *n, const char *account, const struct frow *f)
+/* Add row f to the sum of (account, its currency) in s[0..*n), which has
+ * room for one more (the caller sizes s by the rows). */
+static void fsum_add(struct fsum *s, size_t *n, const char *account, const struct frow *f)
 {
     size_t i;
-    struct fsum *ns;
 
     for (i = 0; i < *n; i++)
-        if (streq((*s)[i].account, account) && strcmp((*s)[i].currency, f->currency) == 0)
+        if (streq(s[i].account, account) && strcmp(s[i].currency, f->currency) == 0)
             break;
     if (i == *n) {
-        ns = realloc(*s, (*n + 1) * sizeof *ns);
-        if (ns == NULL)
-            return -1;
-        *s = ns;
-        memset(&ns[i], 0, sizeof ns[i]);
-        ns[i].account = account;
-        ns[i].currency = f->currency;
+        memset(&s[i], 0, sizeof s[i]);
+        s[i].account = account;
+        s[i].currency = f->currency;
         (*n)++;
     }
-    if (dec_add(f->credit ? &(*s)[i].credit : &(*s)[i].debit, f->amount) != 0)
-        (*s)[i].bad = 1;
-    return 0;
+    if (dec_add(f->credit ? &s[i].credit : &s[i].debit, f->amount) != 0)
+        s[i].bad = 1;
 }
 
 static void wr_sides(struct wr *w, const char *k, const struct fsum *s)
 {
-    char buf[RK_AMOUNT_STR_MAX];
-
-    wr_open(w, k, '{');
+    wr_open_name(w, k, '{');
     if (s->bad) {
-        wr_str(w, "credit", "overflow");
-        wr_str(w, "debit", "overflow");
+        wr_str(w, KEY("credit"), "overflow");
+        wr_str(w, KEY("debit"), "overflow");
     } else {
-        dec_format(s->credit, buf);
-        wr_str(w, "credit", buf);
-        dec_format(s->debit, buf);
-        wr_str(w, "debit", buf);
+        wr_dec(w, KEY("credit"), s->credit);
+        wr_dec(w, KEY("debit"), s->debit);
     }
     wr_close(w, '}');
 }
@@ -2592,41 +2891,81 @@ static int fsum_dup(const struct fsum *s, size_t n)
     return 0;
 }
 
+/* write_finance's lists, each at most one entry a row: in the arrays
+ * here for the few rows a payment usually has, else allocated. */
+#define FIN_FEW 4
+struct fin_lists {
+    struct fsum *cur, *acc;
+    const char **per;
+    const struct frow **fx;
+    struct fsum cur_few[FIN_FEW], acc_few[FIN_FEW];
+    const char *per_few[FIN_FEW];
+    const struct frow *fx_few[FIN_FEW];
+};
+
+static int fin_lists_init(struct fin_lists *l, size_t rows)
+{
+    if (rows <= FIN_FEW) {
+        l->cur = l->cur_few;
+        l->acc = l->acc_few;
+        l->per = l->per_few;
+        l->fx = l->fx_few;
+        return 0;
+    }
+    l->cur = calloc(rows, sizeof *l->cur);
+    l->acc = calloc(rows, sizeof *l->acc);
+    l->per = calloc(rows, sizeof *l->per);
+    l->fx = calloc(rows, sizeof *l->fx);
+    return l->cur != NULL && l->acc != NULL && l->per != NULL && l->fx != NULL ? 0 : -1;
+}
+
+static void fin_lists_free(struct fin_lists *l)
+{
+    if (l->cur == l->cur_few)
+        return;
+    free(l->cur);
+    free(l->acc);
+    free(l->per);
+    free(l->fx);
+}
+
 static int write_finance(struct wr *w, const struct pay *y)
 {
-    struct fsum *cur = NULL, *acc = NULL;
+    struct fin_lists l;
+    struct fsum *cur, *acc;
     size_t ncur = 0, nacc = 0, i, j, n = 0;
-    const char **per = NULL;
+    const char **per;
     const char *prev = NULL;
-    const struct frow **fx = NULL;
+    const struct frow **fx;
     int rc = -1;
 
     if (y->L->nfr == 0) {
-        wr_null(w, "finance");
+        wr_null(w, KEY("finance"));
         return 0;
     }
-    per = calloc(y->L->nfr, sizeof *per);
-    fx = calloc(y->L->nfr, sizeof *fx);
-    if (per == NULL || fx == NULL)
+    if (fin_lists_init(&l, y->L->nfr) != 0)
         goto out;
+    cur = l.cur;
+    acc = l.acc;
+    per = l.per;
+    fx = l.fx;
     for (i = 0; i < y->L->nfr; i++) {
-        if (fsum_add(&cur, &ncur, NULL, y->L->fr[i]) != 0 ||
-            fsum_add(&acc, &nacc, y->L->fr[i]->account, y->L->fr[i]) != 0)
-            goto out;
+        fsum_add(cur, &ncur, NULL, y->L->fr[i]);
+        fsum_add(acc, &nacc, y->L->fr[i]->account, y->L->fr[i]);
         per[i] = y->L->fr[i]->period;
     }
-    qsort(acc, nacc, sizeof *acc, fsum_cmp);
-    qsort(cur, ncur, sizeof *cur, fsum_cmp);
-    qsort(per, y->L->nfr, sizeof *per, strp_cmp);
+    sort_few(acc, nacc, sizeof *acc, fsum_cmp);
+    sort_few(cur, ncur, sizeof *cur, fsum_cmp);
+    sort_few(per, y->L->nfr, sizeof *per, strp_cmp);
     if (fsum_dup(acc, nacc) || fsum_dup(cur, ncur))
         goto out;
-    wr_open(w, "finance", '{');
-    wr_open(w, "accounts", '{');
+    wr_open(w, KEY("finance"), '{');
+    wr_open(w, KEY("accounts"), '{');
     for (i = 0; i < nacc; i++) {
         if (prev == NULL || strcmp(prev, acc[i].account) != 0) {
             if (prev != NULL)
                 wr_close(w, '}');
-            wr_open(w, acc[i].account, '{');
+            wr_open_name(w, acc[i].account, '{');
             prev = acc[i].account;
         }
         wr_sides(w, acc[i].currency, &acc[i]);
@@ -2655,32 +2994,29 @@ static int write_finance(struct wr *w, const struct pay *y)
         fx[j] = f;
         n++;
     }
-    wr_open(w, "fx", '[');
+    wr_open(w, KEY("fx"), '[');
     for (j = 0; j < n; j++) {
-        wr_open(w, NULL, '{');
-        wr_str(w, "currency", fx[j]->currency);
-        wr_str(w, "rate", fx[j]->fx_rate);
-        wr_str(w, "source", fx[j]->fx_source);
+        wr_open(w, NOKEY, '{');
+        wr_str(w, KEY("currency"), fx[j]->currency);
+        wr_str(w, KEY("rate"), fx[j]->fx_rate);
+        wr_str(w, KEY("source"), fx[j]->fx_source);
         wr_close(w, '}');
     }
     wr_close(w, ']');
-    wr_open(w, "periods", '[');
+    wr_open(w, KEY("periods"), '[');
     for (i = 0; i < y->L->nfr; i++)
         if (i == 0 || strcmp(per[i], per[i - 1]) != 0)
-            wr_str(w, NULL, per[i]);
+            wr_str(w, NOKEY, per[i]);
     wr_close(w, ']');
-    wr_num(w, "rows", y->L->nfr);
-    wr_open(w, "totals", '{');
+    wr_num(w, KEY("rows"), y->L->nfr);
+    wr_open(w, KEY("totals"), '{');
     for (i = 0; i < ncur; i++)
         wr_sides(w, cur[i].currency, &cur[i]);
     wr_close(w, '}');
     wr_close(w, '}');
     rc = 0;
 out:
-    free(cur);
-    free(acc);
-    free(per);
-    free(fx);
+    fin_lists_free(&l);
     return rc;
 }
 
@@ -2694,23 +3030,21 @@ static int credited(rk_state s)
  * closes; kind is written by diff_kind at its place in that order. */
 static void diff_simple(struct wr *w, const char *kind)
 {
-    wr_open(w, NULL, '{');
-    wr_str(w, "kind", kind);
+    wr_open(w, NOKEY, '{');
+    wr_str(w, KEY("kind"), kind);
     wr_close(w, '}');
 }
 
 /* "event","from"[,"kind"][,"rule"],"to" of a step; kind may be NULL. */
 static void wr_step(struct wr *w, const struct step *s, const char *kind, int with_seq)
 {
-    char name[2 * RK_REF_MAX];
-
-    wr_str(w, "event", event_name(s->e, name, sizeof name));
-    wr_str(w, "from", rk_state_name(s->from));
-    wr_str(w, "kind", kind);
-    wr_str(w, "rule", s->rule);
+    wr_event(w, KEY("event"), s->e);
+    wr_str(w, KEY("from"), rk_state_name(s->from));
+    wr_str(w, KEY("kind"), kind);
+    wr_str(w, KEY("rule"), s->rule);
     if (with_seq)
-        wr_num(w, "seq", s->e->seq);
-    wr_str(w, "to", rk_state_name(s->to));
+        wr_num(w, KEY("seq"), s->e->seq);
+    wr_str(w, KEY("to"), rk_state_name(s->to));
 }
 
 /* The visible differences, in the order of formats/replay.md. */
@@ -2719,26 +3053,25 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
                               const struct pview *v)
 {
     size_t i;
-    char name[2 * RK_REF_MAX];
     int any_provider = y->L->nev > 0;
 
-    wr_open(w, "differences", '[');
+    wr_open(w, KEY("differences"), '[');
     if (cv->created == NULL && (any_provider || y->L->nfr > 0)) {
-        wr_open(w, NULL, '{');
-        wr_str(w, "kind", "missing_in_plane");
-        wr_str(w, "plane", "commerce");
+        wr_open(w, NOKEY, '{');
+        wr_str(w, KEY("kind"), "missing_in_plane");
+        wr_str(w, KEY("plane"), "commerce");
         wr_close(w, '}');
     }
     if (cv->created != NULL && !any_provider) {
-        wr_open(w, NULL, '{');
-        wr_str(w, "kind", "missing_in_plane");
-        wr_str(w, "plane", "provider");
+        wr_open(w, NOKEY, '{');
+        wr_str(w, KEY("kind"), "missing_in_plane");
+        wr_str(w, KEY("plane"), "provider");
         wr_close(w, '}');
     }
     if (y->L->nfr == 0 && any_provider && credited(v->state)) {
-        wr_open(w, NULL, '{');
-        wr_str(w, "kind", "missing_in_plane");
-        wr_str(w, "plane", "finance");
+        wr_open(w, NOKEY, '{');
+        wr_str(w, KEY("kind"), "missing_in_plane");
+        wr_str(w, KEY("plane"), "finance");
         wr_close(w, '}');
     }
     if (!p->pol.present && (any_provider || x->has))
@@ -2746,9 +3079,9 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
     if (p->pol.present) {
         struct rail r;
         if (x->has && v->rail_state == 0) {
-            wr_open(w, NULL, '{');
-            wr_str(w, "kind", "unknown_rail");
-            wr_rail(w, "rail", x->asset, x->network, x->contract);
+            wr_open(w, NOKEY, '{');
+            wr_str(w, KEY("kind"), "unknown_rail");
+            wr_rail(w, KEY("rail"), x->asset, x->network, x->contract);
             wr_close(w, '}');
         }
         for (i = 0; i < v->ntot; i++) {
@@ -2758,9 +3091,9 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
                   streq(x->network, v->tot[i].network) &&
                   same_contract(&p->pol, x->asset, x->network, x->contract,
                                 v->tot[i].contract))) {
-                wr_open(w, NULL, '{');
-                wr_str(w, "kind", "unknown_rail");
-                wr_rail(w, "rail", v->tot[i].asset, v->tot[i].network, v->tot[i].contract);
+                wr_open(w, NOKEY, '{');
+                wr_str(w, KEY("kind"), "unknown_rail");
+                wr_rail(w, KEY("rail"), v->tot[i].asset, v->tot[i].network, v->tot[i].contract);
                 wr_close(w, '}');
             }
         }
@@ -2778,10 +3111,10 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
                 kind = "wrong_contract";
             if (kind == NULL)
                 continue;
-            wr_open(w, NULL, '{');
-            wr_rail(w, "expected", x->asset, x->network, x->contract);
-            wr_str(w, "kind", kind);
-            wr_rail(w, "paid", t->asset, t->network, t->contract);
+            wr_open(w, NOKEY, '{');
+            wr_rail(w, KEY("expected"), x->asset, x->network, x->contract);
+            wr_str(w, KEY("kind"), kind);
+            wr_rail(w, KEY("paid"), t->asset, t->network, t->contract);
             wr_close(w, '}');
         }
         for (i = 0; i < v->ntot; i++) {
@@ -2804,38 +3137,38 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
             }
             if (verdict == 0)
                 continue;
-            wr_open(w, NULL, '{');
-            wr_str(w, "asset", t->asset);
-            wr_str(w, "direction", verdict < 0 ? "underpaid" : "overpaid");
-            wr_dec(w, "expected", e);
-            wr_str(w, "kind", "amount_mismatch");
-            wr_dec(w, "paid", pd);
+            wr_open(w, NOKEY, '{');
+            wr_str(w, KEY("asset"), t->asset);
+            wr_str(w, KEY("direction"), verdict < 0 ? "underpaid" : "overpaid");
+            wr_dec(w, KEY("expected"), e);
+            wr_str(w, KEY("kind"), "amount_mismatch");
+            wr_dec(w, KEY("paid"), pd);
             wr_close(w, '}');
         }
     }
     if (v->state == RK_STATE_PAID_LATE) {
-        wr_open(w, NULL, '{');
-        wr_time(w, "detected_at", v->detected_at);
-        wr_str(w, "kind", "paid_late");
+        wr_open(w, NOKEY, '{');
+        wr_time(w, KEY("detected_at"), v->detected_at);
+        wr_str(w, KEY("kind"), "paid_late");
         wr_close(w, '}');
     } else if (cv->created != NULL && cv->created->expires_at != NO_TIME &&
                v->detected_at != NO_TIME) {
         int64_t grace = v->has_rail ? v->rail.expiry_grace_s : 0;
         if (v->detected_at > cv->created->expires_at + grace * 1000000000LL) {
-            wr_open(w, NULL, '{');
-            wr_time(w, "detected_at", v->detected_at);
-            wr_time(w, "expires_at", cv->created->expires_at);
-            wr_str(w, "kind", "paid_late");
+            wr_open(w, NOKEY, '{');
+            wr_time(w, KEY("detected_at"), v->detected_at);
+            wr_time(w, KEY("expires_at"), cv->created->expires_at);
+            wr_str(w, KEY("kind"), "paid_late");
             wr_close(w, '}');
         }
     }
     for (i = 0; i < v->nill; i++) {
-        wr_open(w, NULL, '{');
+        wr_open(w, NOKEY, '{');
         wr_step(w, &v->ill[i], "illegal_transition", 0);
         wr_close(w, '}');
     }
     for (i = 0; i < v->nrev; i++) {
-        wr_open(w, NULL, '{');
+        wr_open(w, NOKEY, '{');
         wr_step(w, &v->rev[i], "reversal", 0);
         wr_close(w, '}');
     }
@@ -2844,30 +3177,30 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
     if (v->last_api != NULL && v->last_hook != NULL && pev_cmp(v->last_api, v->last_hook) > 0 &&
         v->last_api->mapped >= 0 && v->last_hook->mapped >= 0 &&
         v->last_api->implied != v->last_hook->implied) {
-        wr_open(w, NULL, '{');
-        wr_str(w, "api_read", rk_state_name(v->last_api->implied));
-        wr_str(w, "kind", "api_drift");
-        wr_str(w, "webhook", rk_state_name(v->last_hook->implied));
+        wr_open(w, NOKEY, '{');
+        wr_str(w, KEY("api_read"), rk_state_name(v->last_api->implied));
+        wr_str(w, KEY("kind"), "api_drift");
+        wr_str(w, KEY("webhook"), rk_state_name(v->last_hook->implied));
         wr_close(w, '}');
     }
     if (v->has_rail && v->rail.stale_after_s > 0 && v->detected_at != NO_TIME &&
         (v->state == RK_STATE_DETECTED || v->state == RK_STATE_CONFIRMING ||
          v->state == RK_STATE_CONFIRMED) &&
         p->clock - v->detected_at > v->rail.stale_after_s * 1000000000LL) {
-        wr_open(w, NULL, '{');
-        wr_num(w, "age_s", (uint64_t)((p->clock - v->detected_at) / 1000000000LL));
-        wr_str(w, "kind", "stale_pending");
-        wr_time(w, "since", v->detected_at);
+        wr_open(w, NOKEY, '{');
+        wr_num(w, KEY("age_s"), (uint64_t)((p->clock - v->detected_at) / 1000000000LL));
+        wr_str(w, KEY("kind"), "stale_pending");
+        wr_time(w, KEY("since"), v->detected_at);
         wr_close(w, '}');
     }
     for (i = 0; i < y->L->nev; i++) {
         if (y->L->ev[i]->mapped == 1)
             continue;
-        wr_open(w, NULL, '{');
-        wr_str(w, "context", y->L->ev[i]->context);
-        wr_str(w, "event", event_name(y->L->ev[i], name, sizeof name));
-        wr_str(w, "kind", "unmapped_status");
-        wr_str(w, "status", y->L->ev[i]->status);
+        wr_open(w, NOKEY, '{');
+        wr_str(w, KEY("context"), y->L->ev[i]->context);
+        wr_event(w, KEY("event"), y->L->ev[i]);
+        wr_str(w, KEY("kind"), "unmapped_status");
+        wr_str(w, KEY("status"), y->L->ev[i]->status);
         wr_close(w, '}');
     }
     wr_close(w, ']');
@@ -2890,60 +3223,61 @@ static int write_evidence(struct wr *w, const char *key, const struct pay *y,
                           const struct pview *v)
 {
     size_t i, n = y->L->ncr > y->L->nfr ? y->L->ncr : y->L->nfr;
-    char name[2 * RK_REF_MAX];
-    const void **rows = calloc(n + 1, sizeof *rows);
+    const void **rows, *rows_few[SORT_FEW]; /* the usual few: no allocation */
 
+    rows = n <= SORT_FEW ? rows_few : calloc(n, sizeof *rows);
     if (rows == NULL)
         return -1;
-    wr_open(w, key, '{');
+    wr_open_name(w, key, '{');
     /* row ids are distinct (a later version replaces the row) */
     if (y->L->ncr > 0)
         memcpy(rows, y->L->cr, y->L->ncr * sizeof *rows);
     if (y->L->ncr > 1)
-        qsort(rows, y->L->ncr, sizeof *rows, crow_id_cmp);
-    wr_open(w, "commerce", '{');
+        sort_few(rows, y->L->ncr, sizeof *rows, crow_id_cmp);
+    wr_open(w, KEY("commerce"), '{');
     for (i = 0; i < y->L->ncr; i++)
-        wr_num(w, ((const struct crow *)rows[i])->row_id, ((const struct crow *)rows[i])->seq);
+        wr_num_name(w, ((const struct crow *)rows[i])->row_id, ((const struct crow *)rows[i])->seq);
     wr_close(w, '}');
-    wr_open(w, "duplicates", '[');
+    wr_open(w, KEY("duplicates"), '[');
     for (i = 0; i < y->L->ndupseq; i++)
-        wr_num(w, NULL, y->L->dupseq[i]);
+        wr_num(w, NOKEY, y->L->dupseq[i]);
     wr_close(w, ']');
-    wr_open(w, "facts", '{');
+    wr_open(w, KEY("facts"), '{');
     if (v->conf_ev != NULL)
-        wr_num(w, "confirmations", v->conf_ev->seq);
+        wr_num(w, KEY("confirmations"), v->conf_ev->seq);
     if (x->has && strcmp(x->from, "commerce") == 0)
-        wr_num(w, "expected", cv->created->seq);
-    wr_open(w, "paid", '[');
+        wr_num(w, KEY("expected"), cv->created->seq);
+    wr_open(w, KEY("paid"), '[');
     for (i = 0; i < v->nlat; i++)
         if (v->lat[i].e->npm > 0)
-            wr_num(w, NULL, v->lat[i].e->seq);
+            wr_num(w, NOKEY, v->lat[i].e->seq);
     wr_close(w, ']');
     if (v->state_ev != NULL)
-        wr_num(w, "state", v->state_ev->seq);
+        wr_num(w, KEY("state"), v->state_ev->seq);
     wr_close(w, '}');
     if (y->L->nfr > 0)
         memcpy(rows, y->L->fr, y->L->nfr * sizeof *rows);
     if (y->L->nfr > 1)
-        qsort(rows, y->L->nfr, sizeof *rows, frow_id_cmp);
-    wr_open(w, "finance", '{');
+        sort_few(rows, y->L->nfr, sizeof *rows, frow_id_cmp);
+    wr_open(w, KEY("finance"), '{');
     for (i = 0; i < y->L->nfr; i++)
-        wr_num(w, ((const struct frow *)rows[i])->row_id, ((const struct frow *)rows[i])->seq);
+        wr_num_name(w, ((const struct frow *)rows[i])->row_id, ((const struct frow *)rows[i])->seq);
     wr_close(w, '}');
-    free(rows);
-    wr_open(w, "illegal_transitions", '[');
+    if (rows != rows_few)
+        free(rows);
+    wr_open(w, KEY("illegal_transitions"), '[');
     for (i = 0; i < v->nill; i++) {
-        wr_open(w, NULL, '{');
+        wr_open(w, NOKEY, '{');
         wr_step(w, &v->ill[i], NULL, 1);
         wr_close(w, '}');
     }
     wr_close(w, ']');
-    wr_open(w, "provider", '[');
+    wr_open(w, KEY("provider"), '[');
     for (i = 0; i < y->L->nev; i++) {
-        wr_open(w, NULL, '{');
-        wr_num(w, "delivery_seq", y->L->ev[i]->seq - 1);
-        wr_str(w, "event", event_name(y->L->ev[i], name, sizeof name));
-        wr_num(w, "seq", y->L->ev[i]->seq);
+        wr_open(w, NOKEY, '{');
+        wr_num(w, KEY("delivery_seq"), y->L->ev[i]->seq - 1);
+        wr_event(w, KEY("event"), y->L->ev[i]);
+        wr_num(w, KEY("seq"), y->L->ev[i]->seq);
         wr_close(w, '}');
     }
     wr_close(w, ']');
@@ -2964,17 +3298,17 @@ static int write_one(const rk_planes *p, const struct pay *y, const char *key, s
     expected_of(y, &cv, &x);
     if (provider_view(p, y, &x, &v) != 0)
         goto out;
-    wr_open(ws, key, '{');
+    wr_open_name(ws, key, '{');
     write_commerce(ws, y, &cv);
     write_differences(ws, p, y, &cv, &x, &v);
     if (x.has) {
-        wr_open(ws, "expected", '{');
-        wr_dec(ws, "amount", x.amount);
-        wr_str(ws, "asset", x.asset);
-        wr_str(ws, "contract", x.contract);
-        wr_str(ws, "from", x.from);
-        wr_str(ws, "memo", x.memo);
-        wr_str(ws, "network", x.network);
+        wr_open(ws, KEY("expected"), '{');
+        wr_dec(ws, KEY("amount"), x.amount);
+        wr_str(ws, KEY("asset"), x.asset);
+        wr_str(ws, KEY("contract"), x.contract);
+        wr_str(ws, KEY("from"), x.from);
+        wr_str(ws, KEY("memo"), x.memo);
+        wr_str(ws, KEY("network"), x.network);
         wr_close(ws, '}');
     }
     if (write_finance(ws, y) != 0 || write_provider(ws, y, &v) != 0)
@@ -3026,11 +3360,11 @@ rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evi
             rc = rk_seterr(err, RK_ERR_INVALID, "two payments are named '%s'", p->pays[i]->ref);
             goto out;
         }
-    wr_open(&ws, NULL, '{');
-    wr_open(&ws, "payments", '{');
+    wr_open(&ws, NOKEY, '{');
+    wr_open(&ws, KEY("payments"), '{');
     if (evidence != NULL) {
-        wr_open(&we, NULL, '{');
-        wr_open(&we, "payments", '{');
+        wr_open(&we, NOKEY, '{');
+        wr_open(&we, KEY("payments"), '{');
     }
     for (i = 0; i < p->npays; i++) {
         if (ref != NULL && strcmp(p->pays[i]->ref, ref) != 0)
@@ -3052,10 +3386,10 @@ rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evi
             pthread_mutex_unlock(&p->comp.mu);
             if (rc != RK_OK)
                 goto out;
-            wr_key(&ws, y->ref);
+            wr_name(&ws, y->ref);
             wr_raw(&ws, (const char *)p->sp.rd.data, y->state_len);
             if (evidence != NULL) {
-                wr_key(&we, y->ref);
+                wr_name(&we, y->ref);
                 wr_raw(&we, (const char *)p->sp.rd.data + y->state_len, y->evid_len);
             }
         } else if (write_one(p, y, y->ref, &ws, evidence != NULL ? &we : NULL) != 0) {
@@ -3069,24 +3403,24 @@ rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evi
     }
     wr_close(&ws, '}');
     if (p->pol.present) {
-        wr_open(&ws, "policy", '{');
+        wr_open(&ws, KEY("policy"), '{');
         rk_hex_encode(hex, p->pol.digest, RK_HASH_SIZE);
-        wr_str(&ws, "sha256", hex);
+        wr_str(&ws, KEY("sha256"), hex);
         wr_close(&ws, '}');
     } else {
-        wr_null(&ws, "policy");
+        wr_null(&ws, KEY("policy"));
     }
     wr_close(&ws, '}');
     if (evidence != NULL) {
         wr_close(&we, '}');
         if (p->pol.present)
-            wr_num(&we, "policy_seq", p->pol.seq);
-        wr_num(&we, "records", p->st.records);
-        wr_open(&we, "skipped", '[');
+            wr_num(&we, KEY("policy_seq"), p->pol.seq);
+        wr_num(&we, KEY("records"), p->st.records);
+        wr_open(&we, KEY("skipped"), '[');
         for (i = 0; i < p->nskips; i++) {
-            wr_open(&we, NULL, '{');
-            wr_str(&we, "reason", p->skips[i].reason);
-            wr_num(&we, "seq", p->skips[i].seq);
+            wr_open(&we, NOKEY, '{');
+            wr_str(&we, KEY("reason"), p->skips[i].reason);
+            wr_num(&we, KEY("seq"), p->skips[i].seq);
             wr_close(&we, '}');
         }
         wr_close(&we, ']');

@@ -166,13 +166,28 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-/* v as exactly n decimal digits, zero-padded (v < 10^n). */
-static void put_digits(char *out, unsigned v, int n)
+/* v as exactly n decimal digits, zero-padded (v < 10^n): two digits per
+ * division, from a table of the pairs "00".."99" (a time has 23 digits). */
+static inline void put_digits(char *out, unsigned v, int n)
 {
-    while (n-- > 0) {
-        out[n] = (char)('0' + v % 10);
-        v /= 10;
+    static const char pairs[] = "00010203040506070809"
+                                "10111213141516171819"
+                                "20212223242526272829"
+                                "30313233343536373839"
+                                "40414243444546474849"
+                                "50515253545556575859"
+                                "60616263646566676869"
+                                "70717273747576777879"
+                                "80818283848586878889"
+                                "90919293949596979899";
+
+    while (n >= 2) {
+        n -= 2;
+        memcpy(out + n, pairs + 2 * (v % 100), 2);
+        v /= 100;
     }
+    if (n > 0)
+        out[0] = (char)('0' + v % 10);
 }
 
 void rk_time_format(int64_t ns, char out[RK_TIME_STR_MAX])

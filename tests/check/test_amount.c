@@ -348,6 +348,16 @@ START_TEST(format_limits)
     ck_assert_str_eq(out, "-0.000000000000000000000000000005");
     ck_assert_uint_eq(rk_amount_format(0, 0, out), 1);
     ck_assert_str_eq(out, "0");
+    /* magnitudes of 2^64 and above are written as two uint64 halves split
+     * at 10^19: the low half keeps its zeros */
+    ck_assert_uint_eq(rk_amount_format((rk_amount)UINT64_MAX + 1, 0, out), 20);
+    ck_assert_str_eq(out, "18446744073709551616");
+    ck_assert_uint_eq(rk_amount_format((rk_amount)10000000000000000000ULL * 5 + 7, 2, out), 21);
+    ck_assert_str_eq(out, "500000000000000000.07");
+    ck_assert_uint_eq(rk_amount_format(-(rk_amount)10000000000000000000ULL * 20, 21, out), 24);
+    ck_assert_str_eq(out, "-0.200000000000000000000");
+    ck_assert_uint_eq(rk_amount_format((rk_amount)10000000000000000000ULL - 1, 19, out), 21);
+    ck_assert_str_eq(out, "0.9999999999999999999");
 }
 END_TEST
 

@@ -1,4 +1,6 @@
 /* test_bytes.c - big-endian, hex, base64, SHA-256 and rk_buf. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bytes.h"
@@ -111,6 +113,21 @@ START_TEST(u64_text)
     ck_assert(memcmp(t, "10", 2) == 0);
     ck_assert_uint_eq(rk_u64_text(t, UINT64_MAX), 20);
     ck_assert(memcmp(t, "18446744073709551615", 20) == 0);
+    /* every length, at both ends: 10^k - 1 and 10^k, against printf */
+    {
+        uint64_t p = 1;
+        char want[32];
+        int k, d;
+
+        for (k = 0; k < 20; k++, p *= 10) {
+            for (d = -1; d <= 1; d++) {
+                uint64_t v = p + (uint64_t)(int64_t)d;
+                size_t n = rk_u64_text(t, v);
+                ck_assert_uint_eq(n, (size_t)snprintf(want, sizeof want, "%" PRIu64, v));
+                ck_assert_msg(memcmp(t, want, n) == 0, "%s", want);
+            }
+        }
+    }
 }
 END_TEST
 

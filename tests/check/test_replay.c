@@ -1567,6 +1567,88 @@ START_TEST(golden_output_unchanged)
 }
 END_TEST
 
+/* ---- strings in the rendering ------------------------------------------------ */
+
+/* The test string of strings_render_as_canon_writes_them: len - 1 letters
+ * with special inserted at pos. */
+static void odd_string(char *s, const char *special, size_t len, size_t pos)
+{
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyz";
+    size_t sl = strlen(special);
+
+    memcpy(s, letters, pos);
+    memcpy(s + pos, special, sl);
+    memcpy(s + pos + sl, letters + pos, len - pos - 1);
+    s[len - 1 + sl] = '\0';
+}
+
+/*
+ * The renderer copies plain strings eight bytes at a time and hands any
+ * string with a byte to escape (or a byte >= 0x80) to rk_canon_put_string.
+ * Strings of every length up to 24 with one such byte at every position, in
+ * names that come from the data (accounts, row ids) and in values (status,
+ * context, event name), come out exactly as rk_canon_put_string writes
+ * them, and the document is canonical.
+ */
+START_TEST(strings_render_as_canon_writes_them)
+{
+    static const char *specials[] = { "\"", "\\", "\n", "\x01", "\x1f", "\x7f", "\xc3\xa9",
+                                      "~", " " };
+    static const char *const shapes[] = { "\"event\":%s", "\"status\":%s", "\"context\":%s",
+                                          "%s:{\"USD\":", "%s:" };
+    rk_ledger *l = new_ledger();
+    rk_buf want = RK_BUF_INIT;
+    char s[64], order[32], rid[96], name[128], text[512], err[RK_ERROR_SIZE] = "", *doc;
+    size_t len, pos, k, j, n = 0;
+    struct body b;
+
+    for (k = 0; k < sizeof specials / sizeof specials[0]; k++) {
+        for (len = 1; len <= 24; len++) {
+            for (pos = 0; pos < len; pos++) {
+                odd_string(s, specials[k], len, pos);
+                snprintf(order, sizeof order, "o-%zu", n++);
+                b = pe("btcpay", s, s, s, "processing", T0, order, NULL, NULL, NULL, 0, NULL);
+                append(l, &b);
+                body_free(&b);
+                snprintf(rid, sizeof rid, "%s/%s", order, s);
+                b = finance(order, rid, s, "debit", "1.00", "USD", NULL);
+                append(l, &b);
+                body_free(&b);
+            }
+        }
+    }
+    doc = replay_doc(l, NULL, NULL, NULL);
+    ck_assert_msg(rk_canon_check(doc, strlen(doc), err) == RK_OK, "%s", err);
+    ck_assert_ptr_nonnull(strstr(doc, "\"skipped\":[]"));
+    n = 0;
+    for (k = 0; k < sizeof specials / sizeof specials[0]; k++) {
+        for (len = 1; len <= 24; len++) {
+            for (pos = 0; pos < len; pos++) {
+                odd_string(s, specials[k], len, pos);
+                snprintf(order, sizeof order, "o-%zu", n++);
+                for (j = 0; j < sizeof shapes / sizeof shapes[0]; j++) {
+                    if (j == 0)
+                        snprintf(name, sizeof name, "btcpay:%s", s);
+                    else if (j == 4)
+                        snprintf(name, sizeof name, "%s/%s", order, s);
+                    else
+                        snprintf(name, sizeof name, "%s", s);
+                    rk_buf_reset(&want);
+                    ck_assert_int_eq(rk_canon_put_string(&want, name, strlen(name)), RK_OK);
+                    ck_assert_int_eq(rk_buf_putc(&want, '\0'), RK_OK);
+                    snprintf(text, sizeof text, shapes[j], (const char *)want.data);
+                    ck_assert_msg(strstr(doc, text) != NULL, "%zu/%zu/%zu: %s is missing", k,
+                                  len, pos, text);
+                }
+            }
+        }
+    }
+    free(doc);
+    rk_buf_free(&want);
+    rk_ledger_close(l);
+}
+END_TEST
+
 /* ---- compaction ---------------------------------------------------------------- */
 
 struct twin {
@@ -2031,6 +2113,7 @@ Suite *rk_test_suite(void)
     tcase_add_test(t, policy_implied_contract);
     tcase_add_test(t, corpus_payloads_through_adapters);
     tcase_add_test(t, golden_output_unchanged);
+    tcase_add_test(t, strings_render_as_canon_writes_them);
     tcase_add_test(t, compaction_then_older_event);
     tcase_add_test(t, compaction_on_mixed_streams);
     tcase_add_test(t, compaction_spill_file_errors);
