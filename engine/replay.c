@@ -81,6 +81,13 @@ static rk_err fold_one(void *vctx, const rk_record *rec, const uint8_t *bytes, s
  */
 #define PIPE_CHUNKS 4
 #define PIPE_RECORDS 512
+/*
+ * A thread that has to wait for the other sleeps until PIPE_WAKE chunks are
+ * ready for it (full, for the fold; free, for the scanner), not one: each
+ * wake-up is a futex call and two context switches, and this halves them.
+ * The end of the scan wakes the fold whatever is left.
+ */
+#define PIPE_WAKE 2
 #define PIPE_BYTES (512 * 1024) /* a chunk's first allocation; grows for a big record */
 #define PIPE_TAPE (PIPE_RECORDS * 24) /* entries of the bodies checked, not yet parsed */
 #define PIPE_TAPE_MIN 64 /* room for a body's entries, below which it is parsed at once */
@@ -107,6 +114,7 @@ struct pipe {
     size_t full;  /* chunks full, from head on */
     size_t fill;  /* the chunk the scanner fills */
     int stop;     /* the fold needs no more records */
+    int ended;    /* the scan ended: its last chunk is full */
     int parse;    /* the scanner parses the bodies of the chunk it fills */
     char err[RK_ERROR_SIZE]; /* the scanner's own message buffer */
     rk_ledger *l;
@@ -122,7 +130,8 @@ static int pipe_publish(struct pipe *q)
     pthread_mutex_lock(&q->mu);
     q->full++;
     q->fill = (q->fill + 1) % PIPE_CHUNKS;
-    pthread_cond_signal(&q->filled);
+    if (q->full == PIPE_WAKE)
+        pthread_cond_signal(&q->filled); /* what a waiting fold waits for */
     /*
      * Who parses the next chunk's bodies: the scanner when the fold has
      * this one and two more to go (it is the slower thread), else the fold.
@@ -130,8 +139,9 @@ static int pipe_publish(struct pipe *q)
      * does not depend on it; the split only balances the two threads.
      */
     q->parse = q->full >= 3;
-    while (q->full == PIPE_CHUNKS && !q->stop)
-        pthread_cond_wait(&q->emptied, &q->mu);
+    if (q->full == PIPE_CHUNKS)
+        while (q->full > PIPE_CHUNKS - PIPE_WAKE && !q->stop)
+            pthread_cond_wait(&q->emptied, &q->mu);
     stop = q->stop;
     pthread_mutex_unlock(&q->mu);
     if (!stop) {
@@ -211,6 +221,7 @@ static void *pipe_scan(void *arg)
         if (rc != RK_OK)
             memcpy(c->err, q->err, sizeof c->err);
         q->full++;
+        q->ended = 1;
         pthread_cond_signal(&q->filled);
     }
     pthread_mutex_unlock(&q->mu);
@@ -269,10 +280,11 @@ static rk_err pipe_fold(rk_ledger *l, uint64_t from, uint64_t to, struct fold_ct
         pipe_free(q);
         return rk_ledger_scan(l, from, to, fold_one, fc, err);
     }
+    pthread_mutex_lock(&q->mu);
     for (;;) {
-        pthread_mutex_lock(&q->mu);
-        while (q->full == 0)
-            pthread_cond_wait(&q->filled, &q->mu);
+        if (q->full == 0)
+            while (q->full < PIPE_WAKE && !q->ended)
+                pthread_cond_wait(&q->filled, &q->mu);
         c = &q->chunk[q->head];
         pthread_mutex_unlock(&q->mu);
         for (i = 0; i < c->n && rc == RK_OK; i++)
@@ -285,11 +297,12 @@ static rk_err pipe_fold(rk_ledger *l, uint64_t from, uint64_t to, struct fold_ct
         }
         if (rc != RK_OK)
             break;
+        /* one lock both gives this chunk back and takes the next */
         pthread_mutex_lock(&q->mu);
         q->head = (q->head + 1) % PIPE_CHUNKS;
         q->full--;
-        pthread_cond_signal(&q->emptied);
-        pthread_mutex_unlock(&q->mu);
+        if (q->full == PIPE_CHUNKS - PIPE_WAKE)
+            pthread_cond_signal(&q->emptied); /* what a waiting scanner waits for */
     }
     pthread_mutex_lock(&q->mu);
     q->stop = 1;
