@@ -335,7 +335,8 @@ struct compactor {
     pthread_cond_t done; /* a payment is done */
     pthread_t th;
     int started;         /* the thread runs */
-    int nothread;        /* it could not be started: compact on the fold thread */
+    int nothread;        /* not wanted (rk_planes_no_thread) or could not be started:
+                          * compact on the fold thread, at the sweep */
     int stop;
     struct pay **q;      /* handed over, in order: q[qhead..qlen) */
     size_t qhead, qlen, qcap;
