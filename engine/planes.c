@@ -107,7 +107,7 @@ struct frow {
  * only when it outgrows them, doubling from there (list_room).  A payment
  * then costs one allocation for all its lists instead of four or five that
  * grew by one entry at a time.  Each event has a fingerprint beside it (evh:
- * the hash of its event id), so that looking for a duplicate compares one
+ * ev_fp of its event id), so that looking for a duplicate compares one
  * word per event and reads strings only on a match (pay_has_event).
  */
 #define KEYS_IN 2  /* "o" US order and "p" US provider US id */
@@ -118,7 +118,7 @@ struct paylists {
     char **keys; /* map keys that point here */
     size_t nkeys;
     struct pev **ev;
-    uint32_t *evh; /* evh[i]: hash_str(ev[i]->event_id) */
+    uint32_t *evh; /* evh[i]: ev_fp(ev[i]->event_id) */
     size_t nev;
     struct crow **cr;
     size_t ncr;
@@ -544,6 +544,21 @@ static uint32_t hash_padded(const char *s, size_t n)
 static uint32_t hash_str(const char *s)
 {
     return hash_mem(s, strlen(s));
+}
+
+/*
+ * The fingerprint of an event id (struct paylists, evh): its length and
+ * its last eight bytes, mixed (the ids of one provider differ mostly at
+ * the end).  Only a filter: equal ids have equal fingerprints, and a match
+ * is confirmed by comparing the strings (pay_has_event).
+ */
+static uint32_t ev_fp(const char *id)
+{
+    size_t n = strlen(id);
+    uint64_t w = 0;
+
+    memcpy(&w, n >= 8 ? id + n - 8 : id, n >= 8 ? 8 : n);
+    return hash_end(0x9e3779b97f4a7c15ULL ^ (uint64_t)n, w);
 }
 
 static int streq(const char *a, const char *b)
@@ -1214,7 +1229,7 @@ static int ev_room(struct paylists *l)
     return 0;
 }
 
-/* Insert e, whose fingerprint is fp (hash_str(e->event_id)), in event order. */
+/* Insert e, whose fingerprint is fp (ev_fp(e->event_id)), in event order. */
 static int pay_insert_event(rk_planes *p, struct pay *y, struct pev *e, uint32_t fp)
 {
     struct paylists *l = y->L;
@@ -1585,7 +1600,7 @@ static rk_err fold_provider(rk_planes *p, struct pev *e, const char *why, uint64
     if (pay_rename_orphan(t) != 0)
         goto nomem;
     p->last = t;
-    fp = hash_str(e->event_id);
+    fp = ev_fp(e->event_id);
     if (pay_has_event(t, e, fp)) {
         if (pay_add_dup(t, seq) != 0)
             goto nomem;
@@ -3305,12 +3320,13 @@ rk_err rk_planes_render(rk_planes *p, const char *ref, cJSON **state, cJSON **ev
  */
 static rk_err spill_open(struct spill *sp, char *err)
 {
-    const char *dir = getenv("TMPDIR");
+    const char *dir;
     char path[4096];
     int n, fd, e;
 
     if (sp->fd >= 0)
-        return RK_OK;
+        return RK_OK; /* before getenv: this runs once per compaction */
+    dir = getenv("TMPDIR");
     if (dir == NULL || dir[0] == '\0')
         dir = "/tmp";
     n = snprintf(path, sizeof path, "%s/reckon-replay-XXXXXX", dir);
@@ -3882,7 +3898,7 @@ static rk_err refold(rk_planes *p, struct pay *y, uint64_t seq, int kind, rk_buf
                    ? rk_seterr(err, RK_ERR_NOMEM, "out of memory")
                    : rk_seterr(err, RK_ERR_CORRUPT, "expanding payment '%s': seq %llu: %s",
                                y->ref, (unsigned long long)seq, why);
-    if (pay_insert_event(p, y, e, hash_str(e->event_id)) != 0) {
+    if (pay_insert_event(p, y, e, ev_fp(e->event_id)) != 0) {
         pev_free(e);
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
