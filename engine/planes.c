@@ -488,9 +488,9 @@ static void dec_format(dec d, char out[RK_AMOUNT_STR_MAX])
 }
 
 /*
- * A 32-bit hash of n bytes for the key map and the event fingerprints.
- * Eight bytes at a time (a byte-at-a-time FNV-1a cost four instructions a
- * byte, a fifth of the fold's own work); the word's value depends on the
+ * A 32-bit hash of n bytes for the key map.  Eight bytes at a time (a
+ * byte-at-a-time FNV-1a cost four instructions a byte, an eighth of the
+ * fold's own work); the word's value depends on the
  * byte order, which only places keys in the table: nothing in the output
  * depends on the table (payments are rendered from p->pays).  Each word is
  * multiplied in and its high bits folded down, then the whole is mixed as
