@@ -101,18 +101,36 @@ struct frow {
  * payment (formats/replay.md section 10) frees it whole and keeps only its
  * index entry, struct pay, in memory (80 bytes with malloc's header, not
  * 192 as when these lists were inside it).
+ *
+ * The first few entries of each list live in the struct itself (the *_in
+ * arrays: room for what most payments hold), and a list moves to the heap
+ * only when it outgrows them, doubling from there (list_room).  A payment
+ * then costs one allocation for all its lists instead of four or five that
+ * grew by one entry at a time.  Each event has a fingerprint beside it (evh:
+ * ev_fp of its event id), so that looking for a duplicate compares one
+ * word per event and reads strings only on a match (pay_has_event).
  */
+#define KEYS_IN 2  /* "o" US order and "p" US provider US id */
+#define EV_IN 8
+#define ROWS_IN 2
+
 struct paylists {
     char **keys; /* map keys that point here */
     size_t nkeys;
     struct pev **ev;
-    size_t nev, evcap;
+    uint32_t *evh; /* evh[i]: ev_fp(ev[i]->event_id) */
+    size_t nev;
     struct crow **cr;
     size_t ncr;
     struct frow **fr;
     size_t nfr;
     uint64_t *dupseq; /* sequence numbers of the duplicates, for the evidence */
     size_t ndupseq;
+    char *keys_in[KEYS_IN];
+    struct pev *ev_in[EV_IN];
+    uint32_t evh_in[EV_IN];
+    struct crow *cr_in[ROWS_IN];
+    struct frow *fr_in[ROWS_IN];
 };
 
 /*
@@ -128,7 +146,8 @@ struct pay {
     /* compacted (formats/replay.md section 10): the spill file holds the
      * state bytes then the evidence bytes of the payment at spill_off */
     uint64_t spill_off;
-    uint64_t pol_gen; /* the policy generation the renderings were written under */
+    uint64_t pol_gen; /* the policy generation the renderings were written under;
+                       * while open, the one seen_open was found under */
     uint32_t state_len, evid_len;
     unsigned char has_order;
     unsigned char ref_in_map; /* ref points into the map's key "o" US ref: not ours to free */
@@ -137,6 +156,10 @@ struct pay {
     /* guarded by the compactor's lock: handed to the compactor thread and
      * not finished yet; its compaction failed (the lists are still there) */
     unsigned char pending, failed;
+    /* open, and found not closed by a sweep since a record last joined it,
+     * under policy generation pol_gen: its verdict cannot have changed
+     * (pay_closed).  Cleared whenever a record joins it. */
+    unsigned char seen_open;
 };
 
 /*
@@ -147,7 +170,7 @@ struct pay {
  * compared before the key.  Empty: pay NULL.
  */
 struct slot {
-    uint32_t hash; /* the low 32 bits of hash_str(key) */
+    uint32_t hash; /* hash_str(key) */
     uint32_t key;  /* block << 16 | offset in the block (key_at) */
     struct pay *pay;
 };
@@ -312,10 +335,15 @@ struct compactor {
     pthread_cond_t done; /* a payment is done */
     pthread_t th;
     int started;         /* the thread runs */
-    int nothread;        /* it could not be started: compact on the fold thread */
+    int nothread;        /* not wanted (rk_planes_no_thread) or could not be started:
+                          * compact on the fold thread, at the sweep */
     int stop;
     struct pay **q;      /* handed over, in order: q[qhead..qlen) */
     size_t qhead, qlen, qcap;
+    /* fold thread only: the payments a sweep compacts, handed over together
+     * at its end (comp_hand_over), with one wake-up of the thread */
+    struct pay **batch;
+    size_t nbatch, batchcap;
     size_t njobs;        /* handed over and not done */
     rk_err rc;           /* the first failure; every later payment fails with it */
     char err[RK_ERROR_SIZE];
@@ -459,15 +487,78 @@ static size_t dec_format(dec d, char out[RK_AMOUNT_STR_MAX])
     return rk_amount_format(d.v, d.scale, out);
 }
 
-static uint64_t hash_str(const char *s)
+/*
+ * A 32-bit hash of n bytes for the key map.  Eight bytes at a time (a
+ * byte-at-a-time FNV-1a cost four instructions a byte, an eighth of the
+ * fold's own work); the word's value depends on the
+ * byte order, which only places keys in the table: nothing in the output
+ * depends on the table (payments are rendered from p->pays).  Each word is
+ * multiplied in and its high bits folded down, then the whole is mixed as
+ * splitmix64 finishes, so the low bits that pick a slot depend on every byte.
+ */
+static uint64_t hash_word(uint64_t h, uint64_t w)
 {
-    uint64_t h = 1469598103934665603ULL;
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+    return h ^ (h >> 31);
+}
 
-    while (*s != '\0') {
-        h ^= (unsigned char)*s++;
-        h *= 1099511628211ULL;
+/* The last word (the n % 8 bytes left, then zeros) and the final mix. */
+static uint32_t hash_end(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * 0x94d049bb133111ebULL;
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    return (uint32_t)h;
+}
+
+static uint32_t hash_mem(const char *s, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n, w;
+    unsigned char t[8] = {0};
+
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = hash_word(h, w);
     }
-    return h;
+    memcpy(t, s, n);
+    memcpy(&w, t, 8);
+    return hash_end(h, w);
+}
+
+/* hash_mem(s, n) for bytes s[0..n) followed by zeros up to the next multiple
+ * of 8 past n (key_make pads its keys so): the last word is read whole. */
+static uint32_t hash_padded(const char *s, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n, w;
+    size_t i;
+
+    for (i = 0; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        h = hash_word(h, w);
+    }
+    memcpy(&w, s + i, 8);
+    return hash_end(h, w);
+}
+
+static uint32_t hash_str(const char *s)
+{
+    return hash_mem(s, strlen(s));
+}
+
+/*
+ * The fingerprint of an event id (struct paylists, evh): its length and
+ * its last eight bytes, mixed (the ids of one provider differ mostly at
+ * the end).  Only a filter: equal ids have equal fingerprints, and a match
+ * is confirmed by comparing the strings (pay_has_event).
+ */
+static uint32_t ev_fp(const char *id)
+{
+    size_t n = strlen(id);
+    uint64_t w = 0;
+
+    memcpy(&w, n >= 8 ? id + n - 8 : id, n >= 8 ? 8 : n);
+    return hash_end(0x9e3779b97f4a7c15ULL ^ (uint64_t)n, w);
 }
 
 static int streq(const char *a, const char *b)
@@ -838,12 +929,57 @@ static struct slot *map_find_h(const rk_planes *p, const char *key, uint32_t h)
 
 static struct slot *map_find(const rk_planes *p, const char *key)
 {
-    return map_find_h(p, key, (uint32_t)hash_str(key));
+    return map_find_h(p, key, hash_str(key));
 }
 
-static struct pay *map_get(const rk_planes *p, const char *key)
+/*
+ * A map key as the fold builds it (key_make): its bytes, its length and
+ * its hash, computed once and used for the lookup and, when the key is new,
+ * for the insertion (which then neither hashes nor measures it again).
+ * Keys: "o" US order, "p" US provider US payment id (US = 0x1f).
+ */
+#define KEY_MAX (2 * RK_REF_MAX + 64)
+
+struct key {
+    uint32_t h;   /* hash_mem(s, len), which is hash_str(s) */
+    size_t len;   /* bytes before the NUL */
+    char s[KEY_MAX + 8];
+};
+
+static void key_make(struct key *k, char kind, const char *b, const char *c)
 {
-    struct slot *s = map_find(p, key);
+    size_t lb = strlen(b), lc = c != NULL ? strlen(c) : 0;
+    size_t n = 2 + lb + (c != NULL ? 1 + lc : 0);
+
+    if (n + 1 > KEY_MAX) {
+        n = 0; /* cannot happen: references are at most RK_REF_MAX bytes */
+    } else {
+        k->s[0] = kind;
+        k->s[1] = '\x1f';
+        memcpy(k->s + 2, b, lb);
+        if (c != NULL) {
+            k->s[2 + lb] = '\x1f';
+            memcpy(k->s + 3 + lb, c, lc);
+        }
+    }
+    memset(k->s + n, 0, 8); /* the NUL, and the padding hash_padded reads */
+    k->len = n;
+    k->h = hash_padded(k->s, n);
+}
+
+static void key_order(struct key *k, const char *order)
+{
+    key_make(k, 'o', order, NULL);
+}
+
+static void key_pid(struct key *k, const char *provider, const char *pid)
+{
+    key_make(k, 'p', provider, pid);
+}
+
+static struct pay *map_get(const rk_planes *p, const struct key *k)
+{
+    struct slot *s = map_find_h(p, k->s, k->h);
 
     return s != NULL ? s->pay : NULL;
 }
@@ -872,12 +1008,11 @@ static int map_grow(rk_planes *p)
     return 0;
 }
 
-/* Copy key into the key blocks (freed with the state) and set *out to its
- * handle; -1 when out of memory. */
-static int key_copy(rk_planes *p, const char *key, uint32_t *out)
+/* Copy key (n bytes and its NUL) into the key blocks (freed with the
+ * state) and set *out to its handle; -1 when out of memory. */
+static int key_copy(rk_planes *p, const char *key, size_t n, uint32_t *out)
 {
-    size_t n = strlen(key) + 1;
-
+    n++;
     if (n > KEYBLOCK)
         return -1; /* cannot happen: a key is at most KEY_MAX bytes */
     if (p->nkblk == 0 || KEYBLOCK - p->kused < n) {
@@ -903,67 +1038,33 @@ static int key_copy(rk_planes *p, const char *key, uint32_t *out)
     return 0;
 }
 
+static int keys_push(struct paylists *l, char *key);
+
 /* Point key at pay (insert or overwrite); the key string is copied. */
-static int map_put(rk_planes *p, const char *key, struct pay *pay)
+static int map_put(rk_planes *p, const struct key *key, struct pay *pay)
 {
-    uint32_t h = (uint32_t)hash_str(key), k;
-    struct slot *s = map_find_h(p, key, h);
+    struct slot *s = map_find_h(p, key->s, key->h);
+    uint32_t k;
     size_t i;
-    char **nk;
 
     if (s != NULL) {
         s->pay = pay;
     } else {
         if ((p->used + 1) * 2 >= p->nslots && map_grow(p) != 0)
             return -1;
-        if (key_copy(p, key, &k) != 0)
+        if (key_copy(p, key->s, key->len, &k) != 0)
             return -1;
-        i = (size_t)h & (p->nslots - 1);
+        i = (size_t)key->h & (p->nslots - 1);
         while (p->slots[i].pay != NULL)
             i = (i + 1) & (p->nslots - 1);
-        p->slots[i].hash = h;
+        p->slots[i].hash = key->h;
         p->slots[i].key = k;
         p->slots[i].pay = pay;
         p->used++;
         s = &p->slots[i];
     }
-    nk = realloc(pay->L->keys, (pay->L->nkeys + 1) * sizeof *nk);
-    if (nk == NULL)
-        return -1;
-    pay->L->keys = nk;
-    pay->L->keys[pay->L->nkeys++] = key_at(p, s->key); /* borrowed from the map */
-    return 0;
+    return keys_push(pay->L, key_at(p, s->key)); /* borrowed from the map */
 }
-
-/* Map keys: "o" US order, "p" US provider US payment id (US = 0x1f). */
-static void key_join(char *out, size_t n, const char *a, const char *b, const char *c)
-{
-    size_t la = strlen(a), lb = strlen(b), lc = c != NULL ? strlen(c) : 0;
-
-    if (la + 1 + lb + (c != NULL ? 1 + lc : 0) + 1 > n) {
-        out[0] = '\0'; /* cannot happen: references are at most RK_REF_MAX bytes */
-        return;
-    }
-    memcpy(out, a, la);
-    out[la] = '\x1f';
-    memcpy(out + la + 1, b, lb + 1);
-    if (c != NULL) {
-        out[la + 1 + lb] = '\x1f';
-        memcpy(out + la + 2 + lb, c, lc + 1);
-    }
-}
-
-static void key_order(char *out, size_t n, const char *order)
-{
-    key_join(out, n, "o", order, NULL);
-}
-
-static void key_pid(char *out, size_t n, const char *provider, const char *pid)
-{
-    key_join(out, n, "p", provider, pid);
-}
-
-#define KEY_MAX (2 * RK_REF_MAX + 64)
 
 /* ---- payments --------------------------------------------------------- */
 
@@ -983,6 +1084,63 @@ static void pay_free(struct pay *y)
     if (!y->ref_in_map)
         free(y->ref);
     free(y);
+}
+
+/* Empty lists, each in its inline room; NULL when out of memory.  Only the
+ * counts and pointers are set: an inline array is read below its count. */
+static struct paylists *lists_new(void)
+{
+    struct paylists *l = malloc(sizeof *l);
+
+    if (l == NULL)
+        return NULL;
+    l->keys = l->keys_in;
+    l->ev = l->ev_in;
+    l->evh = l->evh_in;
+    l->cr = l->cr_in;
+    l->fr = l->fr_in;
+    l->dupseq = NULL;
+    l->nkeys = l->nev = l->ncr = l->nfr = l->ndupseq = 0;
+    return l;
+}
+
+/*
+ * The pointer list a of n entries (inline array in, of nin entries, a power
+ * of two) with room for one more: a itself, or a copy twice as large (a is
+ * freed unless it is in).  A list is in its inline array up to nin entries,
+ * then on the heap with room for 2^k entries, 2^k > n; so it is full when n
+ * is nin or a larger power of two.  NULL when out of memory (a is kept).
+ */
+static void *list_room(void *a, size_t n, void *in, size_t nin)
+{
+    void **na;
+
+    if (n < nin || (n & (n - 1)) != 0)
+        return a;
+    if (a != in)
+        return realloc(a, 2 * n * sizeof *na);
+    na = malloc(2 * n * sizeof *na);
+    if (na != NULL)
+        memcpy(na, in, n * sizeof *na);
+    return na;
+}
+
+/* Free a list's heap array, if it has one. */
+static void list_free(void *a, void *in)
+{
+    if (a != in)
+        free(a);
+}
+
+static int keys_push(struct paylists *l, char *key)
+{
+    char **nk = list_room(l->keys, l->nkeys, l->keys_in, KEYS_IN);
+
+    if (nk == NULL)
+        return -1;
+    l->keys = nk;
+    l->keys[l->nkeys++] = key;
+    return 0;
 }
 
 /* Remember y as a payment held in full, for the compaction sweep. */
@@ -1007,7 +1165,7 @@ static struct pay *pay_new(rk_planes *p, const char *ref, int has_order)
     if (y == NULL)
         return NULL;
     y->ref = strdup(ref);
-    y->L = calloc(1, sizeof *y->L);
+    y->L = lists_new();
     y->has_order = (unsigned char)has_order;
     if (y->ref == NULL || y->L == NULL)
         goto fail;
@@ -1049,34 +1207,54 @@ static int pev_cmp(const struct pev *a, const struct pev *b)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-static int pay_insert_event(rk_planes *p, struct pay *y, struct pev *e)
+/* Room for one more event (and its fingerprint), as list_room: the two
+ * arrays share one heap block, the fingerprints after the pointers. */
+static int ev_room(struct paylists *l)
 {
-    size_t lo = 0, hi = y->L->nev, mid;
+    size_t n = l->nev;
+    struct pev **ne;
+    uint32_t *nh;
 
-    if (y->L->nev == y->L->evcap) {
-        size_t n = y->L->evcap == 0 ? 4 : y->L->evcap * 2;
-        struct pev **ne = realloc(y->L->ev, n * sizeof *ne);
-        if (ne == NULL)
-            return -1;
-        y->L->ev = ne;
-        y->L->evcap = n;
-    }
+    if (n < EV_IN || (n & (n - 1)) != 0)
+        return 0;
+    ne = malloc(2 * n * (sizeof *ne + sizeof *nh));
+    if (ne == NULL)
+        return -1;
+    nh = (uint32_t *)(ne + 2 * n);
+    memcpy(ne, l->ev, n * sizeof *ne);
+    memcpy(nh, l->evh, n * sizeof *nh);
+    list_free(l->ev, l->ev_in);
+    l->ev = ne;
+    l->evh = nh;
+    return 0;
+}
+
+/* Insert e, whose fingerprint is fp (ev_fp(e->event_id)), in event order. */
+static int pay_insert_event(rk_planes *p, struct pay *y, struct pev *e, uint32_t fp)
+{
+    struct paylists *l = y->L;
+    size_t lo = 0, hi = l->nev, mid;
+
+    if (ev_room(l) != 0)
+        return -1;
     /* appending is the common case */
-    if (y->L->nev > 0 && pev_cmp(y->L->ev[y->L->nev - 1], e) > 0) {
+    if (l->nev > 0 && pev_cmp(l->ev[l->nev - 1], e) > 0) {
         p->st.reorders++;
         while (lo < hi) {
             mid = lo + (hi - lo) / 2;
-            if (pev_cmp(y->L->ev[mid], e) <= 0)
+            if (pev_cmp(l->ev[mid], e) <= 0)
                 lo = mid + 1;
             else
                 hi = mid;
         }
-        memmove(y->L->ev + lo + 1, y->L->ev + lo, (y->L->nev - lo) * sizeof *y->L->ev);
-        y->L->ev[lo] = e;
+        memmove(l->ev + lo + 1, l->ev + lo, (l->nev - lo) * sizeof *l->ev);
+        memmove(l->evh + lo + 1, l->evh + lo, (l->nev - lo) * sizeof *l->evh);
     } else {
-        y->L->ev[y->L->nev] = e;
+        lo = l->nev;
     }
-    y->L->nev++;
+    l->ev[lo] = e;
+    l->evh[lo] = fp;
+    l->nev++;
     return 0;
 }
 
@@ -1092,13 +1270,15 @@ static int pay_add_dup(struct pay *y, uint64_t seq)
     return 0;
 }
 
-static int pay_has_event(const struct pay *y, const struct pev *e)
+/* Does y hold an event with e's event id and provider?  fp: e's fingerprint. */
+static int pay_has_event(const struct pay *y, const struct pev *e, uint32_t fp)
 {
+    const struct paylists *l = y->L;
     size_t i;
 
-    for (i = 0; i < y->L->nev; i++)
-        if (strcmp(y->L->ev[i]->event_id, e->event_id) == 0 &&
-            strcmp(y->L->ev[i]->provider, e->provider) == 0)
+    for (i = 0; i < l->nev; i++)
+        if (l->evh[i] == fp && strcmp(l->ev[i]->event_id, e->event_id) == 0 &&
+            strcmp(l->ev[i]->provider, e->provider) == 0)
             return 1;
     return 0;
 }
@@ -1138,14 +1318,13 @@ static int pay_merge(rk_planes *p, struct pay *dst, struct pay *src)
 {
     size_t i;
     struct slot *s;
-    char **nk;
 
     for (i = 0; i < src->L->nev; i++) {
-        if (pay_has_event(dst, src->L->ev[i])) {
+        if (pay_has_event(dst, src->L->ev[i], src->L->evh[i])) {
             if (pay_add_dup(dst, src->L->ev[i]->seq) != 0)
                 return -1;
             pev_free(src->L->ev[i]);
-        } else if (pay_insert_event(p, dst, src->L->ev[i]) != 0) {
+        } else if (pay_insert_event(p, dst, src->L->ev[i], src->L->evh[i]) != 0) {
             return -1;
         }
         src->L->ev[i] = NULL;
@@ -1155,15 +1334,12 @@ static int pay_merge(rk_planes *p, struct pay *dst, struct pay *src)
     for (i = 0; i < src->L->ndupseq; i++)
         if (pay_add_dup(dst, src->L->dupseq[i]) != 0)
             return -1;
-    nk = realloc(dst->L->keys, (dst->L->nkeys + src->L->nkeys) * sizeof *nk);
-    if (nk == NULL)
-        return -1;
-    dst->L->keys = nk;
     for (i = 0; i < src->L->nkeys; i++) {
         s = map_find(p, src->L->keys[i]);
         if (s != NULL)
             s->pay = dst;
-        dst->L->keys[dst->L->nkeys++] = src->L->keys[i];
+        if (keys_push(dst->L, src->L->keys[i]) != 0)
+            return -1;
     }
     src->L->nkeys = 0;
     src->dead = 1;
@@ -1369,7 +1545,8 @@ static rk_err fold_provider(rk_planes *p, struct pev *e, const char *why, uint64
     rk_err rc;
     const char *pid;
     struct pay *pO = NULL, *pP = NULL, *pPP = NULL, *t;
-    char kO[KEY_MAX], kP[KEY_MAX], kPP[KEY_MAX];
+    struct key kO, kP, kPP;
+    uint32_t fp;
 
     if (e == NULL)
         return not_folded(p, seq, why, err);
@@ -1378,14 +1555,14 @@ static rk_err fold_provider(rk_planes *p, struct pev *e, const char *why, uint64
         p->clock = e->occurred_at;
     pid = e->pid != NULL ? e->pid : e->order;
     if (e->order != NULL) {
-        key_order(kO, sizeof kO, e->order);
-        pO = map_get(p, kO);
+        key_order(&kO, e->order);
+        pO = map_get(p, &kO);
     }
-    key_pid(kP, sizeof kP, e->provider, pid);
-    pP = map_get(p, kP);
+    key_pid(&kP, e->provider, pid);
+    pP = map_get(p, &kP);
     if (e->parent != NULL) {
-        key_pid(kPP, sizeof kPP, e->provider, e->parent);
-        pPP = map_get(p, kPP);
+        key_pid(&kPP, e->provider, e->parent);
+        pPP = map_get(p, &kPP);
     }
     t = pO != NULL ? pO : pP != NULL ? pP : pPP;
     /* only payments with an order are compacted, and only those are ever a
@@ -1414,16 +1591,17 @@ static rk_err fold_provider(rk_planes *p, struct pev *e, const char *why, uint64
         goto nomem;
     /* merges repoint keys but never add or remove one, and kO ("o...") is
      * never kP ("p..."), so the lookups above still say which keys are new */
-    if (e->order != NULL && pO == NULL && map_put(p, kO, t) != 0)
+    if (e->order != NULL && pO == NULL && map_put(p, &kO, t) != 0)
         goto nomem;
-    if (pP == NULL && map_put(p, kP, t) != 0)
+    if (pP == NULL && map_put(p, &kP, t) != 0)
         goto nomem;
-    if (e->parent != NULL && map_get(p, kPP) == NULL && map_put(p, kPP, t) != 0)
+    if (e->parent != NULL && map_get(p, &kPP) == NULL && map_put(p, &kPP, t) != 0)
         goto nomem;
     if (pay_rename_orphan(t) != 0)
         goto nomem;
     p->last = t;
-    if (pay_has_event(t, e)) {
+    fp = ev_fp(e->event_id);
+    if (pay_has_event(t, e, fp)) {
         if (pay_add_dup(t, seq) != 0)
             goto nomem;
         p->st.duplicates++;
@@ -1431,7 +1609,7 @@ static rk_err fold_provider(rk_planes *p, struct pev *e, const char *why, uint64
         pev_free(e);
         return RK_OK;
     }
-    if (pay_insert_event(p, t, e) != 0)
+    if (pay_insert_event(p, t, e, fp) != 0)
         goto nomem;
     return RK_OK;
 nomem:
@@ -1441,23 +1619,24 @@ nomem:
 
 static struct pay *pay_for_order(rk_planes *p, const char *order)
 {
-    char k[KEY_MAX];
+    struct key k;
     struct pay *y;
 
     if (p->target != NULL)
         return p->target;
-    key_order(k, sizeof k, order);
-    y = map_get(p, k);
+    key_order(&k, order);
+    y = map_get(p, &k);
     if (y != NULL)
         return y;
     y = pay_new(p, order, 1);
-    if (y == NULL || map_put(p, k, y) != 0)
+    if (y == NULL || map_put(p, &k, y) != 0)
         return NULL;
     return y;
 }
 
-/* Replace the row with the same row_id, or add it. */
-static int put_row(void ***rows, size_t *n, void *row, const char *row_id,
+/* Replace the row with the same row_id, or add it; in: the list's inline
+ * array of ROWS_IN entries (list_room). */
+static int put_row(void ***rows, size_t *n, void **in, void *row, const char *row_id,
                    const char *(*id_of)(const void *), void (*free_row)(void *))
 {
     size_t i;
@@ -1470,7 +1649,7 @@ static int put_row(void ***rows, size_t *n, void *row, const char *row_id,
             return 0;
         }
     }
-    nr = realloc(*rows, (*n + 1) * sizeof *nr);
+    nr = list_room(*rows, *n, in, ROWS_IN);
     if (nr == NULL)
         return -1;
     *rows = nr;
@@ -1566,10 +1745,10 @@ static rk_err row_apply(rk_planes *p, void *row, const char *row_id, int finance
         row_free(row);
         return rc;
     }
-    if (y == NULL || (finance ? put_row((void ***)&y->L->fr, &y->L->nfr, row, row_id, frow_id,
-                                        row_free)
-                              : put_row((void ***)&y->L->cr, &y->L->ncr, row, row_id, crow_id,
-                                        row_free)) != 0) {
+    if (y == NULL || (finance ? put_row((void ***)&y->L->fr, &y->L->nfr, (void **)y->L->fr_in,
+                                        row, row_id, frow_id, row_free)
+                              : put_row((void ***)&y->L->cr, &y->L->ncr, (void **)y->L->cr_in,
+                                        row, row_id, crow_id, row_free)) != 0) {
         row_free(row);
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
@@ -1707,6 +1886,7 @@ void rk_planes_free(rk_planes *p)
     free(p->sp.buf);
     rk_buf_free(&p->sp.rd);
     free(p->comp.q);
+    free(p->comp.batch);
     free(p->comp.dq);
     rk_buf_free(&p->comp.sb);
     rk_buf_free(&p->comp.eb);
@@ -1900,8 +2080,10 @@ rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec, rk_planes_pr
         else
             rc = finance_apply(p, parsed, prep->why, order, rec->seq, err);
     }
-    if (p->last != NULL)
+    if (p->last != NULL) {
         p->last->touched = p->st.records;
+        p->last->seen_open = 0; /* its verdict may change (pay_closed) */
+    }
     if (p->st.merges > 0 && p->npays > 64 && p->npays > 2 * p->st.payments)
         compact_pays(p);
     if (rc == RK_OK && p->idle > 0 && p->fetch != NULL && p->st.records >= p->next_sweep)
@@ -3472,12 +3654,13 @@ rk_err rk_planes_render(rk_planes *p, const char *ref, cJSON **state, cJSON **ev
  */
 static rk_err spill_open(struct spill *sp, char *err)
 {
-    const char *dir = getenv("TMPDIR");
+    const char *dir;
     char path[4096];
     int n, fd, e;
 
     if (sp->fd >= 0)
-        return RK_OK;
+        return RK_OK; /* before getenv: this runs once per compaction */
+    dir = getenv("TMPDIR");
     if (dir == NULL || dir[0] == '\0')
         dir = "/tmp";
     n = snprintf(path, sizeof path, "%s/reckon-replay-XXXXXX", dir);
@@ -3593,8 +3776,14 @@ void rk_planes_set_source(rk_planes *p, rk_planes_fetch_fn fn, void *ctx, uint64
     p->next_sweep = p->st.records + p->idle;
 }
 
-/* Closed: nothing the payment shows can change unless a record joins it. */
-static int pay_closed(const rk_planes *p, const struct pay *y, int *closed)
+/*
+ * Closed: nothing the payment shows can change unless a record joins it.
+ * The verdict reads only the payment's lists and the policy in force, so a
+ * payment found open stays open until a record joins it (which clears
+ * seen_open) or the policy changes: an idle payment that never closes is
+ * not replayed through the lifecycle again at every sweep.
+ */
+static int pay_closed(const rk_planes *p, struct pay *y, int *closed)
 {
     struct cview cv;
     struct expect x;
@@ -3602,6 +3791,8 @@ static int pay_closed(const rk_planes *p, const struct pay *y, int *closed)
 
     *closed = 0;
     if (y->dead || y->compact || !y->has_order || y->L->ncr == 0 || y->L->nfr == 0 || y->L->nev == 0)
+        return 0;
+    if (y->seen_open && y->pol_gen == p->pol_gen)
         return 0;
     commerce_view(y, &cv);
     if (cv.created == NULL)
@@ -3617,6 +3808,10 @@ static int pay_closed(const rk_planes *p, const struct pay *y, int *closed)
               v.state != RK_STATE_DETECTED && v.state != RK_STATE_CONFIRMING &&
               v.state != RK_STATE_CONFIRMED;
     pview_free(&v);
+    if (!*closed) {
+        y->seen_open = 1;
+        y->pol_gen = p->pol_gen;
+    }
     return 0;
 }
 
@@ -3635,11 +3830,11 @@ static void pay_drop_lists(struct pay *y)
         crow_free(l->cr[i]);
     for (i = 0; i < l->nfr; i++)
         frow_free(l->fr[i]);
-    free(l->ev);
-    free(l->cr);
-    free(l->fr);
+    list_free(l->ev, l->ev_in); /* evh shares its block */
+    list_free(l->cr, l->cr_in);
+    list_free(l->fr, l->fr_in);
+    list_free(l->keys, l->keys_in);
     free(l->dupseq);
-    free(l->keys);
     free(l);
     y->L = NULL;
 }
@@ -3849,7 +4044,8 @@ static rk_err comp_settle(rk_planes *p, struct pay *y, char *err)
 }
 
 /*
- * Compact y: hand it to the compactor thread (started on first use), or,
+ * Compact y: queue it for the compactor thread (started on first use),
+ * which the sweep hands the queue over to at its end (comp_hand_over), or,
  * when no thread can be started, render and store it here.  Either way y
  * counts as compacted from now on, and the fold thread leaves it alone.
  */
@@ -3858,35 +4054,43 @@ static rk_err pay_compact(rk_planes *p, struct pay *y, char *err)
     struct compactor *c = &p->comp;
     rk_err rc;
 
+    if (!c->started && !c->nothread) {
+        if (pthread_create(&c->th, NULL, comp_main, p) == 0)
+            c->started = 1;
+        else
+            c->nothread = 1;
+    }
+    if (c->started && c->nbatch == c->batchcap) {
+        size_t n = c->batchcap == 0 ? 256 : 2 * c->batchcap;
+        struct pay **nb = realloc(c->batch, n * sizeof *nb);
+        if (nb == NULL)
+            return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+        c->batch = nb;
+        c->batchcap = n;
+    }
     y->pol_gen = p->pol_gen;
     /* The keys of a payment with an order are never read (pay_rename_orphan
      * and pay_merge read them only for payments without one; map_put adds
      * to them again after an expansion): a compacted payment keeps its map
      * keys in the map only. */
-    free(y->L->keys);
-    y->L->keys = NULL;
+    list_free(y->L->keys, y->L->keys_in);
+    y->L->keys = y->L->keys_in;
     y->L->nkeys = 0;
     /* Nor does the reference of a payment with an order ever change again
      * (only payments without one are renamed), and the map's key "o" US ref
      * holds the same bytes for as long as the state lives: point ref there
      * and free the copy (one heap chunk less per closed payment). */
     if (y->has_order && !y->ref_in_map) {
-        char k[KEY_MAX];
+        struct key k;
         struct slot *s;
 
-        key_order(k, sizeof k, y->ref);
-        s = map_find(p, k);
+        key_order(&k, y->ref);
+        s = map_find_h(p, k.s, k.h);
         if (s != NULL && s->pay == y) {
             free(y->ref);
             y->ref = key_at(p, s->key) + 2;
             y->ref_in_map = 1;
         }
-    }
-    if (!c->started && !c->nothread) {
-        if (pthread_create(&c->th, NULL, comp_main, p) == 0)
-            c->started = 1;
-        else
-            c->nothread = 1;
     }
     if (!c->started) {
         rc = compact_render(p, y, &c->sb, &c->eb, err);
@@ -3896,28 +4100,55 @@ static rk_err pay_compact(rk_planes *p, struct pay *y, char *err)
             return rc;
         pay_drop_lists(y);
     } else {
-        pthread_mutex_lock(&c->mu);
-        if (c->qhead == c->qlen)
-            c->qhead = c->qlen = 0;
-        if (c->qlen == c->qcap) {
-            size_t n = c->qcap == 0 ? 256 : 2 * c->qcap;
-            struct pay **nq = realloc(c->q, n * sizeof *nq);
-            if (nq == NULL) {
-                pthread_mutex_unlock(&c->mu);
-                return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-            }
-            c->q = nq;
-            c->qcap = n;
-        }
-        c->q[c->qlen++] = y;
-        y->compact = 1; /* before the thread can see y */
-        y->pending = 1;
-        c->njobs++;
-        pthread_cond_signal(&c->work);
-        pthread_mutex_unlock(&c->mu);
+        c->batch[c->nbatch++] = y;
     }
     y->compact = 1;
     p->compacted++;
+    return RK_OK;
+}
+
+/*
+ * Hand the payments a sweep compacted over to the thread: one lock and one
+ * wake-up per sweep, where a hand-over per payment woke the thread (a futex
+ * call and two context switches) for each.  Out of memory, the payments
+ * are open again, with their lists (and the fold fails).
+ */
+static rk_err comp_hand_over(rk_planes *p, char *err)
+{
+    struct compactor *c = &p->comp;
+    size_t i, n = c->nbatch;
+
+    if (n == 0)
+        return RK_OK;
+    c->nbatch = 0;
+    pthread_mutex_lock(&c->mu);
+    if (c->qhead == c->qlen)
+        c->qhead = c->qlen = 0;
+    if (c->qcap - c->qlen < n) {
+        size_t cap = c->qcap == 0 ? 256 : 2 * c->qcap;
+        struct pay **nq;
+        while (cap - c->qlen < n)
+            cap *= 2;
+        nq = realloc(c->q, cap * sizeof *nq);
+        if (nq == NULL) {
+            pthread_mutex_unlock(&c->mu);
+            for (i = 0; i < n; i++) {
+                c->batch[i]->compact = 0;
+                p->compacted--;
+                (void)open_push(p, c->batch[i]); /* left out: never compacted again */
+            }
+            return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+        }
+        c->q = nq;
+        c->qcap = cap;
+    }
+    for (i = 0; i < n; i++) {
+        c->batch[i]->pending = 1;
+        c->q[c->qlen++] = c->batch[i];
+    }
+    c->njobs += n;
+    pthread_cond_signal(&c->work);
+    pthread_mutex_unlock(&c->mu);
     return RK_OK;
 }
 
@@ -3926,7 +4157,8 @@ static rk_err sweep(rk_planes *p, char *err)
 {
     size_t i, j = 0;
     int closed;
-    rk_err rc = RK_OK;
+    rk_err rc = RK_OK, hc;
+    char herr[RK_ERROR_SIZE];
 
     p->next_sweep = p->st.records + p->idle;
     if (p->comp.started) {
@@ -3951,7 +4183,10 @@ static rk_err sweep(rk_planes *p, char *err)
         p->open[j++] = y;
     }
     p->nopen = j;
-    return rc;
+    /* whatever happened above, what was queued goes to the thread (or is
+     * open again): a compacted payment is never left in neither state */
+    hc = comp_hand_over(p, rc == RK_OK ? err : herr);
+    return rc != RK_OK ? rc : hc;
 }
 
 /* Read record seq back and fold it into y (the payment being expanded). */
@@ -3997,7 +4232,7 @@ static rk_err refold(rk_planes *p, struct pay *y, uint64_t seq, int kind, rk_buf
                    ? rk_seterr(err, RK_ERR_NOMEM, "out of memory")
                    : rk_seterr(err, RK_ERR_CORRUPT, "expanding payment '%s': seq %llu: %s",
                                y->ref, (unsigned long long)seq, why);
-    if (pay_insert_event(p, y, e) != 0) {
+    if (pay_insert_event(p, y, e, ev_fp(e->event_id)) != 0) {
         pev_free(e);
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
@@ -4069,12 +4304,13 @@ static rk_err pay_expand(rk_planes *p, struct pay *y, char *err)
         rk_buf_free(&evid);
         return rk_seterr(err, RK_ERR_CORRUPT, "expanding payment '%s': bad evidence", y->ref);
     }
-    y->L = calloc(1, sizeof *y->L);
+    y->L = lists_new();
     if (y->L == NULL) {
         rk_buf_free(&evid);
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
     y->compact = 0;
+    y->seen_open = 0;
     p->target = y;
     y->dups = 0;
     rc = refold_member(p, y, &ev, "commerce", RK_KIND_COMMERCE_ROW, &buf, err);

@@ -63,8 +63,9 @@ rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec, rk_planes_pr
 void rk_planes_spill_block(rk_planes *p, size_t block);
 
 /*
- * For tests: compact on the calling thread, as when the compactor thread
- * cannot be started.  Only before the first compaction.
+ * Compact on the calling thread, as when the compactor thread cannot be
+ * started: tests, and replay.c on machines with two CPUs or fewer.  Only
+ * before the first compaction.
  */
 void rk_planes_no_thread(rk_planes *p);
 
