@@ -775,6 +775,9 @@ static int jtime(const obj *o, int f, int64_t *out)
 
     if (v == NULL)
         return 1;
+    /* no escape (and so no NUL): parsed where it stands */
+    if (v->plain)
+        return rk_time_parse_n(v->p + 1, v->len - 2, out) == RK_OK ? 0 : -1;
     if (rk_jv_unescape(v, buf, sizeof buf) == (size_t)-1)
         return -1;
     return rk_time_parse(buf, out) == RK_OK ? 0 : -1;
