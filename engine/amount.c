@@ -64,6 +64,56 @@ static unsigned digit_at(const char *text, size_t int_start, size_t int_len,
     return 0;
 }
 
+/*
+ * The common case first: a short amount ("0.00123456", "-12.50") whose
+ * value in minor units fits in 64 bits.  One pass reads the digits and
+ * finds the dot; 1 with *out set when the text follows the grammar and the
+ * general parser below would give the same value, 0 for anything else
+ * (another byte, a second dot, a misplaced one, leading zeros, more
+ * fraction digits than decimals, too long): the general parser then
+ * decides, with its messages.  At most 19 bytes, so at most 19 digits,
+ * and int_len + decimals <= 19 digits after scaling: below 10^19 < 2^64.
+ * Kept behind a macro so a test can build the general path alone and
+ * compare (tests/check/test_amount_plain.c).
+ */
+#ifndef RK_AMOUNT_FAST
+#define RK_AMOUNT_FAST 1
+#endif
+
+static int amount_short(const char *text, size_t len, unsigned decimals, rk_amount *out)
+{
+    static const uint64_t p10[20] = {
+        1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+        100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+        10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+        100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL
+    };
+    size_t i, start, dot = len, int_len, frac_len; /* dot == len: none */
+    uint64_t acc = 0;
+
+    if (len == 0 || len > 19)
+        return 0;
+    start = text[0] == '-';
+    for (i = start; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)text[i] - '0';
+
+        if (d <= 9)
+            acc = acc * 10 + d;
+        else if (text[i] == '.' && dot == len)
+            dot = i;
+        else
+            return 0;
+    }
+    int_len = dot - start;
+    frac_len = dot < len ? len - dot - 1 : 0;
+    if (int_len == 0 || (dot < len && frac_len == 0) || (int_len > 1 && text[start] == '0') ||
+        frac_len > decimals || int_len + decimals > 19)
+        return 0;
+    acc *= p10[decimals - frac_len];
+    *out = start ? -(rk_amount)acc : (rk_amount)acc;
+    return 1;
+}
+
 rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
                        rk_amount *out, char *err)
 {
@@ -80,6 +130,8 @@ rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
                          decimals, RK_AMOUNT_MAX_DECIMALS);
     if (text == NULL || len == 0)
         return rk_seterr(err, RK_ERR_INVALID, "amount: empty text");
+    if (RK_AMOUNT_FAST && amount_short(text, len, decimals, out))
+        return RK_OK;
     if (text[0] == '-') {
         neg = 1;
         i = 1;
