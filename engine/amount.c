@@ -88,25 +88,27 @@ static int amount_short(const char *text, size_t len, unsigned decimals, rk_amou
         10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
         100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL
     };
-    size_t i, start, dot = len, int_len, frac_len; /* dot == len: none */
+    size_t i, start, int_len, frac_len = 0;
     uint64_t acc = 0;
+    unsigned d;
 
     if (len == 0 || len > 19)
         return 0;
     start = text[0] == '-';
-    for (i = start; i < len; i++) {
-        unsigned d = (unsigned)(unsigned char)text[i] - '0';
+    /* the integer digits, then after a dot the fraction digits, into one number */
+    for (i = start; i < len && (d = (unsigned)(unsigned char)text[i] - '0') <= 9; i++)
+        acc = acc * 10 + d;
+    int_len = i - start;
+    if (i < len && text[i] == '.') {
+        size_t from = ++i;
 
-        if (d <= 9)
+        for (; i < len && (d = (unsigned)(unsigned char)text[i] - '0') <= 9; i++)
             acc = acc * 10 + d;
-        else if (text[i] == '.' && dot == len)
-            dot = i;
-        else
+        frac_len = i - from;
+        if (frac_len == 0)
             return 0;
     }
-    int_len = dot - start;
-    frac_len = dot < len ? len - dot - 1 : 0;
-    if (int_len == 0 || (dot < len && frac_len == 0) || (int_len > 1 && text[start] == '0') ||
+    if (i != len || int_len == 0 || (int_len > 1 && text[start] == '0') ||
         frac_len > decimals || int_len + decimals > 19)
         return 0;
     acc *= p10[decimals - frac_len];
