@@ -631,30 +631,36 @@ static inline __attribute__((always_inline)) int field_of(const char *k, size_t 
 
 /*
  * The known members of one object: bit f of has is set when field f is
- * present, its value in val[f].  When the object was read from a tape
- * (rk_jv_parse_tape), ent[f] is member f's entry there, so the members of
- * a nested object or array are found without walking the text again;
- * otherwise (tape NULL) they are read with a cursor.
+ * present, val[f] points to its value.  When the object was read from a
+ * tape (rk_jv_parse_tape), val[f] points into the tape (which outlives the
+ * object) and ent[f] is member f's entry there, so the members of a nested
+ * object or array are found without walking the text again; otherwise
+ * (tape NULL) they are read with a cursor and their views kept in own[].
+ * A pointer is one store per member where a copy of the view was three.
  */
 typedef struct obj {
     uint64_t has;
-    rk_jv val[F__COUNT];
+    const rk_jv *val[F__COUNT];
     const rk_jent *tape;
     size_t ent[F__COUNT];
+    rk_jv own[F__COUNT];
 } obj;
 _Static_assert(F__COUNT <= 64, "one bit per field in has");
 
-/* Inlined, with field_of, into the two loops over members (a GCC attribute). */
-static inline __attribute__((always_inline)) void obj_add(obj *o, const rk_jv *key,
-                                                          const rk_jv *val, size_t ent)
+/* Member key (value *val, entry ent) into o when its field is known: its
+ * field id, or -1.  Inlined, with field_of, into the two loops over
+ * members (a GCC attribute). */
+static inline __attribute__((always_inline)) int obj_add(obj *o, const rk_jv *key,
+                                                         const rk_jv *val, size_t ent)
 {
     int f = field_of(key->p + 1, key->len - 2);
 
     if (f >= 0) {
         o->has |= (uint64_t)1 << f;
-        o->val[f] = *val;
+        o->val[f] = val;
         o->ent[f] = ent;
     }
+    return f;
 }
 
 /* An object's known members (none when v is NULL or not an object). */
@@ -662,14 +668,21 @@ static void obj_load(obj *o, const rk_jv *v)
 {
     rk_jcur c;
     rk_jv k, m;
+    int f;
 
     o->has = 0;
     o->tape = NULL;
     if (v == NULL || v->type != RK_JV_OBJECT)
         return;
     (void)rk_jcur_open(&c, v);
-    while (rk_jcur_next(&c, &k, &m))
-        obj_add(o, &k, &m, 0);
+    while (rk_jcur_next(&c, &k, &m)) {
+        f = obj_add(o, &k, &m, 0);
+        if (f >= 0) {
+            /* m is reused for the next member: keep its view here */
+            o->own[f] = m;
+            o->val[f] = &o->own[f];
+        }
+    }
 }
 
 /* The known members of the object whose members are tape[from..to). */
@@ -680,14 +693,14 @@ static void obj_load_tape(obj *o, const rk_jent *tape, size_t from, size_t to)
     o->has = 0;
     o->tape = tape;
     for (i = from; i < to; i = tape[i].next)
-        obj_add(o, &tape[i].key, &tape[i].val, i);
+        (void)obj_add(o, &tape[i].key, &tape[i].val, i);
 }
 
 /* The known members of o's member f (none when it is absent or not an
  * object): from the tape when o came from one. */
 static void obj_sub(obj *sub, const obj *o, int f)
 {
-    const rk_jv *v = (o->has >> f) & 1 ? &o->val[f] : NULL;
+    const rk_jv *v = (o->has >> f) & 1 ? o->val[f] : NULL;
 
     if (v == NULL || v->type != RK_JV_OBJECT || o->tape == NULL) {
         obj_load(sub, v);
@@ -706,7 +719,7 @@ struct elems {
 
 static void elems_open(struct elems *it, const obj *o, int f)
 {
-    const rk_jv *v = (o->has >> f) & 1 ? &o->val[f] : NULL;
+    const rk_jv *v = (o->has >> f) & 1 ? o->val[f] : NULL;
 
     it->open = v != NULL && v->type == RK_JV_ARRAY;
     it->tape = o->tape;
@@ -745,7 +758,7 @@ static int elems_next(struct elems *it, rk_jv *v, obj *m)
 /* The value of member f, or NULL when absent. */
 static const rk_jv *oget(const obj *o, int f)
 {
-    return (o->has >> f) & 1 ? &o->val[f] : NULL;
+    return (o->has >> f) & 1 ? o->val[f] : NULL;
 }
 
 /* Member f when it is a string, else NULL (absent, null, another type). */
@@ -826,8 +839,9 @@ static int jtime(const obj *o, int f, int64_t *out)
     return rk_time_parse(buf, out) == RK_OK ? 0 : -1;
 }
 
-/* Is v (NULL: absent) a string whose value is s? */
-static int is_str(const rk_jv *v, const char *s)
+/* Is v (NULL: absent) a string whose value is s?  Inlined (a GCC
+ * attribute) so that strlen(s) of the literal is a constant. */
+static inline __attribute__((always_inline)) int is_str(const rk_jv *v, const char *s)
 {
     size_t n;
 
@@ -1252,7 +1266,8 @@ static int skip(rk_planes *p, uint64_t seq, const char *reason)
 static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
 {
     struct pev ev, *e;
-    const rk_jv *refsv, *pl, *expv;
+    const rk_jv *refsv, *pl, *expv, *provider, *event_id, *status, *payment, *order;
+    const rk_jv *amount, *asset, *network;
     obj refs, exp, it;
     struct elems items;
     rk_jv itv;
@@ -1283,21 +1298,26 @@ static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
         return NULL;
     }
     obj_sub(&refs, o, F_REFS);
-    pack_add(&k, &ev.provider, sget(o, F_PROVIDER));
-    pack_add(&k, &ev.event_id, sget(o, F_EVENT_ID));
+    /* the members tested below as well as packed, looked up once */
+    provider = sget(o, F_PROVIDER);
+    event_id = sget(o, F_EVENT_ID);
+    status = sget(o, F_STATUS);
+    payment = sget(&refs, F_PAYMENT);
+    order = sget(&refs, F_ORDER);
+    pack_add(&k, &ev.provider, provider);
+    pack_add(&k, &ev.event_id, event_id);
     pack_add(&k, &ev.event_type, sget(o, F_EVENT_TYPE));
-    pack_add(&k, &ev.status, sget(o, F_STATUS));
+    pack_add(&k, &ev.status, status);
     pack_add(&k, &ev.context, sget(o, F_CONTEXT));
-    pack_add(&k, &ev.pid, sget(&refs, F_PAYMENT));
+    pack_add(&k, &ev.pid, payment);
     pack_add(&k, &ev.parent, sget(&refs, F_PARENT));
-    pack_add(&k, &ev.order, sget(&refs, F_ORDER));
-    if (sget(o, F_PROVIDER) == NULL || sget(o, F_EVENT_ID) == NULL ||
-        sget(o, F_STATUS) == NULL) {
+    pack_add(&k, &ev.order, order);
+    if (provider == NULL || event_id == NULL || status == NULL) {
         *why = "provider event: provider, event_id or status missing";
         return NULL;
     }
     /* an event with only an order joins by order; its payment id is the order */
-    if (sget(&refs, F_PAYMENT) == NULL && sget(&refs, F_ORDER) == NULL) {
+    if (payment == NULL && order == NULL) {
         *why = "provider event: refs has neither order nor payment";
         return NULL;
     }
@@ -1339,17 +1359,19 @@ static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
             *why = "provider event: more than 64 payments";
             return NULL;
         }
-        if (!is_type(&itv, RK_JV_OBJECT) ||
-            dec_parse_v(sget(&it, F_AMOUNT), &d) != 0 ||
-            sget(&it, F_ASSET) == NULL || sget(&it, F_NETWORK) == NULL) {
+        amount = sget(&it, F_AMOUNT);
+        asset = sget(&it, F_ASSET);
+        network = sget(&it, F_NETWORK);
+        if (!is_type(&itv, RK_JV_OBJECT) || dec_parse_v(amount, &d) != 0 || asset == NULL ||
+            network == NULL) {
             *why = arr_count(pl) > 64 ? "provider event: more than 64 payments"
                                       : "provider event: a payment lacks amount, asset or network";
             return NULL;
         }
         pm[i].amount_v = d.v;
         pm[i].amount_scale = (unsigned char)d.scale;
-        pack_add(&k, &pm[i].asset, sget(&it, F_ASSET));
-        pack_add(&k, &pm[i].network, sget(&it, F_NETWORK));
+        pack_add(&k, &pm[i].asset, asset);
+        pack_add(&k, &pm[i].network, network);
         pack_add(&k, &pm[i].contract, sget(&it, F_CONTRACT));
         pack_add(&k, &pm[i].tx, sget(&it, F_TX));
         pack_add(&k, &pm[i].memo, sget(&it, F_MEMO));
