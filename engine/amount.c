@@ -116,8 +116,10 @@ static int amount_short(const char *text, size_t len, unsigned decimals, rk_amou
     return 1;
 }
 
-rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
-                       rk_amount *out, char *err)
+/* The general parser: every text, every message (rk_amount_parse). */
+static __attribute__((noinline)) rk_err amount_parse_general(const char *text, size_t len,
+                                                             unsigned decimals,
+                                                             rk_amount *out, char *err)
 {
     char q[QUOTE_MAX + 4];
     size_t i = 0, int_start, int_len, frac_start = 0, frac_len = 0, k;
@@ -132,8 +134,6 @@ rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
                          decimals, RK_AMOUNT_MAX_DECIMALS);
     if (text == NULL || len == 0)
         return rk_seterr(err, RK_ERR_INVALID, "amount: empty text");
-    if (RK_AMOUNT_FAST && amount_short(text, len, decimals, out))
-        return RK_OK;
     if (text[0] == '-') {
         neg = 1;
         i = 1;
@@ -213,6 +213,20 @@ rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
     *out = neg ? -(rk_amount)acc : (rk_amount)acc;
     return RK_OK;
 #undef Q
+}
+
+/*
+ * The short path first, outside the general parser's frame (it is large:
+ * 128-bit accumulators, a message buffer), then the general parser.
+ * amount_short declines what the general parser's first checks reject
+ * (empty text, decimals beyond 19), so they keep their messages.
+ */
+rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
+                       rk_amount *out, char *err)
+{
+    if (RK_AMOUNT_FAST && text != NULL && amount_short(text, len, decimals, out))
+        return RK_OK;
+    return amount_parse_general(text, len, decimals, out, err);
 }
 
 size_t rk_amount_format(rk_amount v, unsigned decimals, char *out)

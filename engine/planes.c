@@ -414,6 +414,8 @@ static int dec_parse_v(const rk_jv *v, dec *out)
 
     if (v == NULL)
         return -1;
+    if (v->type == RK_JV_STRING && v->plain) /* no escape: rk_jv_raw's answer, inline */
+        return dec_parse_n(v->p + 1, v->len - 2, out);
     esc = rk_jv_raw(v, &s, &n);
     if (esc < 0)
         return -1;
