@@ -65,8 +65,62 @@ static unsigned digit_at(const char *text, size_t int_start, size_t int_len,
     return 0;
 }
 
-rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
-                       rk_amount *out, char *err)
+/*
+ * The common case first: a short amount ("0.00123456", "-12.50") whose
+ * value in minor units fits in 64 bits.  One pass reads the digits and
+ * finds the dot; 1 with *out set when the text follows the grammar and the
+ * general parser below would give the same value, 0 for anything else
+ * (another byte, a second dot, a misplaced one, leading zeros, more
+ * fraction digits than decimals, too long): the general parser then
+ * decides, with its messages.  At most 19 bytes, so at most 19 digits,
+ * and int_len + decimals <= 19 digits after scaling: below 10^19 < 2^64.
+ * Kept behind a macro so a test can build the general path alone and
+ * compare (tests/check/test_amount_plain.c).
+ */
+#ifndef RK_AMOUNT_FAST
+#define RK_AMOUNT_FAST 1
+#endif
+
+static int amount_short(const char *text, size_t len, unsigned decimals, rk_amount *out)
+{
+    static const uint64_t p10[20] = {
+        1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+        100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+        10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+        100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL
+    };
+    size_t i, start, int_len, frac_len = 0;
+    uint64_t acc = 0;
+    unsigned d;
+
+    if (len == 0 || len > 19)
+        return 0;
+    start = text[0] == '-';
+    /* the integer digits, then after a dot the fraction digits, into one number */
+    for (i = start; i < len && (d = (unsigned)(unsigned char)text[i] - '0') <= 9; i++)
+        acc = acc * 10 + d;
+    int_len = i - start;
+    if (i < len && text[i] == '.') {
+        size_t from = ++i;
+
+        for (; i < len && (d = (unsigned)(unsigned char)text[i] - '0') <= 9; i++)
+            acc = acc * 10 + d;
+        frac_len = i - from;
+        if (frac_len == 0)
+            return 0;
+    }
+    if (i != len || int_len == 0 || (int_len > 1 && text[start] == '0') ||
+        frac_len > decimals || int_len + decimals > 19)
+        return 0;
+    acc *= p10[decimals - frac_len];
+    *out = start ? -(rk_amount)acc : (rk_amount)acc;
+    return 1;
+}
+
+/* The general parser: every text, every message (rk_amount_parse). */
+static __attribute__((noinline)) rk_err amount_parse_general(const char *text, size_t len,
+                                                             unsigned decimals,
+                                                             rk_amount *out, char *err)
 {
     char q[QUOTE_MAX + 4];
     size_t i = 0, int_start, int_len, frac_start = 0, frac_len = 0, k;
@@ -160,6 +214,20 @@ rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
     *out = neg ? -(rk_amount)acc : (rk_amount)acc;
     return RK_OK;
 #undef Q
+}
+
+/*
+ * The short path first, outside the general parser's frame (it is large:
+ * 128-bit accumulators, a message buffer), then the general parser.
+ * amount_short declines what the general parser's first checks reject
+ * (empty text, decimals beyond 19), so they keep their messages.
+ */
+rk_err rk_amount_parse(const char *text, size_t len, unsigned decimals,
+                       rk_amount *out, char *err)
+{
+    if (RK_AMOUNT_FAST && text != NULL && amount_short(text, len, decimals, out))
+        return RK_OK;
+    return amount_parse_general(text, len, decimals, out, err);
 }
 
 size_t rk_amount_format(rk_amount v, unsigned decimals, char *out)

@@ -442,6 +442,8 @@ static int dec_parse_v(const rk_jv *v, dec *out)
 
     if (v == NULL)
         return -1;
+    if (v->type == RK_JV_STRING && v->plain) /* no escape: rk_jv_raw's answer, inline */
+        return dec_parse_n(v->p + 1, v->len - 2, out);
     esc = rk_jv_raw(v, &s, &n);
     if (esc < 0)
         return -1;
@@ -604,6 +606,35 @@ static void pack_add(struct pack *k, const char **dst, const rk_jv *v)
     k->n++;
 }
 
+/*
+ * Copy n bytes from src to dst, for the short strings of a body (most are
+ * under 16 bytes): two loads and two stores of 8 or 4 bytes that overlap
+ * in the middle, both within src[0..n) and dst[0..n), instead of a call to
+ * memcpy; longer ones go to memcpy.
+ */
+static void copy_short(char *dst, const char *src, size_t n)
+{
+    uint64_t a, b;
+    uint32_t c, d;
+
+    if (n > 16) {
+        memcpy(dst, src, n);
+    } else if (n >= 8) {
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+        memcpy(&c, src, 4);
+        memcpy(&d, src + n - 4, 4);
+        memcpy(dst, &c, 4);
+        memcpy(dst + n - 4, &d, 4);
+    } else {
+        while (n-- > 0)
+            *dst++ = *src++;
+    }
+}
+
 /* head bytes (for the struct) then the strings; NULL when out of memory. */
 static char *pack_done(struct pack *k, size_t head)
 {
@@ -618,7 +649,7 @@ static char *pack_done(struct pack *k, size_t head)
         if (k->src[i].plain) {
             /* no backslash (the check said so): the text is the value */
             len = k->src[i].len - 2;
-            memcpy(w, k->src[i].p + 1, len);
+            copy_short(w, k->src[i].p + 1, len);
             w[len] = '\0';
         } else {
             len = rk_jv_unescape(&k->src[i], w, (size_t)(end - w));
@@ -651,8 +682,10 @@ enum fld {
 
 #define IS(name) (n == sizeof name - 1 && memcmp(k, name, sizeof name - 1) == 0)
 
-/* The field id of key k[0..n), or -1. */
-static int field_of(const char *k, size_t n)
+/* The field id of key k[0..n), or -1.  Inlined (a GCC attribute) into
+ * obj_add: it runs for every member of every body read, and a call costs
+ * a third of it. */
+static inline __attribute__((always_inline)) int field_of(const char *k, size_t n)
 {
     switch (n) {
     case 1: return IS("v") ? F_V : -1;
@@ -691,28 +724,36 @@ static int field_of(const char *k, size_t n)
 
 /*
  * The known members of one object: bit f of has is set when field f is
- * present, its value in val[f].  When the object was read from a tape
- * (rk_jv_parse_tape), ent[f] is member f's entry there, so the members of
- * a nested object or array are found without walking the text again;
- * otherwise (tape NULL) they are read with a cursor.
+ * present, val[f] points to its value.  When the object was read from a
+ * tape (rk_jv_parse_tape), val[f] points into the tape (which outlives the
+ * object) and ent[f] is member f's entry there, so the members of a nested
+ * object or array are found without walking the text again; otherwise
+ * (tape NULL) they are read with a cursor and their views kept in own[].
+ * A pointer is one store per member where a copy of the view was three.
  */
 typedef struct obj {
     uint64_t has;
-    rk_jv val[F__COUNT];
+    const rk_jv *val[F__COUNT];
     const rk_jent *tape;
     size_t ent[F__COUNT];
+    rk_jv own[F__COUNT];
 } obj;
 _Static_assert(F__COUNT <= 64, "one bit per field in has");
 
-static void obj_add(obj *o, const rk_jv *key, const rk_jv *val, size_t ent)
+/* Member key (value *val, entry ent) into o when its field is known: its
+ * field id, or -1.  Inlined, with field_of, into the two loops over
+ * members (a GCC attribute). */
+static inline __attribute__((always_inline)) int obj_add(obj *o, const rk_jv *key,
+                                                         const rk_jv *val, size_t ent)
 {
     int f = field_of(key->p + 1, key->len - 2);
 
     if (f >= 0) {
         o->has |= (uint64_t)1 << f;
-        o->val[f] = *val;
+        o->val[f] = val;
         o->ent[f] = ent;
     }
+    return f;
 }
 
 /* An object's known members (none when v is NULL or not an object). */
@@ -720,14 +761,21 @@ static void obj_load(obj *o, const rk_jv *v)
 {
     rk_jcur c;
     rk_jv k, m;
+    int f;
 
     o->has = 0;
     o->tape = NULL;
     if (v == NULL || v->type != RK_JV_OBJECT)
         return;
     (void)rk_jcur_open(&c, v);
-    while (rk_jcur_next(&c, &k, &m))
-        obj_add(o, &k, &m, 0);
+    while (rk_jcur_next(&c, &k, &m)) {
+        f = obj_add(o, &k, &m, 0);
+        if (f >= 0) {
+            /* m is reused for the next member: keep its view here */
+            o->own[f] = m;
+            o->val[f] = &o->own[f];
+        }
+    }
 }
 
 /* The known members of the object whose members are tape[from..to). */
@@ -738,14 +786,14 @@ static void obj_load_tape(obj *o, const rk_jent *tape, size_t from, size_t to)
     o->has = 0;
     o->tape = tape;
     for (i = from; i < to; i = tape[i].next)
-        obj_add(o, &tape[i].key, &tape[i].val, i);
+        (void)obj_add(o, &tape[i].key, &tape[i].val, i);
 }
 
 /* The known members of o's member f (none when it is absent or not an
  * object): from the tape when o came from one. */
 static void obj_sub(obj *sub, const obj *o, int f)
 {
-    const rk_jv *v = (o->has >> f) & 1 ? &o->val[f] : NULL;
+    const rk_jv *v = (o->has >> f) & 1 ? o->val[f] : NULL;
 
     if (v == NULL || v->type != RK_JV_OBJECT || o->tape == NULL) {
         obj_load(sub, v);
@@ -764,7 +812,7 @@ struct elems {
 
 static void elems_open(struct elems *it, const obj *o, int f)
 {
-    const rk_jv *v = (o->has >> f) & 1 ? &o->val[f] : NULL;
+    const rk_jv *v = (o->has >> f) & 1 ? o->val[f] : NULL;
 
     it->open = v != NULL && v->type == RK_JV_ARRAY;
     it->tape = o->tape;
@@ -803,7 +851,7 @@ static int elems_next(struct elems *it, rk_jv *v, obj *m)
 /* The value of member f, or NULL when absent. */
 static const rk_jv *oget(const obj *o, int f)
 {
-    return (o->has >> f) & 1 ? &o->val[f] : NULL;
+    return (o->has >> f) & 1 ? o->val[f] : NULL;
 }
 
 /* Member f when it is a string, else NULL (absent, null, another type). */
@@ -849,7 +897,17 @@ static int jint(const obj *o, int f, int64_t *out)
 {
     const rk_jv *m = oget(o, f);
     int64_t v;
+    size_t i;
 
+    /* Nearly every integer read (versions, counts) is small and not
+     * negative: a checked canonical integer is its digits, and up to 15 of
+     * them stay below 2^53, so they are summed here without the checks. */
+    if (m != NULL && m->type == RK_JV_INT && m->len <= 15 && m->p[0] != '-') {
+        for (v = 0, i = 0; i < m->len; i++)
+            v = v * 10 + (m->p[i] - '0');
+        *out = v;
+        return 0;
+    }
     if (m == NULL || rk_jv_int(m, &v) != 0 || v < -9007199254740991LL ||
         v > 9007199254740991LL)
         return -1;
@@ -866,15 +924,29 @@ static int jtime(const obj *o, int f, int64_t *out)
 
     if (v == NULL)
         return 1;
+    /* no escape (and so no NUL): parsed where it stands */
+    if (v->plain)
+        return rk_time_parse_n(v->p + 1, v->len - 2, out) == RK_OK ? 0 : -1;
     if (rk_jv_unescape(v, buf, sizeof buf) == (size_t)-1)
         return -1;
     return rk_time_parse(buf, out) == RK_OK ? 0 : -1;
 }
 
-/* Is v (NULL: absent) a string whose value is s? */
-static int is_str(const rk_jv *v, const char *s)
+/* Is v (NULL: absent) a string whose value is s?  Inlined (a GCC
+ * attribute) so that strlen(s) of the literal is a constant. */
+static inline __attribute__((always_inline)) int is_str(const rk_jv *v, const char *s)
 {
-    return v != NULL && rk_jv_is(v, s);
+    size_t n;
+
+    if (v == NULL)
+        return 0;
+    /* a plain string is its text: compared where it stands (s is a literal
+     * at every call, so strlen and memcmp reduce to constants and words) */
+    if (v->type == RK_JV_STRING && v->plain) {
+        n = strlen(s);
+        return v->len - 2 == n && memcmp(v->p + 1, s, n) == 0;
+    }
+    return rk_jv_is(v, s);
 }
 
 static int is_type(const rk_jv *v, rk_jv_type t)
@@ -1372,7 +1444,8 @@ static int skip(rk_planes *p, uint64_t seq, const char *reason)
 static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
 {
     struct pev ev, *e;
-    const rk_jv *refsv, *pl, *expv;
+    const rk_jv *refsv, *pl, *expv, *provider, *event_id, *status, *payment, *order;
+    const rk_jv *amount, *asset, *network;
     obj refs, exp, it;
     struct elems items;
     rk_jv itv;
@@ -1403,21 +1476,26 @@ static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
         return NULL;
     }
     obj_sub(&refs, o, F_REFS);
-    pack_add(&k, &ev.provider, sget(o, F_PROVIDER));
-    pack_add(&k, &ev.event_id, sget(o, F_EVENT_ID));
+    /* the members tested below as well as packed, looked up once */
+    provider = sget(o, F_PROVIDER);
+    event_id = sget(o, F_EVENT_ID);
+    status = sget(o, F_STATUS);
+    payment = sget(&refs, F_PAYMENT);
+    order = sget(&refs, F_ORDER);
+    pack_add(&k, &ev.provider, provider);
+    pack_add(&k, &ev.event_id, event_id);
     pack_add(&k, &ev.event_type, sget(o, F_EVENT_TYPE));
-    pack_add(&k, &ev.status, sget(o, F_STATUS));
+    pack_add(&k, &ev.status, status);
     pack_add(&k, &ev.context, sget(o, F_CONTEXT));
-    pack_add(&k, &ev.pid, sget(&refs, F_PAYMENT));
+    pack_add(&k, &ev.pid, payment);
     pack_add(&k, &ev.parent, sget(&refs, F_PARENT));
-    pack_add(&k, &ev.order, sget(&refs, F_ORDER));
-    if (sget(o, F_PROVIDER) == NULL || sget(o, F_EVENT_ID) == NULL ||
-        sget(o, F_STATUS) == NULL) {
+    pack_add(&k, &ev.order, order);
+    if (provider == NULL || event_id == NULL || status == NULL) {
         *why = "provider event: provider, event_id or status missing";
         return NULL;
     }
     /* an event with only an order joins by order; its payment id is the order */
-    if (sget(&refs, F_PAYMENT) == NULL && sget(&refs, F_ORDER) == NULL) {
+    if (payment == NULL && order == NULL) {
         *why = "provider event: refs has neither order nor payment";
         return NULL;
     }
@@ -1459,17 +1537,19 @@ static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
             *why = "provider event: more than 64 payments";
             return NULL;
         }
-        if (!is_type(&itv, RK_JV_OBJECT) ||
-            dec_parse_v(sget(&it, F_AMOUNT), &d) != 0 ||
-            sget(&it, F_ASSET) == NULL || sget(&it, F_NETWORK) == NULL) {
+        amount = sget(&it, F_AMOUNT);
+        asset = sget(&it, F_ASSET);
+        network = sget(&it, F_NETWORK);
+        if (!is_type(&itv, RK_JV_OBJECT) || dec_parse_v(amount, &d) != 0 || asset == NULL ||
+            network == NULL) {
             *why = arr_count(pl) > 64 ? "provider event: more than 64 payments"
                                       : "provider event: a payment lacks amount, asset or network";
             return NULL;
         }
         pm[i].amount_v = d.v;
         pm[i].amount_scale = (unsigned char)d.scale;
-        pack_add(&k, &pm[i].asset, sget(&it, F_ASSET));
-        pack_add(&k, &pm[i].network, sget(&it, F_NETWORK));
+        pack_add(&k, &pm[i].asset, asset);
+        pack_add(&k, &pm[i].network, network);
         pack_add(&k, &pm[i].contract, sget(&it, F_CONTRACT));
         pack_add(&k, &pm[i].tx, sget(&it, F_TX));
         pack_add(&k, &pm[i].memo, sget(&it, F_MEMO));
@@ -1791,7 +1871,7 @@ static struct frow *frow_parse(const obj *o, uint64_t seq, const char **why)
              sget(o, F_ACCOUNT) == NULL || sget(o, F_CURRENCY) == NULL ||
              sget(o, F_PERIOD) == NULL)
         *why = "finance row: order, row_id, account, currency or period missing";
-    else if (side == NULL || (!rk_jv_is(side, "debit") && !rk_jv_is(side, "credit")))
+    else if (side == NULL || (!is_str(side, "debit") && !is_str(side, "credit")))
         *why = "finance row: side is neither debit nor credit";
     else if (dec_parse_v(sget(o, F_AMOUNT), &f.amount) != 0)
         *why = "finance row: amount malformed";
@@ -1801,7 +1881,7 @@ static struct frow *frow_parse(const obj *o, uint64_t seq, const char **why)
         *why = "finance row: fx_rate malformed";
     if (*why != NULL)
         return NULL;
-    f.credit = rk_jv_is(side, "credit");
+    f.credit = is_str(side, "credit");
     pack_add(&k, &f.row_id, sget(o, F_ROW_ID));
     pack_add(&k, &f.account, sget(o, F_ACCOUNT));
     pack_add(&k, &f.currency, sget(o, F_CURRENCY));

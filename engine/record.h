@@ -123,5 +123,12 @@ void rk_time_format(int64_t ns, char out[RK_TIME_STR_MAX]);
  */
 rk_err rk_time_parse(const char *text, int64_t *ns)
     __attribute__((warn_unused_result));
+/*
+ * rk_time_parse of text[0..len), which need not be NUL-terminated and must
+ * hold no NUL byte: the same results, without a copy or a strlen for the
+ * canonical form (rk_time_format's, which records hold).
+ */
+rk_err rk_time_parse_n(const char *text, size_t len, int64_t *ns)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -1,4 +1,5 @@
 /* test_record.c - record encoding, decoding, hashing, time text. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,6 +196,99 @@ START_TEST(time_text)
 }
 END_TEST
 
+/*
+ * The canonical form "YYYY-MM-DDTHH:MM:SS.fffffffffZ" (30 bytes) takes a
+ * fast path in rk_time_parse and rk_time_parse_n.  The same time written
+ * with "+00:00" (35 bytes) or a lowercase 'z' never does, so it is read by
+ * the general parser: both must give the same code and the same value.
+ */
+static void same_as_general(const char *t)
+{
+    char gen[64], lower[64], padded[64];
+    int64_t a = 1, b = 2, c = 3, d = 4;
+    rk_err ra, rb, rc, rd;
+    size_t n = strlen(t);
+
+    ck_assert_uint_eq(n, 30);
+    memcpy(gen, t, 29);
+    memcpy(gen + 29, "+00:00", 7);
+    memcpy(lower, t, 31);
+    lower[29] = t[29] == 'Z' ? 'z' : t[29];
+    /* rk_time_parse_n reads no further than len: junk follows, no NUL */
+    memcpy(padded, t, 30);
+    memcpy(padded + 30, "99:99Zjunk", 11);
+    ra = rk_time_parse(t, &a);
+    rb = rk_time_parse(t[29] == 'Z' ? gen : lower, &b);
+    rc = rk_time_parse_n(padded, 30, &c);
+    rd = rk_time_parse(lower, &d);
+    ck_assert_msg(ra == rb && ra == rc && ra == rd, "'%s': %d %d %d %d", t, ra, rb, rc, rd);
+    if (ra == RK_OK)
+        ck_assert_msg(a == b && a == c && a == d, "'%s': values differ", t);
+}
+
+START_TEST(time_fast_path)
+{
+    static const unsigned years[] = { 1677, 1678, 1700, 1800, 1899, 1900, 1904, 1969, 1970,
+                                      1999, 2000, 2001, 2004, 2023, 2024, 2100, 2200, 2261,
+                                      2262, 2400, 9999, 0 };
+    static const char bad[] = { '/', ':', '@', 'a', ' ', '0' - 16, '0' + 16, (char)0xB0,
+                                (char)0x80, 'Z', 'T', '-', '.' };
+    char t[64], m[64], s[RK_TIME_STR_MAX];
+    unsigned yi, mo, d, i, j;
+    int64_t ns, ns2, hi;
+
+    /* every day of the calendar edge years, month 0..13, day 0..32 */
+    for (yi = 0; yi < sizeof years / sizeof years[0]; yi++)
+        for (mo = 0; mo <= 13; mo++)
+            for (d = 0; d <= 32; d++) {
+                snprintf(t, sizeof t, "%04u-%02u-%02uT12:34:56.123456789Z", years[yi], mo, d);
+                same_as_general(t);
+            }
+    /* hours, minutes and seconds around their limits, second 60 included */
+    for (i = 0; i <= 61; i++) {
+        snprintf(t, sizeof t, "2024-02-29T%02u:%02u:%02u.000000000Z", i % 26, i, i);
+        same_as_general(t);
+        snprintf(t, sizeof t, "2024-12-31T23:59:%02u.999999999Z", i);
+        same_as_general(t);
+    }
+    /* every byte replaced by a non-digit or a wrong separator */
+    snprintf(t, sizeof t, "2021-02-25T15:02:10.000000005Z");
+    for (i = 0; i < 30; i++)
+        for (j = 0; j < sizeof bad; j++) {
+            memcpy(m, t, 31);
+            m[i] = bad[j];
+            if (i == 29) {
+                /* the last byte: only 'Z' ('z' above) ends such a time */
+                ck_assert_int_eq(rk_time_parse(m, &ns), bad[j] == 'Z' ? RK_OK : RK_ERR_INVALID);
+                continue;
+            }
+            same_as_general(m);
+        }
+    /* round trips over the range parsed (years 1678..2261), steps of about 11 days */
+    ck_assert_int_eq(rk_time_parse("2261-12-31T23:59:59.999999999Z", &hi), RK_OK);
+    ck_assert_int_eq(rk_time_parse("1678-01-01T00:00:00.000000000Z", &ns), RK_OK);
+    for (; ns <= hi; ns += 987654321123456789LL / 1000) {
+        rk_time_format(ns, s);
+        ck_assert_int_eq(rk_time_parse(s, &ns2), RK_OK);
+        ck_assert(ns2 == ns);
+        same_as_general(s);
+    }
+    /* the general path behind rk_time_parse_n: other lengths, long texts */
+    ck_assert_int_eq(rk_time_parse_n("2021-02-25T17:02:10+02:00xx", 25, &ns), RK_OK);
+    ck_assert(ns == 1614265330LL * 1000000000);
+    ck_assert_int_eq(rk_time_parse_n("2024-02-29", 10, &ns), RK_OK);
+    ck_assert_int_eq(rk_time_parse_n("2024-02-29", 9, &ns), RK_ERR_INVALID);
+    ck_assert_int_eq(rk_time_parse_n("", 0, &ns), RK_ERR_INVALID);
+    memset(m, '0', sizeof m);
+    memcpy(m, "1012-01-01T00:00:00Z", 20);
+    ck_assert_int_eq(rk_time_parse_n(m, sizeof m, &ns), RK_ERR_RANGE);
+    memcpy(m, "2012-01-01T00:00:00Z", 20);
+    ck_assert_int_eq(rk_time_parse_n(m, sizeof m, &ns), RK_ERR_INVALID);
+    ck_assert_int_eq(rk_time_parse_n("2021-02-25T15:02:10.000000005Zjunk", 34, &ns),
+                     RK_ERR_INVALID);
+}
+END_TEST
+
 Suite *rk_test_suite(void)
 {
     Suite *s = suite_create("record");
@@ -206,6 +300,7 @@ Suite *rk_test_suite(void)
     tcase_add_test(tc, encode_limits);
     tcase_add_test(tc, kind_names);
     tcase_add_test(tc, time_text);
+    tcase_add_test(tc, time_fast_path);
     suite_add_tcase(s, tc);
     return s;
 }
