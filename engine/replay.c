@@ -66,9 +66,12 @@ static rk_err fold_one(void *vctx, const rk_record *rec, const uint8_t *bytes, s
  * decompression) and the rest in rk_planes_apply.  The two are independent
  * until a record reaches the fold, so a fold runs them on two threads: a
  * scanner thread runs rk_ledger_scan and copies each record into a chunk of
- * a small ring, where it also checks each body and reads its members
- * (rk_planes_prepare, which needs no state); the calling thread takes full
- * chunks in order and folds their records.  Everything the fold does (the planes, the hook, the
+ * a small ring; the calling thread takes full chunks in order and folds
+ * their records.  Checking a body and reading it into an event or row
+ * (rk_planes_prepare) needs no state, so either thread can do it: the
+ * scanner does it for the first `ahead` records of each chunk, the fold
+ * for the rest (rk_planes_apply), and the split follows whichever thread
+ * waits (below).  Everything the fold does (the planes, the hook, the
  * error buffer) stays on the calling thread, in sequence order, so output
  * and errors are the same as a scan that calls the fold directly: a scan
  * error travels as the end of the last chunk and is met only after every
@@ -90,15 +93,22 @@ static rk_err fold_one(void *vctx, const rk_record *rec, const uint8_t *bytes, s
  */
 #define PIPE_WAKE 2
 #define PIPE_BYTES (512 * 1024) /* a chunk's first allocation; grows for a big record */
-#define PIPE_TAPE (PIPE_RECORDS * 24) /* entries of the bodies checked, not yet parsed */
-#define PIPE_TAPE_MIN 64 /* room for a body's entries, below which it is parsed at once */
+/*
+ * The split of the bodies between the threads moves by PIPE_STEP records
+ * of a chunk each time one thread has to wait for the other: towards the
+ * scanner when it finds the ring full (the fold is the slower), towards
+ * the fold when the fold finds it empty.  Each body is read once, by the
+ * same code, whichever thread reads it, so the output does not depend on
+ * the split; it only keeps both CPUs busy as the mix of records and the
+ * fold's compaction sweeps change the cost of each side.
+ */
+#define PIPE_STEP 16
 
 struct chunk {
     rk_record rec[PIPE_RECORDS]; /* pointers into bytes */
-    rk_planes_prep prep[PIPE_RECORDS]; /* each record's body, read by the scanner */
+    rk_planes_prep prep[PIPE_RECORDS]; /* the bodies read by the scanner */
     size_t n;
-    rk_jent *tape;           /* the entries of bodies checked but not parsed */
-    size_t tape_used;
+    size_t ahead;            /* records [0, ahead) have their prep; the fold reads the rest */
     uint8_t *bytes;
     size_t used, cap;
     int last;                /* the scan ended after these records, with rc */
@@ -116,7 +126,7 @@ struct pipe {
     size_t fill;  /* the chunk the scanner fills */
     int stop;     /* the fold needs no more records */
     int ended;    /* the scan ended: its last chunk is full */
-    int parse;    /* the scanner parses the bodies of the chunk it fills */
+    size_t share; /* `ahead` of the next chunk the scanner fills */
     char err[RK_ERROR_SIZE]; /* the scanner's own message buffer */
     rk_ledger *l;
     uint64_t from, to;
@@ -133,25 +143,21 @@ static int pipe_publish(struct pipe *q)
     q->fill = (q->fill + 1) % PIPE_CHUNKS;
     if (q->full == PIPE_WAKE)
         pthread_cond_signal(&q->filled); /* what a waiting fold waits for */
-    /*
-     * Who parses the next chunk's bodies: the scanner when the fold has
-     * this one and two more to go (it is the slower thread), else the fold.
-     * Either way each body is parsed once, by the same code, so the output
-     * does not depend on it; the split only balances the two threads.
-     */
-    q->parse = q->full >= 3;
-    if (q->full == PIPE_CHUNKS)
+    if (q->full == PIPE_CHUNKS) {
+        /* the scanner must wait: it takes more of the bodies from now on */
+        q->share = q->share + PIPE_STEP < PIPE_RECORDS ? q->share + PIPE_STEP : PIPE_RECORDS;
         while (q->full > PIPE_CHUNKS - PIPE_WAKE && !q->stop)
             pthread_cond_wait(&q->emptied, &q->mu);
+    }
     stop = q->stop;
-    pthread_mutex_unlock(&q->mu);
     if (!stop) {
         struct chunk *c = &q->chunk[q->fill];
         c->n = 0;
         c->used = 0;
-        c->tape_used = 0;
+        c->ahead = q->share;
         c->last = 0;
     }
+    pthread_mutex_unlock(&q->mu);
     return stop ? -1 : 0;
 }
 
@@ -191,18 +197,9 @@ static rk_err pipe_take(void *ctx, const rk_record *rec, const uint8_t *bytes, s
     r->body = rebase(rec->body, bytes, copy);
     r->raw = rebase(rec->raw, bytes, copy);
     r->hash = rebase(rec->hash, bytes, copy);
-    /* the check of the body and its parsing into an event or row need no
-     * state: the check is done here, and the parsing here too when the
-     * fold is the slower thread; otherwise the fold parses from the
-     * entries the check listed in the chunk's tape */
-    if (q->parse || PIPE_TAPE - c->tape_used < PIPE_TAPE_MIN) {
+    /* this chunk's share of the bodies is read here, the rest by the fold */
+    if (c->n - 1 < c->ahead)
         rk_planes_prepare(r, &c->prep[c->n - 1], NULL, 0, 1);
-    } else {
-        rk_planes_prep *pp = &c->prep[c->n - 1];
-        rk_planes_prepare(r, pp, c->tape + c->tape_used, PIPE_TAPE - c->tape_used, 0);
-        if (pp->status == 2)
-            c->tape_used += pp->ntape;
-    }
     return RK_OK;
 }
 
@@ -239,7 +236,6 @@ static void pipe_free(struct pipe *q)
         for (j = 0; j < PIPE_RECORDS; j++)
             rk_planes_prep_clear(&q->chunk[i].prep[j]);
         free(q->chunk[i].bytes);
-        free(q->chunk[i].tape);
     }
     pthread_cond_destroy(&q->filled);
     pthread_cond_destroy(&q->emptied);
@@ -267,8 +263,7 @@ static rk_err pipe_fold(rk_ledger *l, uint64_t from, uint64_t to, struct fold_ct
     pthread_cond_init(&q->emptied, NULL);
     for (i = 0; i < PIPE_CHUNKS; i++) {
         q->chunk[i].bytes = malloc(PIPE_BYTES);
-        q->chunk[i].tape = malloc(PIPE_TAPE * sizeof *q->chunk[i].tape);
-        if (q->chunk[i].bytes == NULL || q->chunk[i].tape == NULL) {
+        if (q->chunk[i].bytes == NULL) {
             pipe_free(q);
             return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
         }
@@ -277,19 +272,23 @@ static rk_err pipe_fold(rk_ledger *l, uint64_t from, uint64_t to, struct fold_ct
     q->l = l;
     q->from = from;
     q->to = to;
+    q->share = q->chunk[0].ahead = PIPE_RECORDS / 2;
     if (pthread_create(&th, NULL, pipe_scan, q) != 0) {
         pipe_free(q);
         return rk_ledger_scan(l, from, to, fold_one, fc, err);
     }
     pthread_mutex_lock(&q->mu);
     for (;;) {
-        if (q->full == 0)
+        if (q->full == 0) {
+            /* the fold must wait: it takes more of the bodies from now on */
+            q->share = q->share > PIPE_STEP ? q->share - PIPE_STEP : 0;
             while (q->full < PIPE_WAKE && !q->ended)
                 pthread_cond_wait(&q->filled, &q->mu);
+        }
         c = &q->chunk[q->head];
         pthread_mutex_unlock(&q->mu);
         for (i = 0; i < c->n && rc == RK_OK; i++)
-            rc = fold_prepared(fc, &c->rec[i], &c->prep[i]);
+            rc = fold_prepared(fc, &c->rec[i], i < c->ahead ? &c->prep[i] : NULL);
         if (rc == RK_OK && c->last) {
             rc = c->rc;
             if (rc != RK_OK)
