@@ -27,6 +27,7 @@
 #include "lifecycle.h"
 #include "planes.h"
 #include "planes_int.h"
+#include "pool.h"
 #include "policy.h"
 
 #define NO_TIME INT64_MIN
@@ -350,6 +351,7 @@ struct compactor {
     rk_buf sb, eb;       /* the renderings of the payment being compacted */
     struct pay **dq;     /* done, their lists not freed yet: dq[0..ndq) */
     size_t ndq, dqcap;
+    rk_pool_cache pc;    /* the thread's own blocks (pool.h), when it frees lists */
 };
 
 /* Room for the strings of the record being folded (see obj_load). */
@@ -407,6 +409,8 @@ struct rk_planes {
     uint64_t compacted, expanded;
     struct spill sp;
     struct compactor comp;
+    rk_pool *pool;      /* every event and row (pool.h) */
+    rk_pool_cache pc;   /* the fold thread's blocks of it */
 };
 
 /* ---- small helpers -------------------------------------------------- */
@@ -587,6 +591,7 @@ static int strcmp0(const char *a, const char *b)
  */
 #define PACK_MAX 96
 struct pack {
+    rk_pool_cache *pc; /* where the block comes from (pool.h) */
     const char **dst[PACK_MAX];
     rk_jv src[PACK_MAX]; /* copies: an item's views are reused for the next item */
     size_t n, bytes;
@@ -639,7 +644,7 @@ static void copy_short(char *dst, const char *src, size_t n)
 static char *pack_done(struct pack *k, size_t head)
 {
     size_t i, len, at = (head + 15) & ~(size_t)15;
-    char *mem = malloc(at + k->bytes + 1), *w, *end;
+    char *mem = rk_pool_alloc(k->pc, at + k->bytes + 1), *w, *end;
 
     if (mem == NULL)
         return NULL;
@@ -1141,18 +1146,18 @@ static int map_put(rk_planes *p, const struct key *key, struct pay *pay)
 /* ---- payments --------------------------------------------------------- */
 
 /* An event, its items and its strings are one allocation (pev_parse). */
-static void pev_free(struct pev *e)
+static void pev_free(rk_pool_cache *pc, struct pev *e)
 {
-    free(e);
+    rk_pool_release(pc, e);
 }
 
-static void pay_drop_lists(struct pay *y);
+static void pay_drop_lists(rk_pool_cache *pc, struct pay *y);
 
-static void pay_free(struct pay *y)
+static void pay_free(rk_pool_cache *pc, struct pay *y)
 {
     if (y == NULL)
         return;
-    pay_drop_lists(y);
+    pay_drop_lists(pc, y);
     if (!y->ref_in_map)
         free(y->ref);
     free(y);
@@ -1255,7 +1260,7 @@ static struct pay *pay_new(rk_planes *p, const char *ref, int has_order)
         return NULL; /* y stays in pays, which owns it */
     return y;
 fail:
-    pay_free(y);
+    pay_free(&p->pc, y);
     return NULL;
 }
 
@@ -1395,7 +1400,7 @@ static int pay_merge(rk_planes *p, struct pay *dst, struct pay *src)
         if (pay_has_event(dst, src->L->ev[i], src->L->evh[i])) {
             if (pay_add_dup(dst, src->L->ev[i]->seq) != 0)
                 return -1;
-            pev_free(src->L->ev[i]);
+            pev_free(&p->pc, src->L->ev[i]);
         } else if (pay_insert_event(p, dst, src->L->ev[i], src->L->evh[i]) != 0) {
             return -1;
         }
@@ -1441,7 +1446,7 @@ static int skip(rk_planes *p, uint64_t seq, const char *reason)
 /* Parse a provider event body; NULL with *why set when it does not follow
  * formats/provider-event.md.  The event, its items and its strings are one
  * allocation (pev_free frees it). */
-static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
+static struct pev *pev_parse(rk_pool_cache *pc, const obj *o, uint64_t seq, const char **why)
 {
     struct pev ev, *e;
     const rk_jv *refsv, *pl, *expv, *provider, *event_id, *status, *payment, *order;
@@ -1463,6 +1468,7 @@ static struct pev *pev_parse(const obj *o, uint64_t seq, const char **why)
 
     memset(&ev, 0, sizeof ev);
     k.n = k.bytes = 0;
+    k.pc = pc;
     *why = "out of memory";
     ev.seq = seq;
     if (jint(o, F_V, &v) != 0 || v != 1) {
@@ -1648,7 +1654,7 @@ static rk_err fold_provider(rk_planes *p, struct pev *e, const char *why, uint64
     /* only payments with an order are compacted, and only those are ever a
      * merge's target, never its source */
     if (t != NULL && t->compact && (rc = pay_expand(p, t, err)) != RK_OK) {
-        pev_free(e);
+        pev_free(&p->pc, e);
         return rc;
     }
     if (t == NULL) {
@@ -1686,14 +1692,14 @@ static rk_err fold_provider(rk_planes *p, struct pev *e, const char *why, uint64
             goto nomem;
         p->st.duplicates++;
         p->last_dup = 1;
-        pev_free(e);
+        pev_free(&p->pc, e);
         return RK_OK;
     }
     if (pay_insert_event(p, t, e, fp) != 0)
         goto nomem;
     return RK_OK;
 nomem:
-    pev_free(e);
+    pev_free(&p->pc, e);
     return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
 }
 
@@ -1717,14 +1723,14 @@ static struct pay *pay_for_order(rk_planes *p, const char *order)
 /* Replace the row with the same row_id, or add it; in: the list's inline
  * array of ROWS_IN entries (list_room). */
 static int put_row(void ***rows, size_t *n, void **in, void *row, const char *row_id,
-                   const char *(*id_of)(const void *), void (*free_row)(void *))
+                   const char *(*id_of)(const void *), rk_pool_cache *pc)
 {
     size_t i;
     void **nr;
 
     for (i = 0; i < *n; i++) {
         if (strcmp(id_of((*rows)[i]), row_id) == 0) {
-            free_row((*rows)[i]);
+            rk_pool_release(pc, (*rows)[i]);
             (*rows)[i] = row;
             return 0;
         }
@@ -1739,14 +1745,12 @@ static int put_row(void ***rows, size_t *n, void **in, void *row, const char *ro
 
 static const char *crow_id(const void *r) { return ((const struct crow *)r)->row_id; }
 static const char *frow_id(const void *r) { return ((const struct frow *)r)->row_id; }
-static void crow_free(void *r) { free(r); } /* with its strings: one allocation */
-static void frow_free(void *r) { free(r); }
 
 /*
  * A commerce row's body as a row (one allocation with its strings), or NULL
  * with *why: the reason it is skipped, or "out of memory".  Needs no state.
  */
-static struct crow *crow_parse(const obj *o, uint64_t seq, const char **why)
+static struct crow *crow_parse(rk_pool_cache *pc, const obj *o, uint64_t seq, const char **why)
 {
     struct crow c, *cp;
     obj price, exp;
@@ -1755,6 +1759,7 @@ static struct crow *crow_parse(const obj *o, uint64_t seq, const char **why)
 
     memset(&c, 0, sizeof c);
     k.n = k.bytes = 0;
+    k.pc = pc;
     c.seq = seq;
     c.expires_at = NO_TIME;
     *why = NULL;
@@ -1814,7 +1819,6 @@ static struct crow *crow_parse(const obj *o, uint64_t seq, const char **why)
 static rk_err row_apply(rk_planes *p, void *row, const char *row_id, int finance,
                         const char *why, const char *order, uint64_t seq, char *err)
 {
-    void (*row_free)(void *) = finance ? frow_free : crow_free;
     struct pay *y;
     rk_err rc;
 
@@ -1822,14 +1826,14 @@ static rk_err row_apply(rk_planes *p, void *row, const char *row_id, int finance
         return not_folded(p, seq, why, err);
     y = order != NULL ? pay_for_order(p, order) : NULL;
     if (y != NULL && y->compact && (rc = pay_expand(p, y, err)) != RK_OK) {
-        row_free(row);
+        rk_pool_release(&p->pc, row);
         return rc;
     }
     if (y == NULL || (finance ? put_row((void ***)&y->L->fr, &y->L->nfr, (void **)y->L->fr_in,
-                                        row, row_id, frow_id, row_free)
+                                        row, row_id, frow_id, &p->pc)
                               : put_row((void ***)&y->L->cr, &y->L->ncr, (void **)y->L->cr_in,
-                                        row, row_id, crow_id, row_free)) != 0) {
-        row_free(row);
+                                        row, row_id, crow_id, &p->pc)) != 0) {
+        rk_pool_release(&p->pc, row);
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
     p->last = y;
@@ -1846,14 +1850,14 @@ static rk_err fold_commerce(rk_planes *p, const obj *o, struct scratch *sc, uint
                             char *err)
 {
     const char *why = NULL;
-    struct crow *cp = crow_parse(o, seq, &why);
+    struct crow *cp = crow_parse(&p->pc, o, seq, &why);
 
     return commerce_apply(p, cp, why, cp != NULL ? sc_str(sc, sget(o, F_ORDER)) : NULL, seq,
                           err);
 }
 
 /* A finance row's body as a row, as crow_parse. */
-static struct frow *frow_parse(const obj *o, uint64_t seq, const char **why)
+static struct frow *frow_parse(rk_pool_cache *pc, const obj *o, uint64_t seq, const char **why)
 {
     struct frow f, *fp;
     const rk_jv *side = sget(o, F_SIDE), *fx_rate = sget(o, F_FX_RATE);
@@ -1863,6 +1867,7 @@ static struct frow *frow_parse(const obj *o, uint64_t seq, const char **why)
 
     memset(&f, 0, sizeof f);
     k.n = k.bytes = 0;
+    k.pc = pc;
     f.seq = seq;
     *why = NULL;
     if (jint(o, F_V, &v) != 0 || v != 1)
@@ -1907,7 +1912,7 @@ static rk_err fold_finance(rk_planes *p, const obj *o, struct scratch *sc, uint6
                            char *err)
 {
     const char *why = NULL;
-    struct frow *fp = frow_parse(o, seq, &why);
+    struct frow *fp = frow_parse(&p->pc, o, seq, &why);
 
     return finance_apply(p, fp, why, fp != NULL ? sc_str(sc, sget(o, F_ORDER)) : NULL, seq,
                          err);
@@ -1939,6 +1944,16 @@ rk_err rk_planes_new(rk_planes **out, char *err)
         free(p);
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
+    p->pool = rk_pool_new();
+    if (p->pool == NULL) {
+        pthread_cond_destroy(&p->comp.done);
+        pthread_cond_destroy(&p->comp.work);
+        pthread_mutex_destroy(&p->comp.mu);
+        free(p);
+        return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    }
+    rk_pool_cache_init(&p->pc, p->pool);
+    rk_pool_cache_init(&p->comp.pc, p->pool);
     *out = p;
     return RK_OK;
 }
@@ -1951,7 +1966,7 @@ void rk_planes_free(rk_planes *p)
         return;
     comp_stop(p); /* the thread may still hold payments */
     for (i = 0; i < p->npays; i++)
-        pay_free(p->pays[i]);
+        pay_free(&p->pc, p->pays[i]);
     for (i = 0; i < p->nkblk; i++)
         free(p->kblk[i]);
     free(p->kblk);
@@ -1976,7 +1991,13 @@ void rk_planes_free(rk_planes *p)
     free(p->open);
     free(p->slots);
     free(p->pays);
+    rk_pool_free(p->pool); /* after every event and row went back to it */
     free(p);
+}
+
+rk_pool *rk_planes_pool(rk_planes *p)
+{
+    return p->pool;
 }
 
 /* Drop dead payments from the list (after merges). */
@@ -1993,7 +2014,7 @@ static void compact_pays(rk_planes *p)
 
     for (i = 0; i < p->npays; i++) {
         if (p->pays[i]->dead)
-            pay_free(p->pays[i]);
+            pay_free(&p->pc, p->pays[i]);
         else
             p->pays[j++] = p->pays[i];
     }
@@ -2010,26 +2031,27 @@ static rk_err sweep(rk_planes *p, char *err);
 #define TAPE_MAX 1024
 
 /* Build the event or row of a checked body whose members are in o. */
-static void prep_parse(const rk_record *rec, const obj *o, rk_planes_prep *out)
+static void prep_parse(rk_pool_cache *pc, const rk_record *rec, const obj *o,
+                       rk_planes_prep *out)
 {
     const rk_jv *order;
 
     out->status = 1;
     if (rec->kind == RK_KIND_PROVIDER_EVENT) {
-        out->parsed = pev_parse(o, rec->seq, &out->why);
+        out->parsed = pev_parse(pc, o, rec->seq, &out->why);
         return;
     }
     if (rec->kind == RK_KIND_COMMERCE_ROW)
-        out->parsed = crow_parse(o, rec->seq, &out->why);
+        out->parsed = crow_parse(pc, o, rec->seq, &out->why);
     else
-        out->parsed = frow_parse(o, rec->seq, &out->why);
+        out->parsed = frow_parse(pc, o, rec->seq, &out->why);
     order = sget(o, F_ORDER);
     if (order != NULL)
         out->order = *order;
 }
 
-void rk_planes_prepare(const rk_record *rec, rk_planes_prep *out, rk_jent *tape, size_t max,
-                       int parse)
+void rk_planes_prepare(rk_pool_cache *pc, const rk_record *rec, rk_planes_prep *out,
+                       rk_jent *tape, size_t max, int parse)
 {
     rk_jent own[TAPE_MAX];
     rk_jv body;
@@ -2037,6 +2059,7 @@ void rk_planes_prepare(const rk_record *rec, rk_planes_prep *out, rk_jent *tape,
     size_t n;
 
     memset(out, 0, sizeof *out);
+    out->pc = pc;
     if (rec->kind != RK_KIND_PROVIDER_EVENT && rec->kind != RK_KIND_COMMERCE_ROW &&
         rec->kind != RK_KIND_FINANCE_ROW)
         return;
@@ -2061,7 +2084,7 @@ void rk_planes_prepare(const rk_record *rec, rk_planes_prep *out, rk_jent *tape,
     }
     if (n > max) {
         obj_load(&o, &body); /* beyond the tape: a cursor, and parse now */
-        prep_parse(rec, &o, out);
+        prep_parse(pc, rec, &o, out);
         return;
     }
     if (!parse) {
@@ -2071,12 +2094,12 @@ void rk_planes_prepare(const rk_record *rec, rk_planes_prep *out, rk_jent *tape,
         return;
     }
     obj_load_tape(&o, tape, 0, n);
-    prep_parse(rec, &o, out);
+    prep_parse(pc, rec, &o, out);
 }
 
 void rk_planes_prep_clear(rk_planes_prep *prep)
 {
-    free(prep->parsed); /* an event or a row: one allocation each */
+    rk_pool_release(prep->pc, prep->parsed); /* an event or a row: one block each */
     prep->parsed = NULL;
 }
 
@@ -2084,7 +2107,7 @@ rk_err rk_planes_apply(rk_planes *p, const rk_record *rec, char *err)
 {
     rk_planes_prep prep;
 
-    rk_planes_prepare(rec, &prep, NULL, 0, 1);
+    rk_planes_prepare(&p->pc, rec, &prep, NULL, 0, 1);
     return rk_planes_apply_prepared(p, rec, &prep, err);
 }
 
@@ -2100,12 +2123,12 @@ rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec, rk_planes_pr
         /* checked ahead, not parsed: parse from its tape now */
         obj o;
         obj_load_tape(&o, prep->tape, 0, prep->ntape);
-        prep_parse(rec, &o, prep);
+        prep_parse(&p->pc, rec, &o, prep);
     }
     parsed = prep->parsed;
     prep->parsed = NULL; /* ours from here on: kept by the fold or freed */
     if (p->any && rec->seq <= p->last_seq) {
-        free(parsed);
+        rk_pool_release(&p->pc, parsed);
         return rk_seterr(err, RK_ERR_INVALID, "seq %llu: records out of order",
                          (unsigned long long)rec->seq);
     }
@@ -2147,7 +2170,7 @@ rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec, rk_planes_pr
             size_t cap = rec->body_len + 256;
             char *nb = realloc(p->sc.buf, cap);
             if (nb == NULL) {
-                free(parsed);
+                rk_pool_release(&p->pc, parsed);
                 return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
             }
             p->sc.buf = nb;
@@ -3897,7 +3920,7 @@ static int pay_closed(const rk_planes *p, struct pay *y, int *closed)
 
 /* Free y's lists, keys included (their strings belong to the map); y->L
  * is then NULL.  Nothing to do when they are already dropped. */
-static void pay_drop_lists(struct pay *y)
+static void pay_drop_lists(rk_pool_cache *pc, struct pay *y)
 {
     struct paylists *l = y->L;
     size_t i;
@@ -3905,11 +3928,11 @@ static void pay_drop_lists(struct pay *y)
     if (l == NULL)
         return;
     for (i = 0; i < l->nev; i++)
-        pev_free(l->ev[i]);
+        pev_free(pc, l->ev[i]);
     for (i = 0; i < l->ncr; i++)
-        crow_free(l->cr[i]);
+        rk_pool_release(pc, l->cr[i]);
     for (i = 0; i < l->nfr; i++)
-        frow_free(l->fr[i]);
+        rk_pool_release(pc, l->fr[i]);
     list_free(l->ev, l->ev_in); /* evh shares its block */
     list_free(l->cr, l->cr_in);
     list_free(l->fr, l->fr_in);
@@ -3984,7 +4007,7 @@ static void comp_reap(rk_planes *p)
     /* dropping the lists of a done payment touches nothing the thread
      * uses, but dq does: drop them with the lock held, in one go */
     for (i = 0; i < n; i++)
-        pay_drop_lists(c->dq[i]);
+        pay_drop_lists(&p->pc, c->dq[i]);
     c->ndq = 0;
     pthread_mutex_unlock(&c->mu);
 }
@@ -4023,7 +4046,7 @@ static void *comp_main(void *arg)
                     c->dq[c->ndq++] = y;
                 } else {
                     pthread_mutex_unlock(&c->mu);
-                    pay_drop_lists(y);
+                    pay_drop_lists(&c->pc, y);
                     pthread_mutex_lock(&c->mu);
                 }
             } else if (c->rc == RK_OK) {
@@ -4178,7 +4201,7 @@ static rk_err pay_compact(rk_planes *p, struct pay *y, char *err)
             rc = compact_store(&p->sp, y, &c->sb, &c->eb, err);
         if (rc != RK_OK)
             return rc;
-        pay_drop_lists(y);
+        pay_drop_lists(&p->pc, y);
     } else {
         c->batch[c->nbatch++] = y;
     }
@@ -4306,14 +4329,14 @@ static rk_err refold(rk_planes *p, struct pay *y, uint64_t seq, int kind, rk_buf
         return fold_commerce(p, &o, &p->rsc, seq, err);
     if (kind == RK_KIND_FINANCE_ROW)
         return fold_finance(p, &o, &p->rsc, seq, err);
-    e = pev_parse(&o, seq, &why);
+    e = pev_parse(&p->pc, &o, seq, &why);
     if (e == NULL)
         return strcmp(why, "out of memory") == 0
                    ? rk_seterr(err, RK_ERR_NOMEM, "out of memory")
                    : rk_seterr(err, RK_ERR_CORRUPT, "expanding payment '%s': seq %llu: %s",
                                y->ref, (unsigned long long)seq, why);
     if (pay_insert_event(p, y, e, ev_fp(e->event_id)) != 0) {
-        pev_free(e);
+        pev_free(&p->pc, e);
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
     return RK_OK;
@@ -4408,7 +4431,7 @@ static rk_err pay_expand(rk_planes *p, struct pay *y, char *err)
     p->last_dup = last_dup;
     if (rc != RK_OK) {
         /* back to the compacted form, which is still exact */
-        pay_drop_lists(y);
+        pay_drop_lists(&p->pc, y);
         y->dups = dups;
         y->compact = 1;
         return rc;

@@ -13,6 +13,7 @@
 
 #include "canon.h"
 #include "planes.h"
+#include "pool.h"
 #include "record.h"
 
 /*
@@ -29,10 +30,14 @@ typedef struct rk_planes_prep {
     rk_jv order;      /* rows: the order member, a view into rec->body (type 0: absent) */
     const rk_jent *tape; /* status 2: the body's entries (rk_jv_parse_tape) */
     size_t ntape;
+    rk_pool_cache *pc;    /* where parsed came from, for rk_planes_prep_clear */
 } rk_planes_prep;
 
 /*
- * Check rec's body and read it into *out.  No state: safe on any thread.
+ * Check rec's body and read it into *out.  No state but the block cache pc
+ * the event or row is allocated from (pool.h; a cache of the pool of the
+ * state it will be applied to, used by this thread only; NULL: malloc), so
+ * safe on any thread that owns its cache.
  * The body's entries go into tape[0..max) (NULL: a tape of its own, and
  * parse is then taken as 1).  With parse, the event or row is built now
  * (status 1); without, only the check is done (status 2) and
@@ -42,12 +47,17 @@ typedef struct rk_planes_prep {
  * must also stay as it is until rk_planes_apply_prepared.  A prep that is
  * never applied is released with rk_planes_prep_clear.
  */
-void rk_planes_prepare(const rk_record *rec, rk_planes_prep *out, rk_jent *tape, size_t max,
-                       int parse);
+void rk_planes_prepare(rk_pool_cache *pc, const rk_record *rec, rk_planes_prep *out,
+                       rk_jent *tape, size_t max, int parse);
 
-/* Free what a prep that will not be applied holds; the prep is then empty
+/* Free what a prep that will not be applied holds, into the cache it came
+ * from (which must not be in use by another thread); the prep is then empty
  * (clearing it again does nothing). */
 void rk_planes_prep_clear(rk_planes_prep *prep);
+
+/* The pool a state's events and rows come from: a thread that prepares
+ * records for it keeps a cache of it (rk_pool_cache_init). */
+rk_pool *rk_planes_pool(rk_planes *p);
 
 /* rk_planes_apply for a record that rk_planes_prepare has read into prep,
  * which it takes what it holds from (the prep is empty afterwards, on

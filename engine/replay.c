@@ -128,6 +128,7 @@ struct pipe {
     int ended;    /* the scan ended: its last chunk is full */
     size_t share; /* `ahead` of the next chunk the scanner fills */
     char err[RK_ERROR_SIZE]; /* the scanner's own message buffer */
+    rk_pool_cache pc; /* the scanner's blocks of the state's pool (pool.h) */
     rk_ledger *l;
     uint64_t from, to;
 };
@@ -199,7 +200,7 @@ static rk_err pipe_take(void *ctx, const rk_record *rec, const uint8_t *bytes, s
     r->hash = rebase(rec->hash, bytes, copy);
     /* this chunk's share of the bodies is read here, the rest by the fold */
     if (c->n - 1 < c->ahead)
-        rk_planes_prepare(r, &c->prep[c->n - 1], NULL, 0, 1);
+        rk_planes_prepare(&q->pc, r, &c->prep[c->n - 1], NULL, 0, 1);
     return RK_OK;
 }
 
@@ -237,6 +238,7 @@ static void pipe_free(struct pipe *q)
             rk_planes_prep_clear(&q->chunk[i].prep[j]);
         free(q->chunk[i].bytes);
     }
+    rk_pool_cache_flush(&q->pc); /* its blocks, for the state's later folds */
     pthread_cond_destroy(&q->filled);
     pthread_cond_destroy(&q->emptied);
     pthread_mutex_destroy(&q->mu);
@@ -269,6 +271,7 @@ static rk_err pipe_fold(rk_ledger *l, uint64_t from, uint64_t to, struct fold_ct
         }
         q->chunk[i].cap = PIPE_BYTES;
     }
+    rk_pool_cache_init(&q->pc, rk_planes_pool(fc->p));
     q->l = l;
     q->from = from;
     q->to = to;

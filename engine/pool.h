@@ -1,0 +1,73 @@
+/*
+ * pool.h - a pool of small blocks for the replay's events and rows
+ * (internal: planes.c and replay.c only).
+ *
+ * A replay allocates one block per provider event, commerce row and
+ * finance row it reads (the event or row with its strings), on the thread
+ * that reads the body, and frees it on the fold thread when the payment is
+ * compacted.  With malloc, every such block crosses threads: the reader's
+ * allocations never find the blocks the fold freed in their own thread
+ * cache, and each free takes the lock of another thread's arena.  The pool
+ * keeps the blocks of one fold instead, in size classes of 64 bytes up to
+ * RK_POOL_MAX, carved from slabs it frees all at once with the pool.  Free
+ * blocks travel in magazines (arrays of RK_POOL_MAG block pointers), so
+ * moving them never touches the blocks themselves:
+ *
+ *   rk_pool        the slabs, and per class a depot of full and of empty
+ *                  magazines, shared by the threads under a mutex;
+ *   rk_pool_cache  one thread's magazine per class: allocation takes from
+ *                  it and release puts into it without a lock; an empty
+ *                  one is exchanged for a full one at the depot (or filled
+ *                  from a slab), a full one for an empty one, so the
+ *                  threads meet once per RK_POOL_MAG blocks, not per block.
+ *
+ * A cache is used by one thread at a time.  Memory stays bounded by the
+ * blocks alive at once plus the magazines' (blocks released are reused, by
+ * any thread, once their magazine reaches the depot); slabs go back to the
+ * system only with rk_pool_free.  Blocks above RK_POOL_MAX, and every block
+ * when the cache given is NULL, come from malloc (their header says so) and
+ * go back to free.  Built with AddressSanitizer, every block comes from
+ * malloc, so that use after release and overflows are still caught.
+ */
+#ifndef RK_POOL_H
+#define RK_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RK_POOL_GRAIN 64    /* class k holds blocks of k * 64 bytes, header included */
+#define RK_POOL_MAX 2048    /* the largest pooled block, header included */
+#define RK_POOL_CLASSES (RK_POOL_MAX / RK_POOL_GRAIN + 1) /* class 0: from malloc */
+#define RK_POOL_MAG 64      /* block pointers per magazine */
+
+typedef struct rk_pool rk_pool;
+typedef struct rk_pool_mag rk_pool_mag;
+
+typedef struct rk_pool_cache {
+    rk_pool *pool;                   /* NULL: every block from malloc */
+    rk_pool_mag *mag[RK_POOL_CLASSES]; /* this thread's magazine of each class, or NULL */
+} rk_pool_cache;
+
+/* A new, empty pool, or NULL when out of memory. */
+rk_pool *rk_pool_new(void);
+
+/* Free every slab of the pool (every pooled block with it).  No cache of it
+ * may be used afterwards.  Accepts NULL. */
+void rk_pool_free(rk_pool *pool);
+
+/* An empty cache of pool (NULL: a cache that only mallocs). */
+void rk_pool_cache_init(rk_pool_cache *c, rk_pool *pool);
+
+/* Give c's magazines back to the pool's depots; c is then empty.  For a
+ * thread that stops using c while the pool lives on. */
+void rk_pool_cache_flush(rk_pool_cache *c);
+
+/* A block of at least n bytes, aligned to 16, or NULL when out of memory. */
+void *rk_pool_alloc(rk_pool_cache *c, size_t n);
+
+/* Release a block from rk_pool_alloc of any cache of the same pool (or from
+ * malloc, as its header says).  Accepts NULL.  A pooled block is released
+ * into c, so c must be a cache of the pool it came from. */
+void rk_pool_release(rk_pool_cache *c, void *blk);
+
+#endif
