@@ -24,6 +24,7 @@
 #include "amount.h"
 #include "bytes.h"
 #include "canon.h"
+#include "canon_int.h"
 #include "lifecycle.h"
 #include "planes.h"
 #include "planes_int.h"
@@ -2095,6 +2096,365 @@ static rk_err sweep(rk_planes *p, char *err);
  */
 #define TAPE_MAX 1024
 
+/* ---- bodies of a known shape ------------------------------------------- */
+
+/*
+ * The bodies our adapters and importers write have a fixed set of keys
+ * (formats/provider-event.md, formats/import.md), and in canonical JSON the
+ * keys of an object come sorted.  So a reader that knows, for each object
+ * of a body, the sorted list of keys it may hold can check and classify a
+ * member in one step: the text at the member must be one of the next keys
+ * of the list, quoted and followed by its colon, compared byte for byte.
+ * A match proves at once what rk_jv_parse_tape proves with check_string and
+ * key_cmp (the key is a valid plain string; it sorts after the previous
+ * key, as list entries are strictly increasing and each match moves past
+ * the one before) and what field_of finds (its field id is in the list).
+ * Values are checked by canon's own functions (canon_int.h): the same
+ * strings, integers and words as rk_jv_parse_tape accepts.
+ *
+ * The reader fills the tape entries rk_jv_parse_tape would fill, in the
+ * same order, with the same views, and the top-level obj obj_load_tape
+ * would load from them; so prep_parse and all that reads the tape later
+ * see exactly what they see after the generic path.  Whenever the text is
+ * anything else (a key not in the list or out of order, a container where
+ * the list has none, a tape too short, any fault), it gives up, and the
+ * generic path reads the body from the start: it decides, as before,
+ * whether the body is canonical and what it holds.  So the fast path can
+ * only accept a text the generic path accepts, with the same result
+ * (test_planes_shape.c and fuzz_planes_shape.c check both against each
+ * other, on valid and broken bodies).
+ */
+enum { SK_SCALAR, SK_OBJECT, SK_ARRAY }; /* the container a member may hold */
+
+struct shape;
+
+struct shape_key {
+    char lit[24];            /* the key quoted and its colon ("\"refs\":"), NUL-padded */
+    unsigned char n;         /* bytes of lit before the padding */
+    signed char field;       /* field_of(the key), or -1 */
+    unsigned char kind;      /* SK_*: scalars always; an object or an array only as said */
+    const struct shape *sub; /* an object value's keys, or an array's object elements' */
+};
+
+struct shape {
+    const struct shape_key *keys; /* strictly increasing by bytes (test_planes_shape) */
+    size_t n;
+};
+
+#define SK(name, field, kind, sub) { "\"" name "\":", sizeof name + 2, field, kind, sub }
+#define SHAPE(keys) { keys, sizeof keys / sizeof keys[0] }
+
+/* price (commerce rows) and fiat (provider events) */
+static const struct shape_key sk_money[] = {
+    SK("amount", F_AMOUNT, SK_SCALAR, NULL),
+    SK("currency", F_CURRENCY, SK_SCALAR, NULL),
+};
+static const struct shape shape_money = SHAPE(sk_money);
+
+/* expected, in provider events and commerce rows alike (memo: rows only) */
+static const struct shape_key sk_expected[] = {
+    SK("amount", F_AMOUNT, SK_SCALAR, NULL),
+    SK("asset", F_ASSET, SK_SCALAR, NULL),
+    SK("contract", F_CONTRACT, SK_SCALAR, NULL),
+    SK("memo", F_MEMO, SK_SCALAR, NULL),
+    SK("network", F_NETWORK, SK_SCALAR, NULL),
+};
+static const struct shape shape_expected = SHAPE(sk_expected);
+
+static const struct shape_key sk_refs[] = {
+    SK("order", F_ORDER, SK_SCALAR, NULL),
+    SK("parent", F_PARENT, SK_SCALAR, NULL),
+    SK("payment", F_PAYMENT, SK_SCALAR, NULL),
+};
+static const struct shape shape_refs = SHAPE(sk_refs);
+
+/* one item of payments[] */
+static const struct shape_key sk_payment[] = {
+    SK("amount", F_AMOUNT, SK_SCALAR, NULL),
+    SK("asset", F_ASSET, SK_SCALAR, NULL),
+    SK("confirmations", F_CONFIRMATIONS, SK_SCALAR, NULL),
+    SK("contract", F_CONTRACT, SK_SCALAR, NULL),
+    SK("finalized", F_FINALIZED, SK_SCALAR, NULL),
+    SK("id", -1, SK_SCALAR, NULL),
+    SK("memo", F_MEMO, SK_SCALAR, NULL),
+    SK("network", F_NETWORK, SK_SCALAR, NULL),
+    SK("status", F_STATUS, SK_SCALAR, NULL),
+    SK("tx", F_TX, SK_SCALAR, NULL),
+};
+static const struct shape shape_payment = SHAPE(sk_payment);
+
+static const struct shape_key sk_provider_event[] = {
+    SK("context", F_CONTEXT, SK_SCALAR, NULL),
+    SK("event_id", F_EVENT_ID, SK_SCALAR, NULL),
+    SK("event_type", F_EVENT_TYPE, SK_SCALAR, NULL),
+    SK("expected", F_EXPECTED, SK_OBJECT, &shape_expected),
+    SK("fiat", -1, SK_OBJECT, &shape_money),
+    SK("flag", F_FLAG, SK_SCALAR, NULL),
+    SK("occurred_at", F_OCCURRED_AT, SK_SCALAR, NULL),
+    SK("order_seq", F_ORDER_SEQ, SK_SCALAR, NULL),
+    SK("payments", F_PAYMENTS, SK_ARRAY, &shape_payment),
+    SK("payments_scope", -1, SK_SCALAR, NULL),
+    SK("provider", F_PROVIDER, SK_SCALAR, NULL),
+    SK("reason", F_REASON, SK_SCALAR, NULL),
+    SK("refs", F_REFS, SK_OBJECT, &shape_refs),
+    SK("source", F_SOURCE, SK_SCALAR, NULL),
+    SK("state", F_STATE, SK_SCALAR, NULL),
+    SK("status", F_STATUS, SK_SCALAR, NULL),
+    SK("v", F_V, SK_SCALAR, NULL),
+};
+
+static const struct shape_key sk_commerce_row[] = {
+    SK("amount", F_AMOUNT, SK_SCALAR, NULL),
+    SK("correction_of", -1, SK_SCALAR, NULL),
+    SK("currency", F_CURRENCY, SK_SCALAR, NULL),
+    SK("event", F_EVENT, SK_SCALAR, NULL),
+    SK("expected", F_EXPECTED, SK_OBJECT, &shape_expected),
+    SK("expires_at", F_EXPIRES_AT, SK_SCALAR, NULL),
+    SK("occurred_at", F_OCCURRED_AT, SK_SCALAR, NULL),
+    SK("order", F_ORDER, SK_SCALAR, NULL),
+    SK("price", F_PRICE, SK_OBJECT, &shape_money),
+    SK("row_id", F_ROW_ID, SK_SCALAR, NULL),
+    SK("v", F_V, SK_SCALAR, NULL),
+};
+
+static const struct shape_key sk_finance_row[] = {
+    SK("account", F_ACCOUNT, SK_SCALAR, NULL),
+    SK("amount", F_AMOUNT, SK_SCALAR, NULL),
+    SK("correction_of", -1, SK_SCALAR, NULL),
+    SK("currency", F_CURRENCY, SK_SCALAR, NULL),
+    SK("fx_rate", F_FX_RATE, SK_SCALAR, NULL),
+    SK("fx_source", F_FX_SOURCE, SK_SCALAR, NULL),
+    SK("order", F_ORDER, SK_SCALAR, NULL),
+    SK("period", F_PERIOD, SK_SCALAR, NULL),
+    SK("recognised_at", F_RECOGNISED_AT, SK_SCALAR, NULL),
+    SK("row_id", F_ROW_ID, SK_SCALAR, NULL),
+    SK("side", F_SIDE, SK_SCALAR, NULL),
+    SK("v", F_V, SK_SCALAR, NULL),
+};
+
+/* the top-level shapes, by record kind */
+static const struct shape shape_provider_event = SHAPE(sk_provider_event);
+static const struct shape shape_commerce_row = SHAPE(sk_commerce_row);
+static const struct shape shape_finance_row = SHAPE(sk_finance_row);
+
+#undef SHAPE
+#undef SK
+
+/* One body being read: its text and the tape being filled (as checker in
+ * canon.c: n counts the entries, max bounds them; here the reader gives up
+ * rather than count past max). */
+struct shape_rd {
+    const unsigned char *p;
+    size_t len;
+    rk_jent *tape;
+    size_t max, n;
+};
+
+static size_t shape_object(struct shape_rd *r, size_t i, const struct shape *s, obj *o);
+static size_t shape_array(struct shape_rd *r, size_t i, const struct shape *s);
+
+/*
+ * The value at i (below len) of a member of kind and sub: the position past
+ * it, or 0 to give up.  Scalars as check_value in canon.c checks them; an
+ * object or an array only where the shape has one.  *plain as
+ * check_container sets it: check_string's verdict for a string, else 0;
+ * *type as jv_type_of(p[i]) says (known here from the switch).
+ */
+static inline __attribute__((always_inline)) size_t
+shape_value(struct shape_rd *r, size_t i, unsigned kind, const struct shape *sub, int *plain,
+            rk_jv_type *type)
+{
+    const unsigned char *p = r->p;
+    size_t len = r->len;
+
+    *plain = 0;
+    switch (p[i]) {
+    case '"': *type = RK_JV_STRING; return check_string(p, len, i, plain);
+    case '{': *type = RK_JV_OBJECT; return kind == SK_OBJECT ? shape_object(r, i, sub, NULL) : 0;
+    case '[': *type = RK_JV_ARRAY; return kind == SK_ARRAY ? shape_array(r, i, sub) : 0;
+    case 't': *type = RK_JV_TRUE; return check_word(p, len, i, "true", 4);
+    case 'f': *type = RK_JV_FALSE; return check_word(p, len, i, "false", 5);
+    case 'n': *type = RK_JV_NULL; return check_word(p, len, i, "null", 4);
+    default: *type = RK_JV_INT; return check_integer(p, len, i);
+    }
+}
+
+/* Tape entry e: the value [at, end) of type and, for a member, its key at
+ * key (the opening quote) of kn bytes with its quotes; check_container's
+ * entry, field for field. */
+static inline __attribute__((always_inline)) void
+shape_put(struct shape_rd *r, size_t e, size_t key, size_t kn, size_t at, size_t end, int plain,
+          rk_jv_type type)
+{
+    rk_jent *t = &r->tape[e];
+
+    if (kn != 0) {
+        t->key.p = (const char *)r->p + key;
+        t->key.len = kn;
+        t->key.type = RK_JV_STRING;
+        t->key.plain = 1; /* every key of a shape is printable ASCII */
+    } else {
+        memset(&t->key, 0, sizeof t->key);
+    }
+    t->val.p = (const char *)r->p + at;
+    t->val.len = end - at;
+    t->val.type = type;
+    t->val.plain = plain;
+    t->next = r->n;
+}
+
+/*
+ * 0xff where a key's bytes are, 0 past them: the mask of word w (bytes
+ * 8w..8w+7) of a key of n bytes starts at shape_ones + 24 - n + 8w.
+ */
+static const unsigned char shape_ones[48] = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
+
+/* Word w of the 24 bytes at s. */
+static inline uint64_t shape_word(const void *s, size_t w)
+{
+    uint64_t v;
+
+    memcpy(&v, (const unsigned char *)s + 8 * w, 8);
+    return v;
+}
+
+/*
+ * The first key of k..end (end if none) that the text t[0..24) starts
+ * with: a member's quoted key and colon.  The keys are compared as three
+ * words each, masked to their length, rather than by memcmp (a call per
+ * key tried, and most members try one key or two).  t holds the bytes of
+ * the text from the member on, NUL-padded when fewer than 24 are left: a
+ * key's bytes are never NUL, so a key matches only bytes of the text.
+ */
+static inline __attribute__((always_inline)) const struct shape_key *
+shape_match(const unsigned char *t, const struct shape_key *k, const struct shape_key *end)
+{
+    uint64_t t0 = shape_word(t, 0), t1 = shape_word(t, 1), t2 = shape_word(t, 2);
+
+    for (; k < end; k++) {
+        const unsigned char *m = shape_ones + 24 - k->n;
+        /* the first word rules out nearly every key that does not match */
+        if (((t0 ^ shape_word(k->lit, 0)) & shape_word(m, 0)) == 0 &&
+            (((t1 ^ shape_word(k->lit, 1)) & shape_word(m, 1)) |
+             ((t2 ^ shape_word(k->lit, 2)) & shape_word(m, 2))) == 0)
+            break;
+    }
+    return k;
+}
+
+/*
+ * The object at i (its '{') with the keys of s: the position past it, or
+ * 0.  When o is not NULL its known members go into o, as obj_add puts
+ * them.
+ */
+static size_t shape_object(struct shape_rd *r, size_t i, const struct shape *s, obj *o)
+{
+    const unsigned char *p = r->p;
+    const size_t len = r->len;
+    const struct shape_key *k = s->keys, *end = s->keys + s->n;
+    unsigned char tail[24];
+    size_t at, e;
+    rk_jv_type type;
+    int plain;
+
+    i++;
+    if (i < len && p[i] == '}')
+        return i + 1;
+    for (;;) {
+        /* the first of the keys left that the text holds here; any later
+         * member must match a key after it */
+        if (len - i >= 24) {
+            k = shape_match(p + i, k, end);
+        } else {
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, p + i, len - i);
+            k = shape_match(tail, k, end);
+        }
+        if (k == end || r->n >= r->max)
+            return 0;
+        e = r->n++;
+        at = i + k->n;
+        if (at >= len)
+            return 0;
+        i = shape_value(r, at, k->kind, k->sub, &plain, &type);
+        if (i == 0)
+            return 0;
+        shape_put(r, e, at - k->n, (size_t)k->n - 1, at, i, plain, type);
+        if (o != NULL && k->field >= 0) {
+            o->has |= (uint64_t)1 << k->field;
+            o->val[k->field] = &r->tape[e].val;
+            o->ent[k->field] = e;
+        }
+        k++;
+        if (i < len && p[i] == ',') {
+            i++;
+            continue;
+        }
+        return i < len && p[i] == '}' ? i + 1 : 0;
+    }
+}
+
+/* The array at i (its '['): elements are scalars or objects with the keys
+ * of s (no arrays).  The position past it, or 0. */
+static size_t shape_array(struct shape_rd *r, size_t i, const struct shape *s)
+{
+    const unsigned char *p = r->p;
+    const size_t len = r->len;
+    size_t at, e;
+    rk_jv_type type;
+    int plain;
+
+    i++;
+    if (i < len && p[i] == ']')
+        return i + 1;
+    for (;;) {
+        if (i >= len || r->n >= r->max)
+            return 0;
+        e = r->n++;
+        at = i;
+        i = shape_value(r, at, SK_OBJECT, s, &plain, &type);
+        if (i == 0)
+            return 0;
+        shape_put(r, e, 0, 0, at, i, plain, type);
+        if (i < len && p[i] == ',') {
+            i++;
+            continue;
+        }
+        return i < len && p[i] == ']' ? i + 1 : 0;
+    }
+}
+
+/*
+ * Read the body of a record of kind, when it has the shape that kind's
+ * bodies have: 1, with its entries in tape[0..*n) (*n <= max) and its
+ * top-level known members in *o, exactly as rk_jv_parse_tape and
+ * obj_load_tape would give them.  0 when the reader gives up (another
+ * kind, another shape, not canonical, more entries than max): then tape
+ * and *o hold nothing of use, and the generic path must read the body.
+ */
+static int shape_read(unsigned kind, const uint8_t *body, size_t len, rk_jent *tape, size_t max,
+                      size_t *n, obj *o)
+{
+    struct shape_rd r = { body, len, tape, max, 0 };
+    const struct shape *s;
+
+    switch (kind) {
+    case RK_KIND_PROVIDER_EVENT: s = &shape_provider_event; break;
+    case RK_KIND_COMMERCE_ROW: s = &shape_commerce_row; break;
+    case RK_KIND_FINANCE_ROW: s = &shape_finance_row; break;
+    default: return 0;
+    }
+    o->has = 0;
+    o->tape = tape;
+    if (len == 0 || body[0] != '{' || shape_object(&r, 0, s, o) != len)
+        return 0;
+    *n = r.n;
+    return 1;
+}
+
 /* Build the event or row of a checked body whose members are in o. */
 static void prep_parse(rk_pool_cache *pc, const rk_record *rec, const obj *o,
                        rk_planes_prep *out)
@@ -2122,6 +2482,7 @@ void rk_planes_prepare(rk_pool_cache *pc, const rk_record *rec, rk_planes_prep *
     rk_jv body;
     obj o;
     size_t n;
+    int fast;
 
     memset(out, 0, sizeof *out);
     out->pc = pc;
@@ -2139,18 +2500,25 @@ void rk_planes_prepare(rk_pool_cache *pc, const rk_record *rec, rk_planes_prep *
      * ones are classified by field, nested ones when they are read.  Then
      * the body becomes the event or row the fold keeps: everything that
      * needs no state (amounts, times, words, the strings copied) is done
-     * here, or later from the tape (rk_planes_apply_prepared).
+     * here, or later from the tape (rk_planes_apply_prepared).  Bodies
+     * of the shape our adapters and importers write are read by
+     * shape_read, which fills the same tape and obj for less; it gives
+     * up on anything else.
      */
-    if (rk_jv_parse_tape((const char *)rec->body, rec->body_len, &body, tape, max, &n,
-                         NULL) != RK_OK ||
-        body.type != RK_JV_OBJECT) {
-        out->status = -1;
-        return;
-    }
-    if (n > max) {
-        obj_load(&o, &body); /* beyond the tape: a cursor, and parse now */
-        prep_parse(pc, rec, &o, out);
-        return;
+    fast = shape_read(rec->kind, rec->body, rec->body_len, tape, max, &n, &o);
+    if (!fast) {
+        /* another shape (or not canonical): the generic check decides */
+        if (rk_jv_parse_tape((const char *)rec->body, rec->body_len, &body, tape, max, &n,
+                             NULL) != RK_OK ||
+            body.type != RK_JV_OBJECT) {
+            out->status = -1;
+            return;
+        }
+        if (n > max) {
+            obj_load(&o, &body); /* beyond the tape: a cursor, and parse now */
+            prep_parse(pc, rec, &o, out);
+            return;
+        }
     }
     if (!parse) {
         out->status = 2;
@@ -2158,7 +2526,8 @@ void rk_planes_prepare(rk_pool_cache *pc, const rk_record *rec, rk_planes_prep *
         out->ntape = n;
         return;
     }
-    obj_load_tape(&o, tape, 0, n);
+    if (!fast)
+        obj_load_tape(&o, tape, 0, n);
     prep_parse(pc, rec, &o, out);
 }
 

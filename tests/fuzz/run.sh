@@ -38,6 +38,9 @@ for t in "$@"; do
     # includes engine/canon.c itself (built without SSE2)
     fuzz_canon_plain) src="engine/amount.c engine/bytes.c engine/error.c" ;;
     fuzz_canon_*) src="engine/canon.c engine/amount.c engine/bytes.c engine/error.c" ;;
+    # includes engine/planes.c itself (its static reader is what is fuzzed)
+    fuzz_planes_*) src="engine/canon.c engine/amount.c engine/bytes.c engine/error.c \
+ engine/lifecycle.c engine/policy.c engine/record.c" ;;
     *) echo "run.sh: no source list for '$t'" >&2; exit 2 ;;
     esac
     echo "== fuzz $t (${SECS}s)"
