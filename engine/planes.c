@@ -457,11 +457,36 @@ static int dec_parse_v(const rk_jv *v, dec *out)
 }
 
 
-/* Bring a and b to one scale; -1 when that overflows. */
+/* rk_amount_rescale's and rk_amount_add's range rule, inline. */
+static inline int dec_in_range(rk_amount v)
+{
+    return v >= -RK_AMOUNT_LIMIT && v <= RK_AMOUNT_LIMIT;
+}
+
+/*
+ * Bring a and b to one scale; -1 when that overflows.
+ *
+ * Two common cases skip rk_amount_rescale, whose range test divides by a
+ * power of ten in 128 bits (~130 instructions a call): equal scales, where
+ * a rescale changes nothing and fails only outside the range, and a zero
+ * (a fresh sum) rising to the other's scale, which always succeeds.  Both
+ * leave a and b exactly as the two rescales would, on failure included
+ * (the zero's scale is set only once b is known to be in range).
+ */
 static int dec_align(dec *a, dec *b)
 {
     unsigned s = a->scale > b->scale ? a->scale : b->scale;
 
+    if (s <= RK_AMOUNT_MAX_DECIMALS) {
+        if (a->scale == b->scale)
+            return dec_in_range(a->v) && dec_in_range(b->v) ? 0 : -1;
+        if (a->v == 0 && a->scale < b->scale) {
+            if (!dec_in_range(b->v))
+                return -1;
+            a->scale = s;
+            return 0;
+        }
+    }
     if (rk_amount_rescale(a->v, a->scale, s, &a->v) != RK_OK ||
         rk_amount_rescale(b->v, b->scale, s, &b->v) != RK_OK)
         return -1;
@@ -469,11 +494,20 @@ static int dec_align(dec *a, dec *b)
     return 0;
 }
 
+/* acc += x; -1 (acc's value unchanged, its scale perhaps aligned) when that
+ * overflows.  After dec_align both are in range, which is all of
+ * rk_amount_add's rule but the sum's own range and the 128-bit overflow
+ * (two amounts near the limit exceed 2^127), tested here inline. */
 static int dec_add(dec *acc, dec x)
 {
+    rk_amount r;
+
     if (dec_align(acc, &x) != 0)
         return -1;
-    return rk_amount_add(acc->v, x.v, &acc->v) == RK_OK ? 0 : -1;
+    if (__builtin_add_overflow(acc->v, x.v, &r) || !dec_in_range(r))
+        return -1;
+    acc->v = r;
+    return 0;
 }
 
 static int dec_cmp(dec a, dec b, int *out)
