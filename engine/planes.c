@@ -462,11 +462,36 @@ static int dec_parse_v(const rk_jv *v, dec *out)
 }
 
 
-/* Bring a and b to one scale; -1 when that overflows. */
+/* rk_amount_rescale's and rk_amount_add's range rule, inline. */
+static inline int dec_in_range(rk_amount v)
+{
+    return v >= -RK_AMOUNT_LIMIT && v <= RK_AMOUNT_LIMIT;
+}
+
+/*
+ * Bring a and b to one scale; -1 when that overflows.
+ *
+ * Two common cases skip rk_amount_rescale, whose range test divides by a
+ * power of ten in 128 bits (~130 instructions a call): equal scales, where
+ * a rescale changes nothing and fails only outside the range, and a zero
+ * (a fresh sum) rising to the other's scale, which always succeeds.  Both
+ * leave a and b exactly as the two rescales would, on failure included
+ * (the zero's scale is set only once b is known to be in range).
+ */
 static int dec_align(dec *a, dec *b)
 {
     unsigned s = a->scale > b->scale ? a->scale : b->scale;
 
+    if (s <= RK_AMOUNT_MAX_DECIMALS) {
+        if (a->scale == b->scale)
+            return dec_in_range(a->v) && dec_in_range(b->v) ? 0 : -1;
+        if (a->v == 0 && a->scale < b->scale) {
+            if (!dec_in_range(b->v))
+                return -1;
+            a->scale = s;
+            return 0;
+        }
+    }
     if (rk_amount_rescale(a->v, a->scale, s, &a->v) != RK_OK ||
         rk_amount_rescale(b->v, b->scale, s, &b->v) != RK_OK)
         return -1;
@@ -474,11 +499,20 @@ static int dec_align(dec *a, dec *b)
     return 0;
 }
 
+/* acc += x; -1 (acc's value unchanged, its scale perhaps aligned) when that
+ * overflows.  After dec_align both are in range, which is all of
+ * rk_amount_add's rule but the sum's own range and the 128-bit overflow
+ * (two amounts near the limit exceed 2^127), tested here inline. */
 static int dec_add(dec *acc, dec x)
 {
+    rk_amount r;
+
     if (dec_align(acc, &x) != 0)
         return -1;
-    return rk_amount_add(acc->v, x.v, &acc->v) == RK_OK ? 0 : -1;
+    if (__builtin_add_overflow(acc->v, x.v, &r) || !dec_in_range(r))
+        return -1;
+    acc->v = r;
+    return 0;
 }
 
 static int dec_cmp(dec a, dec b, int *out)
@@ -3572,9 +3606,13 @@ static void fsum_add(struct fsum *s, size_t *n, const char *account, const struc
         if (streq(s[i].account, account) && strcmp(s[i].currency, f->currency) == 0)
             break;
     if (i == *n) {
-        memset(&s[i], 0, sizeof s[i]);
+        /* the members one by one: a memset of the whole entry cost more
+         * than the rest of a new entry's work (the padding is never read) */
         s[i].account = account;
         s[i].currency = f->currency;
+        s[i].debit.v = s[i].credit.v = 0;
+        s[i].debit.scale = s[i].credit.scale = 0;
+        s[i].bad = 0;
         (*n)++;
     }
     if (dec_add(f->credit ? &s[i].credit : &s[i].debit, f->amount) != 0)
@@ -4004,41 +4042,69 @@ static int write_evidence(struct wr *w, const char *key, const struct pay *y,
     return 0;
 }
 
-/* One payment: REF:{...} into the state, REF:{...} into the evidence. */
-static int write_one(const rk_planes *p, const struct pay *y, const char *key, struct wr *ws,
-                     struct wr *we)
-{
+/*
+ * The three views a payment is rendered from.  pay_closed computes them to
+ * judge a payment; when the fold thread compacts it right away (no
+ * compactor thread), compact_render renders from the same views instead of
+ * computing them again (provider_view alone is ~2 300 instructions).
+ */
+struct views {
     struct cview cv;
     struct expect x;
     struct pview v;
-    int rc = -1;
+};
 
-    commerce_view(y, &cv);
-    expected_of(y, &cv, &x);
-    if (provider_view(p, y, &x, &v) != 0)
-        goto out;
+/* One payment: REF:{...} into the state, REF:{...} into the evidence.
+ * pre: the payment's views as pay_closed computed them (borrowed), or NULL
+ * to compute them here. */
+static int write_one_pre(const rk_planes *p, const struct pay *y, const char *key,
+                         struct wr *ws, struct wr *we, const struct views *pre)
+{
+    struct views own;
+    const struct cview *cv;
+    const struct expect *x;
+    const struct pview *v;
+    int mine = pre == NULL, rc = -1;
+
+    if (mine) {
+        commerce_view(y, &own.cv);
+        expected_of(y, &own.cv, &own.x);
+        if (provider_view(p, y, &own.x, &own.v) != 0)
+            goto out;
+        pre = &own;
+    }
+    cv = &pre->cv;
+    x = &pre->x;
+    v = &pre->v;
     wr_open_name(ws, key, '{');
-    write_commerce(ws, y, &cv);
-    write_differences(ws, p, y, &cv, &x, &v);
-    if (x.has) {
+    write_commerce(ws, y, cv);
+    write_differences(ws, p, y, cv, x, v);
+    if (x->has) {
         wr_open(ws, KEY("expected"), '{');
-        wr_dec(ws, KEY("amount"), x.amount);
-        wr_str(ws, KEY("asset"), x.asset);
-        wr_str(ws, KEY("contract"), x.contract);
-        wr_str(ws, KEY("from"), x.from);
-        wr_str(ws, KEY("memo"), x.memo);
-        wr_str(ws, KEY("network"), x.network);
+        wr_dec(ws, KEY("amount"), x->amount);
+        wr_str(ws, KEY("asset"), x->asset);
+        wr_str(ws, KEY("contract"), x->contract);
+        wr_str(ws, KEY("from"), x->from);
+        wr_str(ws, KEY("memo"), x->memo);
+        wr_str(ws, KEY("network"), x->network);
         wr_close(ws, '}');
     }
-    if (write_finance(ws, y) != 0 || write_provider(ws, y, &v) != 0)
+    if (write_finance(ws, y) != 0 || write_provider(ws, y, v) != 0)
         goto out;
     wr_close(ws, '}');
-    if (we != NULL && write_evidence(we, key, y, &x, &cv, &v) != 0)
+    if (we != NULL && write_evidence(we, key, y, x, cv, v) != 0)
         goto out;
     rc = 0;
 out:
-    pview_free(&v);
+    if (mine)
+        pview_free(&own.v); /* provider_view fills it even when it fails */
     return rc;
+}
+
+static int write_one(const rk_planes *p, const struct pay *y, const char *key, struct wr *ws,
+                     struct wr *we)
+{
+    return write_one_pre(p, y, key, ws, we, NULL);
 }
 
 static int pay_ref_cmp(const void *a, const void *b)
@@ -4319,32 +4385,37 @@ void rk_planes_set_source(rk_planes *p, rk_planes_fetch_fn fn, void *ctx, uint64
  * payment found open stays open until a record joins it (which clears
  * seen_open) or the policy changes: an idle payment that never closes is
  * not replayed through the lifecycle again at every sweep.
+ *
+ * vw (may be NULL): when *closed is 1, receives the views the verdict was
+ * read from, for pay_compact to render from; the caller frees them with
+ * pview_free(&vw->v).  Otherwise nothing of it needs freeing.
  */
-static int pay_closed(const rk_planes *p, struct pay *y, int *closed)
+static int pay_closed(const rk_planes *p, struct pay *y, int *closed, struct views *vw)
 {
-    struct cview cv;
-    struct expect x;
-    struct pview v;
+    struct views own;
+    struct views *w = vw != NULL ? vw : &own;
+    const struct pview *v = &w->v;
 
     *closed = 0;
     if (y->dead || y->compact || !y->has_order || y->L->ncr == 0 || y->L->nfr == 0 || y->L->nev == 0)
         return 0;
     if (y->seen_open && y->pol_gen == p->pol_gen)
         return 0;
-    commerce_view(y, &cv);
-    if (cv.created == NULL)
+    commerce_view(y, &w->cv);
+    if (w->cv.created == NULL)
         return 0;
-    expected_of(y, &cv, &x);
-    if (provider_view(p, y, &x, &v) != 0) {
-        pview_free(&v);
+    expected_of(y, &w->cv, &w->x);
+    if (provider_view(p, y, &w->x, &w->v) != 0) {
+        pview_free(&w->v);
         return -1;
     }
     /* closed states never raise stale_pending, the one difference that
      * reads the replay clock */
-    *closed = (rk_state_flags(v.state) & RK_STATE_F_CLOSED) != 0 &&
-              v.state != RK_STATE_DETECTED && v.state != RK_STATE_CONFIRMING &&
-              v.state != RK_STATE_CONFIRMED;
-    pview_free(&v);
+    *closed = (rk_state_flags(v->state) & RK_STATE_F_CLOSED) != 0 &&
+              v->state != RK_STATE_DETECTED && v->state != RK_STATE_CONFIRMING &&
+              v->state != RK_STATE_CONFIRMED;
+    if (!*closed || vw == NULL)
+        pview_free(&w->v);
     if (!*closed) {
         y->seen_open = 1;
         y->pol_gen = p->pol_gen;
@@ -4377,9 +4448,10 @@ static void pay_drop_lists(rk_pool_cache *pc, struct pay *y)
 }
 
 /* Render y into sb (state) and eb (evidence).  Reads y's lists and the
- * policy in force only: safe on the compactor thread without the lock. */
-static rk_err compact_render(const rk_planes *p, const struct pay *y, rk_buf *sb, rk_buf *eb,
-                             char *err)
+ * policy in force only: safe on the compactor thread without the lock.
+ * pre: y's views from pay_closed (borrowed), or NULL to compute them. */
+static rk_err compact_render(const rk_planes *p, const struct pay *y, const struct views *pre,
+                             rk_buf *sb, rk_buf *eb, char *err)
 {
     struct wr ws, we;
 
@@ -4389,7 +4461,7 @@ static rk_err compact_render(const rk_planes *p, const struct pay *y, rk_buf *sb
     rk_buf_reset(eb);
     ws.b = sb;
     we.b = eb;
-    if (write_one(p, y, NULL, &ws, &we) != 0 || ws.nomem || we.nomem)
+    if (write_one_pre(p, y, NULL, &ws, &we, pre) != 0 || ws.nomem || we.nomem)
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     if (sb->len > UINT32_MAX || eb->len > UINT32_MAX)
         return rk_seterr(err, RK_ERR_TOOBIG, "payment '%s': rendering too large to compact",
@@ -4464,7 +4536,7 @@ static void *comp_main(void *arg)
         rc = c->rc;
         if (rc == RK_OK) {
             pthread_mutex_unlock(&c->mu);
-            rc = compact_render(p, y, &c->sb, &c->eb, err);
+            rc = compact_render(p, y, NULL, &c->sb, &c->eb, err);
             pthread_mutex_lock(&c->mu);
             if (rc == RK_OK)
                 rc = compact_store(&p->sp, y, &c->sb, &c->eb, err);
@@ -4586,7 +4658,7 @@ static rk_err comp_settle(rk_planes *p, struct pay *y, char *err)
  * when no thread can be started, render and store it here.  Either way y
  * counts as compacted from now on, and the fold thread leaves it alone.
  */
-static rk_err pay_compact(rk_planes *p, struct pay *y, char *err)
+static rk_err pay_compact(rk_planes *p, struct pay *y, const struct views *vw, char *err)
 {
     struct compactor *c = &p->comp;
     rk_err rc;
@@ -4630,7 +4702,9 @@ static rk_err pay_compact(rk_planes *p, struct pay *y, char *err)
         }
     }
     if (!c->started) {
-        rc = compact_render(p, y, &c->sb, &c->eb, err);
+        /* rendered now, from the views pay_closed read: nothing in between
+         * changed what they point at (the keys and y->ref are not among it) */
+        rc = compact_render(p, y, vw, &c->sb, &c->eb, err);
         if (rc == RK_OK)
             rc = compact_store(&p->sp, y, &c->sb, &c->eb, err);
         if (rc != RK_OK)
@@ -4712,9 +4786,16 @@ static rk_err sweep(rk_planes *p, char *err)
         if (y->compact || y->dead)
             continue; /* dead ones are freed by compact_pays, from pays */
         if (rc == RK_OK && y->touched + p->idle <= p->st.records) {
-            if (pay_closed(p, y, &closed) != 0)
+            struct views vw;
+            int gone = 0;
+
+            if (pay_closed(p, y, &closed, &vw) != 0) {
                 rc = rk_seterr(err, RK_ERR_NOMEM, "out of memory");
-            else if (closed && (rc = pay_compact(p, y, err)) == RK_OK)
+            } else if (closed) {
+                gone = (rc = pay_compact(p, y, &vw, err)) == RK_OK;
+                pview_free(&vw.v);
+            }
+            if (gone)
                 continue;
         }
         p->open[j++] = y;

@@ -535,6 +535,131 @@ START_TEST(map_unknown_words)
 }
 END_TEST
 
+/*
+ * The look-up filters rows by lengths and a few bytes before comparing:
+ * near misses of every row must still miss, and every hit must be the row
+ * an exact string compare finds.  The model below is that plain compare
+ * over rows[] above, with the documented normalisations ("" is no context,
+ * BTCPay's "None" is no context).
+ */
+static int model(const char *provider, const char *status, const char *context, size_t *row)
+{
+    size_t i;
+
+    if (context != NULL && (context[0] == '\0' ||
+                            (strcmp(provider, "btcpay") == 0 && strcmp(context, "None") == 0)))
+        context = NULL;
+    for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        if (strcmp(rows[i].provider, provider) != 0 || strcmp(rows[i].status, status) != 0)
+            continue;
+        if ((rows[i].context == NULL) != (context == NULL))
+            continue;
+        if (context != NULL && strcmp(rows[i].context, context) != 0)
+            continue;
+        *row = i;
+        return 1;
+    }
+    return 0;
+}
+
+static void check_model(const char *provider, const char *status, const char *context)
+{
+    rk_status_map_result r, keep;
+    size_t i = 0;
+    rk_err rc;
+
+    memset(&r, 0x5a, sizeof r);
+    memcpy(&keep, &r, sizeof r);
+    rc = rk_lifecycle_map_status(provider, status, context, &r, NULL);
+    if (!model(provider, status, context, &i)) {
+        ck_assert_msg(rc == RK_ERR_NOTFOUND, "%s '%s'/'%s': rc %d, want not found", provider,
+                      status, context ? context : "-", (int)rc);
+        ck_assert(memcmp(&r, &keep, sizeof r) == 0);
+        return;
+    }
+    ck_assert_msg(rc == RK_OK, "%s '%s'/'%s': rc %d", provider, status,
+                  context ? context : "-", (int)rc);
+    ck_assert_str_eq(rk_state_name(r.state), rows[i].state);
+    if (rows[i].reason == NULL)
+        ck_assert_ptr_null(r.reason);
+    else
+        ck_assert_str_eq(r.reason, rows[i].reason);
+    if (rows[i].flag == NULL)
+        ck_assert_ptr_null(r.flag);
+    else
+        ck_assert_str_eq(r.flag, rows[i].flag);
+}
+
+#define NVAR 96
+
+/* Near misses of w: w itself, each byte's case flipped, each byte set to
+ * another letter, every proper prefix, and w with a byte appended. */
+static size_t variants(const char *w, char out[NVAR][40])
+{
+    size_t n = 0, len = strlen(w), i;
+
+    ck_assert_uint_lt(len + 2, 40);
+    strcpy(out[n++], w);
+    for (i = 0; i < len && n + 2 <= NVAR; i++) {
+        strcpy(out[n], w);
+        out[n][i] = (char)(out[n][i] ^ 0x20); /* case, or '_' <-> DEL, ' ' <-> NUL */
+        if (out[n][i] != '\0')
+            n++;
+        strcpy(out[n], w);
+        out[n][i] = out[n][i] == 'x' ? 'y' : 'x';
+        n++;
+    }
+    for (i = 0; i < len && n < NVAR; i++) {
+        memcpy(out[n], w, i);
+        out[n++][i] = '\0';
+    }
+    if (n + 3 <= NVAR) {
+        snprintf(out[n++], 40, "%s ", w);
+        snprintf(out[n++], 40, "%sd", w);
+        snprintf(out[n++], 40, "%s\xff", w);
+    }
+    return n;
+}
+
+START_TEST(map_near_misses)
+{
+    static const char *const providers[] = {"coinbase-commerce", "btcpay", "nowpayments"};
+    static const char *const extra[] = {NULL, "", "None", "none", "NONE", "None ", "x"};
+    static char sv[NVAR][40], cv[NVAR][40];
+    size_t nr = sizeof rows / sizeof rows[0], i, j, k, p, ns, nc;
+
+    for (i = 0; i < nr; i++) {
+        ns = variants(rows[i].status, sv);
+        for (p = 0; p < 3; p++) {
+            for (j = 0; j < ns; j++) {
+                /* each status variant with no context, the extras, and every
+                 * context any row has */
+                for (k = 0; k < sizeof extra / sizeof extra[0]; k++)
+                    check_model(providers[p], sv[j], extra[k]);
+                for (k = 0; k < nr; k++)
+                    if (rows[k].context != NULL)
+                        check_model(providers[p], sv[j], rows[k].context);
+            }
+            if (rows[i].context == NULL)
+                continue;
+            /* the row's status with near misses of its context */
+            nc = variants(rows[i].context, cv);
+            for (j = 0; j < nc; j++)
+                check_model(providers[p], rows[i].status, cv[j]);
+        }
+    }
+    /* near misses of the provider names are not providers */
+    for (p = 0; p < 3; p++) {
+        rk_status_map_result r;
+
+        nc = variants(providers[p], cv);
+        for (j = 1; j < nc; j++)
+            ck_assert_int_eq(rk_lifecycle_map_status(cv[j], "New", NULL, &r, NULL),
+                             RK_ERR_INVALID);
+    }
+}
+END_TEST
+
 START_TEST(reasons)
 {
     static const char *const want[] = {
@@ -788,6 +913,7 @@ Suite *rk_test_suite(void)
     tcase_add_test(tc, depth_edges);
     tcase_add_test(lim, names_unknown);
     tcase_add_test(lim, map_unknown_words);
+    tcase_add_test(lim, map_near_misses);
     tcase_add_test(lim, depth_limits);
     tcase_add_test(doc, doc_matrix_matches);
     tcase_add_test(doc, doc_mapping_matches);
