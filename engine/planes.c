@@ -1101,11 +1101,9 @@ static struct pay *map_get(const rk_planes *p, const struct key *k)
  * map of megabytes, and each record looks up one to three keys at random
  * places in it: the fold spent most of its look-up time waiting for the
  * slot's cache line (perf: nine tenths of map_find_h on one load).  The
- * replay knows the records it folds next, so it asks for their lines
- * ahead: first the slots their keys hash to, then, once those are in
- * cache, the payments and key strings the slots name.  A prefetch changes
- * nothing: a wrong guess (a slot that changes before the record is folded)
- * only costs the line.
+ * replay knows the records it folds next, so it asks for the slots their
+ * keys hash to ahead.  A prefetch changes nothing: a wrong guess (the
+ * table grows before the record is folded) only costs the line.
  */
 static size_t prefetch_keys(const rk_planes_prep *prep, int kind, struct key *k)
 {
@@ -1131,29 +1129,16 @@ static size_t prefetch_keys(const rk_planes_prep *prep, int kind, struct key *k)
     return n;
 }
 
-void rk_planes_prefetch(const rk_planes *p, rk_planes_prep *prep, int kind, int stage)
+void rk_planes_prefetch(const rk_planes *p, const rk_planes_prep *prep, int kind)
 {
     struct key k[2];
     size_t i, n;
 
     if (p->nslots == 0)
         return;
-    if (stage == 1) {
-        n = prefetch_keys(prep, kind, k);
-        for (i = 0; i < n; i++) {
-            prep->hint[i] = k[i].h;
-            __builtin_prefetch(&p->slots[k[i].h & (p->nslots - 1)]);
-        }
-        prep->nhint = (unsigned char)n;
-        return;
-    }
-    for (i = 0; i < prep->nhint; i++) {
-        const struct slot *s = &p->slots[prep->hint[i] & (p->nslots - 1)];
-        if (s->pay != NULL) {
-            __builtin_prefetch(s->pay);
-            __builtin_prefetch(key_at(p, s->key));
-        }
-    }
+    n = prefetch_keys(prep, kind, k);
+    for (i = 0; i < n; i++)
+        __builtin_prefetch(&p->slots[k[i].h & (p->nslots - 1)]);
 }
 
 static int map_grow(rk_planes *p)

@@ -31,8 +31,6 @@ typedef struct rk_planes_prep {
     const rk_jent *tape; /* status 2: the body's entries (rk_jv_parse_tape) */
     size_t ntape;
     rk_pool_cache *pc;    /* where parsed came from, for rk_planes_prep_clear */
-    uint32_t hint[2];     /* rk_planes_prefetch: the hashes of its keys */
-    unsigned char nhint;
 } rk_planes_prep;
 
 /*
@@ -58,13 +56,12 @@ void rk_planes_prepare(rk_pool_cache *pc, const rk_record *rec, rk_planes_prep *
 void rk_planes_prep_clear(rk_planes_prep *prep);
 
 /*
- * Ask the CPU for the cache lines the fold of a prepared record of this
- * kind will read in p's key map: stage 1 the slots its keys hash to (the
- * hashes are kept in prep), stage 2, a few records later, the payments and
- * key strings in those slots.  For the fold thread only, ahead of
+ * Ask the CPU for the cache lines of p's key map that the fold of a
+ * prepared record of this kind will read first: the slots its keys hash
+ * to.  For the fold thread only, a few records ahead of
  * rk_planes_apply_prepared; nothing in the state changes.
  */
-void rk_planes_prefetch(const rk_planes *p, rk_planes_prep *prep, int kind, int stage);
+void rk_planes_prefetch(const rk_planes *p, const rk_planes_prep *prep, int kind);
 
 /* The fold thread's own block cache of p's pool (rk_planes_prepare on it). */
 rk_pool_cache *rk_planes_cache(rk_planes *p);
