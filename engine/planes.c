@@ -4748,6 +4748,15 @@ static rk_err comp_hand_over(rk_planes *p, char *err)
     return RK_OK;
 }
 
+/*
+ * Sweeps come four times per idle span: a sweep renders every payment that
+ * became closed and idle since the last one, all at once, and the replay's
+ * reader can run only so far ahead of a fold that is busy rendering; a
+ * quarter of the payments per sweep keeps the burst nearer the size of its
+ * ring (measured on the full bench ledger: about 5% more records/s).
+ */
+#define SWEEP_EVERY(idle) ((idle) / 4 > 0 ? (idle) / 4 : 1)
+
 /* Compact the closed, idle payments among the open ones; O(open). */
 static rk_err sweep(rk_planes *p, char *err)
 {
@@ -4756,7 +4765,7 @@ static rk_err sweep(rk_planes *p, char *err)
     rk_err rc = RK_OK, hc;
     char herr[RK_ERROR_SIZE];
 
-    p->next_sweep = p->st.records + p->idle;
+    p->next_sweep = p->st.records + SWEEP_EVERY(p->idle);
     if (p->comp.started) {
         /* a failure of the thread stops the fold here */
         pthread_mutex_lock(&p->comp.mu);
