@@ -40,7 +40,7 @@ for t in "$@"; do
     fuzz_canon_*) src="engine/canon.c engine/amount.c engine/bytes.c engine/error.c" ;;
     # includes engine/planes.c itself (its static reader is what is fuzzed)
     fuzz_planes_*) src="engine/canon.c engine/amount.c engine/bytes.c engine/error.c \
- engine/lifecycle.c engine/policy.c engine/record.c" ;;
+ engine/lifecycle.c engine/policy.c engine/record.c engine/pool.c" ;;
     *) echo "run.sh: no source list for '$t'" >&2; exit 2 ;;
     esac
     echo "== fuzz $t (${SECS}s)"
