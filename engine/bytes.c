@@ -111,6 +111,17 @@ void rk_hex_encode(char *out, const uint8_t *bin, size_t len)
     out[2 * len] = '\0';
 }
 
+const char rk_digit_pairs[200] = "00010203040506070809"
+                                  "10111213141516171819"
+                                  "20212223242526272829"
+                                  "30313233343536373839"
+                                  "40414243444546474849"
+                                  "50515253545556575859"
+                                  "60616263646566676869"
+                                  "70717273747576777879"
+                                  "80818283848586878889"
+                                  "90919293949596979899";
+
 size_t rk_u64_text(char out[RK_U64_TEXT_MAX], uint64_t v)
 {
     /*
@@ -118,16 +129,6 @@ size_t rk_u64_text(char out[RK_U64_TEXT_MAX], uint64_t v)
      * written straight to their place once the digits are counted: replay
      * writes a number for every sequence it renders.
      */
-    static const char pairs[] = "00010203040506070809"
-                                "10111213141516171819"
-                                "20212223242526272829"
-                                "30313233343536373839"
-                                "40414243444546474849"
-                                "50515253545556575859"
-                                "60616263646566676869"
-                                "70717273747576777879"
-                                "80818283848586878889"
-                                "90919293949596979899";
     uint64_t t = v;
     size_t n = 1, i;
 
@@ -141,10 +142,10 @@ size_t rk_u64_text(char out[RK_U64_TEXT_MAX], uint64_t v)
         unsigned r = (unsigned)(v % 100);
         v /= 100;
         i -= 2;
-        memcpy(out + i, pairs + 2 * r, 2);
+        memcpy(out + i, rk_digit_pairs + 2 * r, 2);
     }
     if (v >= 10)
-        memcpy(out, pairs + 2 * v, 2);
+        memcpy(out, rk_digit_pairs + 2 * v, 2);
     else
         out[0] = (char)('0' + v);
     return n;

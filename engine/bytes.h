@@ -70,6 +70,10 @@ int rk_hex_digit(int c);
 /* v in decimal into out (no NUL, no sign); returns the number of digits. */
 size_t rk_u64_text(char out[RK_U64_TEXT_MAX], uint64_t v);
 
+/* The decimal pairs "00".."99", 200 bytes (no NUL): pair k at 2 * k.  For
+ * writers of decimal text that take two digits per division. */
+extern const char rk_digit_pairs[200];
+
 /* ---- UTF-8 --------------------------------------------------------------- */
 
 /*

@@ -172,20 +172,10 @@ static inline __attribute__((always_inline)) int64_t days_from_civil(int64_t y, 
  * division, from a table of the pairs "00".."99" (a time has 23 digits). */
 static inline void put_digits(char *out, unsigned v, int n)
 {
-    static const char pairs[] = "00010203040506070809"
-                                "10111213141516171819"
-                                "20212223242526272829"
-                                "30313233343536373839"
-                                "40414243444546474849"
-                                "50515253545556575859"
-                                "60616263646566676869"
-                                "70717273747576777879"
-                                "80818283848586878889"
-                                "90919293949596979899";
 
     while (n >= 2) {
         n -= 2;
-        memcpy(out + n, pairs + 2 * (v % 100), 2);
+        memcpy(out + n, rk_digit_pairs + 2 * (v % 100), 2);
         v /= 100;
     }
     if (n > 0)

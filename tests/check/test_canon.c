@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "canon.h"
+#include "plain_rule.h"
 #include "check_main.h"
 #include "cjson_same.h"
 
@@ -736,23 +737,10 @@ END_TEST
 /*
  * rk_jv_parse_tape accepts exactly when `want` (the reference), and on
  * success a string is marked plain exactly when its bytes between the
- * quotes are printable ASCII (0x20..0x7f) other than '"' and '\\'.
- * test_canon_plain.c runs this suite again on the plain C path.
+ * quotes are printable ASCII (0x20..0x7f) other than '"' and '\\'
+ * (plain_rule.h).  test_canon_plain.c runs this suite again on the plain C
+ * path.
  */
-static int plain_text(const rk_jv *v)
-{
-    size_t i;
-
-    if (v->type != RK_JV_STRING)
-        return 0;
-    for (i = 1; i + 1 < v->len; i++) {
-        unsigned char ch = (unsigned char)v->p[i];
-        if (ch < 0x20 || ch >= 0x80 || ch == '"' || ch == '\\')
-            return 0;
-    }
-    return 1;
-}
-
 static void tape_paths_agree(const char *t, size_t n, int want)
 {
     rk_jent tape[64];

@@ -18,24 +18,11 @@
 
 #include "canon.h"
 
+#include "../check/plain_rule.h"
+
 #define TAPE 256
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* The rule for the plain mark, byte by byte. */
-static int plain_text(const rk_jv *v)
-{
-    size_t i;
-
-    if (v->type != RK_JV_STRING)
-        return 0;
-    for (i = 1; i + 1 < v->len; i++) {
-        unsigned char ch = (unsigned char)v->p[i];
-        if (ch < 0x20 || ch >= 0x80 || ch == '"' || ch == '\\')
-            return 0;
-    }
-    return 1;
-}
 
 /* Compare the entries of container v with tape[*at..], depth first. */
 static void walk(const rk_jv *v, const rk_jent *tape, size_t *at, size_t end)
