@@ -2495,7 +2495,7 @@ static void prep_parse(rk_pool_cache *pc, const rk_record *rec, const obj *o,
 }
 
 void rk_planes_prepare(rk_pool_cache *pc, const rk_record *rec, rk_planes_prep *out,
-                       rk_jent *tape, size_t max, int parse)
+                       rk_jent *tape, size_t max)
 {
     rk_jent own[TAPE_MAX];
     rk_jv body;
@@ -2511,7 +2511,6 @@ void rk_planes_prepare(rk_pool_cache *pc, const rk_record *rec, rk_planes_prep *
     if (tape == NULL) {
         tape = own;
         max = TAPE_MAX;
-        parse = 1; /* the tape does not outlive this call */
     }
     /*
      * The check of the canonical form lists the members of the body at
@@ -2519,7 +2518,7 @@ void rk_planes_prepare(rk_pool_cache *pc, const rk_record *rec, rk_planes_prep *
      * ones are classified by field, nested ones when they are read.  Then
      * the body becomes the event or row the fold keeps: everything that
      * needs no state (amounts, times, words, the strings copied) is done
-     * here, or later from the tape (rk_planes_apply_prepared).  Bodies
+     * here.  Bodies
      * of the shape our adapters and importers write are read by
      * shape_read, which fills the same tape and obj for less; it gives
      * up on anything else.
@@ -2539,12 +2538,6 @@ void rk_planes_prepare(rk_pool_cache *pc, const rk_record *rec, rk_planes_prep *
             return;
         }
     }
-    if (!parse) {
-        out->status = 2;
-        out->tape = tape;
-        out->ntape = n;
-        return;
-    }
     if (!fast)
         obj_load_tape(&o, tape, 0, n);
     prep_parse(pc, rec, &o, out);
@@ -2560,7 +2553,7 @@ rk_err rk_planes_apply(rk_planes *p, const rk_record *rec, char *err)
 {
     rk_planes_prep prep;
 
-    rk_planes_prepare(&p->pc, rec, &prep, NULL, 0, 1);
+    rk_planes_prepare(&p->pc, rec, &prep, NULL, 0);
     return rk_planes_apply_prepared(p, rec, &prep, err);
 }
 
@@ -2572,12 +2565,6 @@ rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec, rk_planes_pr
     void *parsed;
     const char *order;
 
-    if (prep->status == 2) {
-        /* checked ahead, not parsed: parse from its tape now */
-        obj o;
-        obj_load_tape(&o, prep->tape, 0, prep->ntape);
-        prep_parse(&p->pc, rec, &o, prep);
-    }
     parsed = prep->parsed;
     prep->parsed = NULL; /* ours from here on: kept by the fold or freed */
     if (p->any && rec->seq <= p->last_seq) {

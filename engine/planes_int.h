@@ -4,9 +4,10 @@
  *
  * rk_planes_apply checks a body's canonical form, parses it into an event
  * or a row, then folds that.  The first half needs no state, so a replay
- * does it on the thread that reads the ledger (replay.c), ahead of the
- * fold, and the fold thread does the second half only.  rk_planes_apply is
- * exactly rk_planes_prepare followed by rk_planes_apply_prepared.
+ * does it ahead of the fold, on whichever of its two threads has time
+ * (replay.c), and the fold does the second half in sequence order.
+ * rk_planes_apply is exactly rk_planes_prepare followed by
+ * rk_planes_apply_prepared.
  */
 #ifndef RK_PLANES_INT_H
 #define RK_PLANES_INT_H
@@ -23,13 +24,11 @@
  * copying strings); the fold then only joins it to its payment.
  */
 typedef struct rk_planes_prep {
-    int status;       /* 1 read; 2 checked, to be parsed from tape; 0 a kind whose body
-                       * is not read here; -1 not canonical */
+    int status;       /* 1 read; 0 a kind whose body is not read here; -1 not
+                       * canonical */
     void *parsed;     /* status 1: the event or row, owned by the prep until applied */
     const char *why;  /* status 1, parsed NULL: why the body is skipped, or "out of memory" */
     rk_jv order;      /* rows: the order member, a view into rec->body (type 0: absent) */
-    const rk_jent *tape; /* status 2: the body's entries (rk_jv_parse_tape) */
-    size_t ntape;
     rk_pool_cache *pc;    /* where parsed came from, for rk_planes_prep_clear */
 } rk_planes_prep;
 
@@ -38,17 +37,14 @@ typedef struct rk_planes_prep {
  * the event or row is allocated from (pool.h; a cache of the pool of the
  * state it will be applied to, used by this thread only; NULL: malloc), so
  * safe on any thread that owns its cache.
- * The body's entries go into tape[0..max) (NULL: a tape of its own, and
- * parse is then taken as 1).  With parse, the event or row is built now
- * (status 1); without, only the check is done (status 2) and
- * rk_planes_apply_prepared builds it from the tape, which must then stay
- * as it is until that call.  A body with more entries than max is parsed
- * now, read with a cursor.  The views in *out point into rec->body, which
+ * The body's entries go into tape[0..max) on the way (NULL: a tape of its
+ * own); a body with more entries than max is read with a cursor instead,
+ * with the same result.  The views in *out point into rec->body, which
  * must also stay as it is until rk_planes_apply_prepared.  A prep that is
  * never applied is released with rk_planes_prep_clear.
  */
 void rk_planes_prepare(rk_pool_cache *pc, const rk_record *rec, rk_planes_prep *out,
-                       rk_jent *tape, size_t max, int parse);
+                       rk_jent *tape, size_t max);
 
 /* Free what a prep that will not be applied holds, into the cache it came
  * from (which must not be in use by another thread); the prep is then empty

@@ -216,7 +216,7 @@ static rk_err pipe_take(void *ctx, const rk_record *rec, const uint8_t *bytes, s
     r->hash = rebase(rec->hash, bytes, copy);
     /* this chunk's share of the bodies is read here, the rest by the fold */
     if (c->n - 1 < c->ahead)
-        rk_planes_prepare(&q->pc, r, &c->prep[c->n - 1], NULL, 0, 1);
+        rk_planes_prepare(&q->pc, r, &c->prep[c->n - 1], NULL, 0);
     return RK_OK;
 }
 
@@ -309,7 +309,7 @@ static rk_err pipe_fold(rk_ledger *l, uint64_t from, uint64_t to, struct fold_ct
         /* the fold's share of the bodies first, so that every record of
          * the chunk is prepared and its look-ups can be prefetched */
         for (i = c->ahead; i < c->n; i++)
-            rk_planes_prepare(rk_planes_cache(fc->p), &c->rec[i], &c->prep[i], NULL, 0, 1);
+            rk_planes_prepare(rk_planes_cache(fc->p), &c->rec[i], &c->prep[i], NULL, 0);
         for (i = 0; i < c->n && rc == RK_OK; i++) {
             if (i + PREFETCH < c->n)
                 rk_planes_prefetch(fc->p, &c->prep[i + PREFETCH], c->rec[i + PREFETCH].kind);
