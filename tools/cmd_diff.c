@@ -61,12 +61,7 @@ int cmd_diff(int argc, char **argv)
     rc = rk_ledger_open(db, RK_LEDGER_READONLY, &l, err);
     if (rc == RK_OK)
         rc = rk_replay_diff(l, &a, &b, &out, err);
-    if (rc != RK_OK) {
-        ret = rk_tool_fail("diff", rc, err);
-    } else {
-        rk_tool_print_json(&out);
-        ret = RK_EXIT_OK;
-    }
+    ret = rk_tool_print_json("diff", rc, err, &out);
     rk_ledger_close(l);
     rk_buf_free(&out);
     return ret;

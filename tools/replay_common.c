@@ -80,24 +80,24 @@ int rk_tool_replay_main(const char *cmd, int argc, char **argv, int need_ref, in
     rc = rk_ledger_open(a.db, RK_LEDGER_READONLY, &l, err);
     if (rc == RK_OK)
         rc = run(l, &a, &out, err);
-    if (rc != RK_OK) {
-        ret = rk_tool_fail(cmd, rc, err);
-    } else if (strcmp(a.format, "table") == 0) {
+    if (rc == RK_OK && strcmp(a.format, "table") == 0) {
         ret = table(&out, err) == 0 ? RK_EXIT_OK : rk_tool_fail(cmd, RK_ERR_INVALID, err);
-    } else if (json_lines) {
+    } else if (rc == RK_OK && json_lines) {
         fwrite(out.data, 1, out.len, stdout);
         ret = RK_EXIT_OK;
     } else {
-        rk_tool_print_json(&out);
-        ret = RK_EXIT_OK;
+        ret = rk_tool_print_json(cmd, rc, err, &out);
     }
     rk_ledger_close(l);
     rk_buf_free(&out);
     return ret;
 }
 
-void rk_tool_print_json(const rk_buf *b)
+int rk_tool_print_json(const char *cmd, rk_err rc, const char *err, const rk_buf *out)
 {
-    fwrite(b->data, 1, b->len, stdout);
+    if (rc != RK_OK)
+        return rk_tool_fail(cmd, rc, err);
+    fwrite(out->data, 1, out->len, stdout);
     fputc('\n', stdout);
+    return RK_EXIT_OK;
 }

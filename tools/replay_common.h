@@ -46,7 +46,9 @@ typedef int (*rk_tool_table_fn)(const rk_buf *out, char *err);
 int rk_tool_replay_main(const char *cmd, int argc, char **argv, int need_ref, int json_lines,
                         int (*usage)(void), rk_tool_replay_fn run, rk_tool_table_fn table);
 
-/* Print a canonical JSON buffer and a newline to stdout. */
-void rk_tool_print_json(const rk_buf *b);
+/* The end of a command that prints one JSON document: when rc is RK_OK,
+ * out and a newline to stdout, else rc reported for cmd with err.  Returns
+ * the exit code. */
+int rk_tool_print_json(const char *cmd, rk_err rc, const char *err, const rk_buf *out);
 
 #endif
