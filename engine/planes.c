@@ -1081,8 +1081,8 @@ struct key {
 /* Set k's parts (b[0..lb), c[0..lc) with c NULL for an order key), not its
  * hash.  A key of KEY_MAX bytes or more is the empty key, as it always was
  * (cannot happen: references are at most RK_REF_MAX bytes). */
-static void key_parts(struct key *k, char kind, const char *b, size_t lb, const char *c,
-                      size_t lc)
+static inline __attribute__((always_inline)) void
+key_parts(struct key *k, char kind, const char *b, size_t lb, const char *c, size_t lc)
 {
     size_t n = 2 + lb + (c != NULL ? 1 + lc : 0);
 
@@ -1220,8 +1220,8 @@ static struct pay *map_get(const rk_planes *p, const struct key *k)
  * unescapes that one, and keys it itself).  A provider event's payment id
  * is its pid, else its order.
  */
-static int prep_key_parts(const rk_planes_prep *prep, const void *parsed, int kind,
-                          struct key *k, int *has)
+static inline __attribute__((always_inline)) int
+prep_key_parts(const rk_planes_prep *prep, const void *parsed, int kind, struct key *k, int *has)
 {
     const struct pev *e;
     const char *pid;
@@ -1377,32 +1377,29 @@ static int key_copy(rk_planes *p, const struct key *k, uint32_t *out)
 
 static int keys_push(struct paylists *l, char *key);
 
-/* Point key at pay (insert or overwrite) and add it to pay's keys; the key
- * is copied.  Its copy in the map (which lives as long as the state), or
- * NULL when out of memory. */
+/* Add key, which is not in the map (every caller has just looked it up),
+ * pointing at pay, and add it to pay's keys; the key is copied.  Its copy
+ * in the map (which lives as long as the state), or NULL when out of
+ * memory. */
 static char *map_put(rk_planes *p, const struct key *key, struct pay *pay)
 {
-    struct slot *s = map_find_k(p, key);
     uint32_t k;
     size_t i;
+    char *s;
 
-    if (s != NULL) {
-        s->pay = pay;
-    } else {
-        if ((p->used + 1) * 2 >= p->nslots && map_grow(p) != 0)
-            return NULL;
-        if (key_copy(p, key, &k) != 0)
-            return NULL;
-        i = (size_t)key->h & (p->nslots - 1);
-        while (p->slots[i].pay != NULL)
-            i = (i + 1) & (p->nslots - 1);
-        p->slots[i].hash = key->h;
-        p->slots[i].key = k;
-        p->slots[i].pay = pay;
-        p->used++;
-        s = &p->slots[i];
-    }
-    return keys_push(pay->L, key_at(p, s->key)) == 0 ? key_at(p, s->key) : NULL;
+    if ((p->used + 1) * 2 >= p->nslots && map_grow(p) != 0)
+        return NULL;
+    if (key_copy(p, key, &k) != 0)
+        return NULL;
+    i = (size_t)key->h & (p->nslots - 1);
+    while (p->slots[i].pay != NULL)
+        i = (i + 1) & (p->nslots - 1);
+    p->slots[i].hash = key->h;
+    p->slots[i].key = k;
+    p->slots[i].pay = pay;
+    p->used++;
+    s = key_at(p, k);
+    return keys_push(pay->L, s) == 0 ? s : NULL;
 }
 
 /* ---- payments --------------------------------------------------------- */
