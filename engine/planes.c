@@ -152,7 +152,7 @@ struct pay {
                        * while open, the one seen_open was found under */
     uint32_t state_len, evid_len;
     unsigned char has_order;
-    unsigned char ref_in_map; /* ref points into the map's key "o" US ref: not ours to free */
+    unsigned char ref_in_map; /* ref points into one of the map's keys: not ours to free */
     unsigned char dead;
     unsigned char compact;
     /* guarded by the compactor's lock: handed to the compactor thread and
@@ -568,7 +568,7 @@ static uint32_t hash_mem(const char *s, size_t n)
 }
 
 /* hash_mem(s, n) for bytes s[0..n) followed by zeros up to the next multiple
- * of 8 past n (key_make pads its keys so): the last word is read whole. */
+ * of 8 past n (key_hash pads its keys so): the last word is read whole. */
 static uint32_t hash_padded(const char *s, size_t n)
 {
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n, w;
@@ -1024,6 +1024,19 @@ static char *key_at(const rk_planes *p, uint32_t k)
     return p->kblk[k >> 16] + (k & 0xffff);
 }
 
+/* The length of the key a handle names: key_copy keeps it, big-endian, in
+ * the two bytes before the key, so that a look-up compares lengths before
+ * bytes and then compares a known number of them. */
+static size_t key_len(const rk_planes *p, uint32_t k)
+{
+    const unsigned char *s = (const unsigned char *)key_at(p, k);
+
+    return (size_t)s[-2] << 8 | s[-1];
+}
+
+/* The slot of NUL-terminated key, whose hash is h (hash_str(key)); NULL when
+ * absent.  For the rare look-ups by a key's text (pay_merge, pay_compact);
+ * the fold's own go through map_find_k. */
 static struct slot *map_find_h(const rk_planes *p, const char *key, uint32_t h)
 {
     size_t i;
@@ -1045,38 +1058,71 @@ static struct slot *map_find(const rk_planes *p, const char *key)
 }
 
 /*
- * A map key as the fold builds it (key_make): its bytes, its length and
- * its hash, computed once and used for the lookup and, when the key is new,
- * for the insertion (which then neither hashes nor measures it again).
- * Keys: "o" US order, "p" US provider US payment id (US = 0x1f).
+ * A map key as the fold looks it up: its parts, its length and its hash.
+ * Keys: "o" US order, "p" US provider US payment id (US = 0x1f), so a key
+ * is kind, US, b, and when c is not NULL US and c.  The parts are compared
+ * against a key in the map where they lie (map_find_k), so the fold never
+ * builds a key it finds; the hash is computed once per key, from its bytes
+ * laid out in s (key_hash), by rk_planes_prefetch when the replay asked
+ * for the record's keys ahead (the prep keeps the hashes and the lengths),
+ * else by the fold.
  */
 #define KEY_MAX (2 * RK_REF_MAX + 64)
 
 struct key {
-    uint32_t h;   /* hash_mem(s, len), which is hash_str(s) */
-    size_t len;   /* bytes before the NUL */
-    char s[KEY_MAX + 8];
+    uint32_t h;   /* hash_mem of the key's bytes, which is hash_str(s) */
+    size_t len;   /* the key's bytes (before its NUL) */
+    char kind;    /* 'o' or 'p'; 0 for the empty key (below) */
+    const char *b, *c;
+    size_t lb, lc;
+    char s[KEY_MAX + 8]; /* the key's bytes, padded with zeros: set by key_hash only */
 };
 
-static void key_make(struct key *k, char kind, const char *b, const char *c)
+/* Set k's parts (b[0..lb), c[0..lc) with c NULL for an order key), not its
+ * hash.  A key of KEY_MAX bytes or more is the empty key, as it always was
+ * (cannot happen: references are at most RK_REF_MAX bytes). */
+static inline __attribute__((always_inline)) void
+key_parts(struct key *k, char kind, const char *b, size_t lb, const char *c, size_t lc)
 {
-    size_t lb = strlen(b), lc = c != NULL ? strlen(c) : 0;
     size_t n = 2 + lb + (c != NULL ? 1 + lc : 0);
 
     if (n + 1 > KEY_MAX) {
-        n = 0; /* cannot happen: references are at most RK_REF_MAX bytes */
-    } else {
-        k->s[0] = kind;
+        k->kind = 0;
+        k->b = k->c = NULL;
+        k->len = k->lb = k->lc = 0;
+        return;
+    }
+    k->kind = kind;
+    k->b = b;
+    k->lb = lb;
+    k->c = c;
+    k->lc = lc;
+    k->len = n;
+}
+
+/* Lay k's bytes out in k->s (its NUL, then zeros to the next word: what
+ * hash_padded reads) and hash them. */
+static void key_hash(struct key *k)
+{
+    size_t n = k->len;
+
+    if (n > 0) {
+        k->s[0] = k->kind;
         k->s[1] = '\x1f';
-        memcpy(k->s + 2, b, lb);
-        if (c != NULL) {
-            k->s[2 + lb] = '\x1f';
-            memcpy(k->s + 3 + lb, c, lc);
+        memcpy(k->s + 2, k->b, k->lb);
+        if (k->c != NULL) {
+            k->s[2 + k->lb] = '\x1f';
+            memcpy(k->s + 3 + k->lb, k->c, k->lc);
         }
     }
-    memset(k->s + n, 0, 8); /* the NUL, and the padding hash_padded reads */
-    k->len = n;
+    memset(k->s + n, 0, 8);
     k->h = hash_padded(k->s, n);
+}
+
+static void key_make(struct key *k, char kind, const char *b, const char *c)
+{
+    key_parts(k, kind, b, strlen(b), c, c != NULL ? strlen(c) : 0);
+    key_hash(k);
 }
 
 static void key_order(struct key *k, const char *order)
@@ -1089,11 +1135,153 @@ static void key_pid(struct key *k, const char *provider, const char *pid)
     key_make(k, 'p', provider, pid);
 }
 
+/*
+ * a[0..n) == b[0..n), inline: the parts of a key are a few to a few dozen
+ * bytes, for which a call to memcmp cost more than the compare.  Words of
+ * eight bytes, the last one overlapping the one before; below eight bytes,
+ * two overlapping words of four; below four, bytes.  No byte outside
+ * either range is read.
+ */
+static inline __attribute__((always_inline)) int mem_eq(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    uint32_t u, v;
+    size_t i;
+
+    if (n >= 8) {
+        for (i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return 0;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        if (u != v)
+            return 0;
+        memcpy(&u, a + n - 4, 4);
+        memcpy(&v, b + n - 4, 4);
+        return u == v;
+    }
+    for (i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+/* Is the key of handle kh the key k?  Lengths first: then every byte
+ * compared lies within both keys. */
+static int key_is(const rk_planes *p, uint32_t kh, const struct key *k)
+{
+    const char *s = key_at(p, kh);
+
+    if (key_len(p, kh) != k->len)
+        return 0;
+    if (k->len == 0)
+        return 1;
+    return s[0] == k->kind && s[1] == '\x1f' && mem_eq(s + 2, k->b, k->lb) &&
+           (k->c == NULL || (s[2 + k->lb] == '\x1f' && mem_eq(s + 3 + k->lb, k->c, k->lc)));
+}
+
+static struct slot *map_find_k(const rk_planes *p, const struct key *k)
+{
+    size_t i;
+
+    if (p->nslots == 0)
+        return NULL;
+    i = (size_t)k->h & (p->nslots - 1);
+    while (p->slots[i].pay != NULL) {
+        if (p->slots[i].hash == k->h && key_is(p, p->slots[i].key, k))
+            return &p->slots[i];
+        i = (i + 1) & (p->nslots - 1);
+    }
+    return NULL;
+}
+
 static struct pay *map_get(const rk_planes *p, const struct key *k)
 {
-    struct slot *s = map_find_h(p, k->s, k->h);
+    struct slot *s = map_find_k(p, k);
 
     return s != NULL ? s->pay : NULL;
+}
+
+/*
+ * The keys of a prepared record (parsed: the event or row it read, which
+ * the fold takes out of the prep), for rk_planes_prefetch and the fold:
+ * their parts into k[0] (the order: "o" key) and k[1] (the payment id: "p"
+ * key), from the lengths the prep keeps; *has says which are set (bit 0: k[0], bit 1:
+ * k[1]).  0 when the prep has no keys: not a provider event or a row that
+ * was read, or a row whose order is not plain text between quotes (the fold
+ * unescapes that one, and keys it itself).  A provider event's payment id
+ * is its pid, else its order.
+ */
+static inline __attribute__((always_inline)) int
+prep_key_parts(const rk_planes_prep *prep, const void *parsed, int kind, struct key *k, int *has)
+{
+    const struct pev *e;
+    const char *pid;
+
+    *has = 0;
+    if (prep->status != 1 || parsed == NULL)
+        return 0;
+    if (kind == RK_KIND_PROVIDER_EVENT) {
+        e = parsed;
+        pid = e->pid != NULL ? e->pid : e->order;
+        if (e->order != NULL) {
+            key_parts(&k[0], 'o', e->order, prep->key_n[0], NULL, 0);
+            *has |= 1;
+        }
+        key_parts(&k[1], 'p', e->provider, prep->key_n[1], pid, prep->key_n[2]);
+        *has |= 2;
+        return 1;
+    }
+    /* a row joins the payment of its order: keyed when plain text between
+     * quotes (no escape: its text is its value) */
+    if (prep->order.type != RK_JV_STRING || !prep->order.plain)
+        return 0;
+    key_parts(&k[0], 'o', prep->order.p + 1, prep->key_n[0], NULL, 0);
+    *has = 1;
+    return 1;
+}
+
+/*
+ * Measure and hash the keys of a prepared record (parsed, as above) once,
+ * into the prep (key_n, key_h, keyed): rk_planes_prefetch does it a few records ahead,
+ * and the fold for a record the replay did not prefetch.  Nothing of the
+ * state is read: a record's keys are its own.
+ */
+static void prep_keys(rk_planes_prep *prep, const void *parsed, int kind)
+{
+    const struct pev *e;
+    const char *pid;
+    struct key k[2];
+    int has, i;
+
+    if (prep->keyed || prep->status != 1 || parsed == NULL)
+        return;
+    if (kind == RK_KIND_PROVIDER_EVENT) {
+        e = parsed;
+        pid = e->pid != NULL ? e->pid : e->order;
+        prep->key_n[0] = e->order != NULL ? (uint32_t)strlen(e->order) : 0;
+        prep->key_n[1] = (uint32_t)strlen(e->provider);
+        prep->key_n[2] = pid == e->order ? prep->key_n[0] : (uint32_t)strlen(pid);
+    } else if (prep->order.type == RK_JV_STRING) {
+        prep->key_n[0] = (uint32_t)(prep->order.len - 2);
+    }
+    if (!prep_key_parts(prep, parsed, kind, k, &has))
+        return;
+    for (i = 0; i < 2; i++) {
+        if (has & (1 << i)) {
+            key_hash(&k[i]);
+            prep->key_h[i] = k[i].h;
+        }
+    }
+    prep->keyed = 1;
 }
 
 /*
@@ -1102,43 +1290,19 @@ static struct pay *map_get(const rk_planes *p, const struct key *k)
  * places in it: the fold spent most of its look-up time waiting for the
  * slot's cache line (perf: nine tenths of map_find_h on one load).  The
  * replay knows the records it folds next, so it asks for the slots their
- * keys hash to ahead.  A prefetch changes nothing: a wrong guess (the
- * table grows before the record is folded) only costs the line.
+ * keys hash to ahead.  A prefetch changes nothing in the state: a wrong
+ * guess (the table grows before the record is folded) only costs the line.
+ * The keys' hashes and lengths stay in the prep for the fold.
  */
-static size_t prefetch_keys(const rk_planes_prep *prep, int kind, struct key *k)
+void rk_planes_prefetch(const rk_planes *p, rk_planes_prep *prep, int kind)
 {
-    const struct pev *e;
-    size_t n = 0;
-    char order[KEY_MAX];
-
-    if (prep->status != 1 || prep->parsed == NULL)
-        return 0;
-    if (kind == RK_KIND_PROVIDER_EVENT) {
-        e = prep->parsed;
-        if (e->order != NULL)
-            key_order(&k[n++], e->order);
-        key_pid(&k[n++], e->provider, e->pid != NULL ? e->pid : e->order);
-        return n;
-    }
-    /* a row joins the payment of its order: plain text between quotes */
-    if (prep->order.type == RK_JV_STRING && prep->order.plain && prep->order.len - 2 < KEY_MAX - 3) {
-        memcpy(order, prep->order.p + 1, prep->order.len - 2);
-        order[prep->order.len - 2] = '\0';
-        key_order(&k[n++], order);
-    }
-    return n;
-}
-
-void rk_planes_prefetch(const rk_planes *p, const rk_planes_prep *prep, int kind)
-{
-    struct key k[2];
-    size_t i, n;
-
-    if (p->nslots == 0)
+    prep_keys(prep, prep->parsed, kind);
+    if (p->nslots == 0 || !prep->keyed)
         return;
-    n = prefetch_keys(prep, kind, k);
-    for (i = 0; i < n; i++)
-        __builtin_prefetch(&p->slots[k[i].h & (p->nslots - 1)]);
+    if (kind != RK_KIND_PROVIDER_EVENT || ((const struct pev *)prep->parsed)->order != NULL)
+        __builtin_prefetch(&p->slots[prep->key_h[0] & (p->nslots - 1)]);
+    if (kind == RK_KIND_PROVIDER_EVENT)
+        __builtin_prefetch(&p->slots[prep->key_h[1] & (p->nslots - 1)]);
 }
 
 static int map_grow(rk_planes *p)
@@ -1165,12 +1329,15 @@ static int map_grow(rk_planes *p)
     return 0;
 }
 
-/* Copy key (n bytes and its NUL) into the key blocks (freed with the
- * state) and set *out to its handle; -1 when out of memory. */
-static int key_copy(rk_planes *p, const char *key, size_t n, uint32_t *out)
+/* Copy key k (its length in two bytes, its bytes and its NUL) into the key
+ * blocks (freed with the state) and set *out to its handle, which names
+ * the bytes after the length; -1 when out of memory. */
+static int key_copy(rk_planes *p, const struct key *k, uint32_t *out)
 {
-    n++;
-    if (n > KEYBLOCK)
+    size_t n = 2 + k->len + 1;
+    char *d;
+
+    if (n > KEYBLOCK || k->len > 0xffff)
         return -1; /* cannot happen: a key is at most KEY_MAX bytes */
     if (p->nkblk == 0 || KEYBLOCK - p->kused < n) {
         if (p->nkblk == KEYBLOCKS_MAX)
@@ -1189,38 +1356,50 @@ static int key_copy(rk_planes *p, const char *key, size_t n, uint32_t *out)
         p->nkblk++;
         p->kused = 0;
     }
-    memcpy(p->kblk[p->nkblk - 1] + p->kused, key, n);
-    *out = (uint32_t)((p->nkblk - 1) << 16 | p->kused);
+    d = p->kblk[p->nkblk - 1] + p->kused;
+    d[0] = (char)(k->len >> 8);
+    d[1] = (char)(k->len & 0xff);
+    d += 2;
+    if (k->len > 0) {
+        d[0] = k->kind;
+        d[1] = '\x1f';
+        memcpy(d + 2, k->b, k->lb);
+        if (k->c != NULL) {
+            d[2 + k->lb] = '\x1f';
+            memcpy(d + 3 + k->lb, k->c, k->lc);
+        }
+    }
+    d[k->len] = '\0';
+    *out = (uint32_t)((p->nkblk - 1) << 16 | (p->kused + 2));
     p->kused += n;
     return 0;
 }
 
 static int keys_push(struct paylists *l, char *key);
 
-/* Point key at pay (insert or overwrite); the key string is copied. */
-static int map_put(rk_planes *p, const struct key *key, struct pay *pay)
+/* Add key, which is not in the map (every caller has just looked it up),
+ * pointing at pay, and add it to pay's keys; the key is copied.  Its copy
+ * in the map (which lives as long as the state), or NULL when out of
+ * memory. */
+static char *map_put(rk_planes *p, const struct key *key, struct pay *pay)
 {
-    struct slot *s = map_find_h(p, key->s, key->h);
     uint32_t k;
     size_t i;
+    char *s;
 
-    if (s != NULL) {
-        s->pay = pay;
-    } else {
-        if ((p->used + 1) * 2 >= p->nslots && map_grow(p) != 0)
-            return -1;
-        if (key_copy(p, key->s, key->len, &k) != 0)
-            return -1;
-        i = (size_t)key->h & (p->nslots - 1);
-        while (p->slots[i].pay != NULL)
-            i = (i + 1) & (p->nslots - 1);
-        p->slots[i].hash = key->h;
-        p->slots[i].key = k;
-        p->slots[i].pay = pay;
-        p->used++;
-        s = &p->slots[i];
-    }
-    return keys_push(pay->L, key_at(p, s->key)); /* borrowed from the map */
+    if ((p->used + 1) * 2 >= p->nslots && map_grow(p) != 0)
+        return NULL;
+    if (key_copy(p, key, &k) != 0)
+        return NULL;
+    i = (size_t)key->h & (p->nslots - 1);
+    while (p->slots[i].pay != NULL)
+        i = (i + 1) & (p->nslots - 1);
+    p->slots[i].hash = key->h;
+    p->slots[i].key = k;
+    p->slots[i].pay = pay;
+    p->used++;
+    s = key_at(p, k);
+    return keys_push(pay->L, s) == 0 ? s : NULL;
 }
 
 /* ---- payments --------------------------------------------------------- */
@@ -1315,16 +1494,23 @@ static int open_push(rk_planes *p, struct pay *y)
     return 0;
 }
 
-static struct pay *pay_new(rk_planes *p, const char *ref, int has_order)
+/*
+ * A new payment, named "" until its caller has put its first key in the
+ * map and points ref at the name in it (pay_name): its reference is never
+ * a copy of its own, it lies in the map's keys, which live as long as the
+ * state (where a copy cost a strdup per payment and a free at compaction).
+ */
+static struct pay *pay_new(rk_planes *p, int has_order)
 {
     struct pay *y = calloc(1, sizeof *y), **np;
 
     if (y == NULL)
         return NULL;
-    y->ref = strdup(ref);
+    y->ref = (char *)""; /* never written through, and not freed: ref_in_map */
+    y->ref_in_map = 1;
     y->L = lists_new();
     y->has_order = (unsigned char)has_order;
-    if (y->ref == NULL || y->L == NULL)
+    if (y->L == NULL)
         goto fail;
     if (p->npays == p->paycap) {
         size_t n = p->paycap == 0 ? 256 : p->paycap * 2;
@@ -1342,6 +1528,20 @@ static struct pay *pay_new(rk_planes *p, const char *ref, int has_order)
 fail:
     pay_free(&p->pc, y);
     return NULL;
+}
+
+/* Name y after a key of the map: key (its copy there, from map_put) is
+ * "o" US order, or "p" US provider US payment id with lb the provider's
+ * length; the name is the order or the payment id.  Nothing when key is
+ * NULL (out of memory: the caller fails). */
+static void pay_name(struct pay *y, char *key, size_t lb)
+{
+    if (key == NULL)
+        return;
+    if (!y->ref_in_map)
+        free(y->ref);
+    y->ref = key[0] == 'o' ? key + 2 : key + 3 + lb;
+    y->ref_in_map = 1;
 }
 
 /* The event order of formats/replay.md. */
@@ -1440,12 +1640,13 @@ static int pay_has_event(const struct pay *y, const struct pev *e, uint32_t fp)
     return 0;
 }
 
-/* The smallest provider payment id of a payment without an order. */
+/* The smallest provider payment id of a payment without an order: the id
+ * in one of its map keys, which y->ref then points at (the keys live as
+ * long as the state). */
 static int pay_rename_orphan(struct pay *y)
 {
-    const char *best = NULL, *k, *id;
+    char *best = NULL, *k, *id;
     size_t i;
-    char *r;
 
     if (y->has_order)
         return 0;
@@ -1462,11 +1663,10 @@ static int pay_rename_orphan(struct pay *y)
     }
     if (best == NULL || strcmp(best, y->ref) == 0)
         return 0;
-    r = strdup(best);
-    if (r == NULL)
-        return -1;
-    free(y->ref);
-    y->ref = r;
+    if (!y->ref_in_map)
+        free(y->ref);
+    y->ref = best;
+    y->ref_in_map = 1;
     return 0;
 }
 
@@ -1704,15 +1904,18 @@ static rk_err not_folded(rk_planes *p, uint64_t seq, const char *why, char *err)
 }
 
 /* Fold provider event e (from pev_parse, owned from here on), or when it is
- * NULL record why it was not parsed. */
+ * NULL record why it was not parsed.  prep: the prep e came from, whose
+ * keys (prep_keys) are used when set. */
 static rk_err fold_provider(rk_planes *p, struct pev *e, const char *why, uint64_t seq,
-                            char *err)
+                            const rk_planes_prep *prep, char *err)
 {
     rk_err rc;
     const char *pid;
     struct pay *pO = NULL, *pP = NULL, *pPP = NULL, *t;
-    struct key kO, kP, kPP;
+    struct key k[2], kPP, *kO = &k[0], *kP = &k[1];
     uint32_t fp;
+    int has, newp = 0;
+    char *key;
 
     if (e == NULL)
         return not_folded(p, seq, why, err);
@@ -1720,12 +1923,19 @@ static rk_err fold_provider(rk_planes *p, struct pev *e, const char *why, uint64
     if (e->occurred_at > p->clock || p->clock == NO_TIME)
         p->clock = e->occurred_at;
     pid = e->pid != NULL ? e->pid : e->order;
-    if (e->order != NULL) {
-        key_order(&kO, e->order);
-        pO = map_get(p, &kO);
+    if (prep->keyed) {
+        /* measured and hashed ahead: the parts and the kept hashes */
+        (void)prep_key_parts(prep, e, RK_KIND_PROVIDER_EVENT, k, &has);
+        kO->h = prep->key_h[0];
+        kP->h = prep->key_h[1];
+    } else {
+        if (e->order != NULL)
+            key_order(kO, e->order);
+        key_pid(kP, e->provider, pid);
     }
-    key_pid(&kP, e->provider, pid);
-    pP = map_get(p, &kP);
+    if (e->order != NULL)
+        pO = map_get(p, kO);
+    pP = map_get(p, kP);
     if (e->parent != NULL) {
         key_pid(&kPP, e->provider, e->parent);
         pPP = map_get(p, &kPP);
@@ -1738,15 +1948,15 @@ static rk_err fold_provider(rk_planes *p, struct pev *e, const char *why, uint64
         return rc;
     }
     if (t == NULL) {
-        t = pay_new(p, e->order != NULL ? e->order : pid, e->order != NULL);
+        t = pay_new(p, e->order != NULL);
         if (t == NULL)
             goto nomem;
+        if (e->order == NULL)
+            newp = 1; /* named after kP below */
     }
     if (e->order != NULL && !t->has_order) {
-        free(t->ref);
-        t->ref = strdup(e->order);
-        if (t->ref == NULL)
-            goto nomem;
+        /* pO is NULL (only payments with an order have an "o" key): t is
+         * named after kO when it is put below */
         t->has_order = 1;
     }
     /* link: merge a payment-id payment without an order into t */
@@ -1756,12 +1966,21 @@ static rk_err fold_provider(rk_planes *p, struct pev *e, const char *why, uint64
         pay_merge(p, t, pPP) != 0)
         goto nomem;
     /* merges repoint keys but never add or remove one, and kO ("o...") is
-     * never kP ("p..."), so the lookups above still say which keys are new */
-    if (e->order != NULL && pO == NULL && map_put(p, &kO, t) != 0)
-        goto nomem;
-    if (pP == NULL && map_put(p, &kP, t) != 0)
-        goto nomem;
-    if (e->parent != NULL && map_get(p, &kPP) == NULL && map_put(p, &kPP, t) != 0)
+     * never kP ("p..."), so the lookups above still say which keys are new.
+     * A payment with a new order is named after its "o" key, a new one
+     * without after its "p" key (then pay_rename_orphan). */
+    if (e->order != NULL && pO == NULL) {
+        if ((key = map_put(p, kO, t)) == NULL)
+            goto nomem;
+        pay_name(t, key, 0);
+    }
+    if (pP == NULL) {
+        if ((key = map_put(p, kP, t)) == NULL)
+            goto nomem;
+        if (newp)
+            pay_name(t, key, kP->lb);
+    }
+    if (e->parent != NULL && map_get(p, &kPP) == NULL && map_put(p, &kPP, t) == NULL)
         goto nomem;
     if (pay_rename_orphan(t) != 0)
         goto nomem;
@@ -1783,20 +2002,21 @@ nomem:
     return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
 }
 
-static struct pay *pay_for_order(rk_planes *p, const char *order)
+/* The payment of the order whose "o" key is k (a new one if none). */
+static struct pay *pay_for_order(rk_planes *p, const struct key *k)
 {
-    struct key k;
     struct pay *y;
+    char *key;
 
     if (p->target != NULL)
         return p->target;
-    key_order(&k, order);
-    y = map_get(p, &k);
+    y = map_get(p, k);
     if (y != NULL)
         return y;
-    y = pay_new(p, order, 1);
-    if (y == NULL || map_put(p, &k, y) != 0)
+    y = pay_new(p, 1);
+    if (y == NULL || (key = map_put(p, k, y)) == NULL)
         return NULL;
+    pay_name(y, key, 0);
     return y;
 }
 
@@ -1893,18 +2113,19 @@ static struct crow *crow_parse(rk_pool_cache *pc, const obj *o, uint64_t seq, co
 
 /*
  * Fold a commerce (finance = 0) or finance row, owned from here on, into
- * the payment of order; or, when row is NULL, record why.  A row replaces
- * the version of the same row id it holds.
+ * the payment of the order whose "o" key is ko (NULL: the order could not
+ * be read, which fails as out of memory); or, when row is NULL, record
+ * why.  A row replaces the version of the same row id it holds.
  */
 static rk_err row_apply(rk_planes *p, void *row, const char *row_id, int finance,
-                        const char *why, const char *order, uint64_t seq, char *err)
+                        const char *why, const struct key *ko, uint64_t seq, char *err)
 {
     struct pay *y;
     rk_err rc;
 
     if (row == NULL)
         return not_folded(p, seq, why, err);
-    y = order != NULL ? pay_for_order(p, order) : NULL;
+    y = ko != NULL ? pay_for_order(p, ko) : NULL;
     if (y != NULL && y->compact && (rc = pay_expand(p, y, err)) != RK_OK) {
         rk_pool_release(&p->pc, row);
         return rc;
@@ -1920,10 +2141,20 @@ static rk_err row_apply(rk_planes *p, void *row, const char *row_id, int finance
     return RK_OK;
 }
 
-static rk_err commerce_apply(rk_planes *p, struct crow *cp, const char *why, const char *order,
-                             uint64_t seq, char *err)
+static rk_err commerce_apply(rk_planes *p, struct crow *cp, const char *why,
+                             const struct key *ko, uint64_t seq, char *err)
 {
-    return row_apply(p, cp, cp != NULL ? cp->row_id : NULL, 0, why, order, seq, err);
+    return row_apply(p, cp, cp != NULL ? cp->row_id : NULL, 0, why, ko, seq, err);
+}
+
+/* *k: the "o" key of order (NULL when it could not be read); k itself, or
+ * NULL. */
+static const struct key *order_key(struct key *k, const char *order)
+{
+    if (order == NULL)
+        return NULL;
+    key_order(k, order);
+    return k;
 }
 
 static rk_err fold_commerce(rk_planes *p, const obj *o, struct scratch *sc, uint64_t seq,
@@ -1931,8 +2162,10 @@ static rk_err fold_commerce(rk_planes *p, const obj *o, struct scratch *sc, uint
 {
     const char *why = NULL;
     struct crow *cp = crow_parse(&p->pc, o, seq, &why);
+    struct key k;
 
-    return commerce_apply(p, cp, why, cp != NULL ? sc_str(sc, sget(o, F_ORDER)) : NULL, seq,
+    return commerce_apply(p, cp, why,
+                          cp != NULL ? order_key(&k, sc_str(sc, sget(o, F_ORDER))) : NULL, seq,
                           err);
 }
 
@@ -1982,10 +2215,10 @@ static struct frow *frow_parse(rk_pool_cache *pc, const obj *o, uint64_t seq, co
     return fp;
 }
 
-static rk_err finance_apply(rk_planes *p, struct frow *fp, const char *why, const char *order,
-                            uint64_t seq, char *err)
+static rk_err finance_apply(rk_planes *p, struct frow *fp, const char *why,
+                            const struct key *ko, uint64_t seq, char *err)
 {
-    return row_apply(p, fp, fp != NULL ? fp->row_id : NULL, 1, why, order, seq, err);
+    return row_apply(p, fp, fp != NULL ? fp->row_id : NULL, 1, why, ko, seq, err);
 }
 
 static rk_err fold_finance(rk_planes *p, const obj *o, struct scratch *sc, uint64_t seq,
@@ -1993,8 +2226,10 @@ static rk_err fold_finance(rk_planes *p, const obj *o, struct scratch *sc, uint6
 {
     const char *why = NULL;
     struct frow *fp = frow_parse(&p->pc, o, seq, &why);
+    struct key k;
 
-    return finance_apply(p, fp, why, fp != NULL ? sc_str(sc, sget(o, F_ORDER)) : NULL, seq,
+    return finance_apply(p, fp, why,
+                         fp != NULL ? order_key(&k, sc_str(sc, sget(o, F_ORDER))) : NULL, seq,
                          err);
 }
 
@@ -2563,7 +2798,9 @@ rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec, rk_planes_pr
     rk_err rc = RK_OK;
     char why[RK_ERROR_SIZE];
     void *parsed;
-    const char *order;
+    const struct key *order;
+    struct key ko;
+    int has;
 
     parsed = prep->parsed;
     prep->parsed = NULL; /* ours from here on: kept by the fold or freed */
@@ -2602,8 +2839,17 @@ rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec, rk_planes_pr
                    ? RK_OK
                    : rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
+    prep_keys(prep, parsed, rec->kind); /* unless rk_planes_prefetch did */
     if (rec->kind == RK_KIND_PROVIDER_EVENT) {
-        rc = fold_provider(p, parsed, prep->why, rec->seq, err);
+        rc = fold_provider(p, parsed, prep->why, rec->seq, prep, err);
+    } else if (parsed != NULL && prep->keyed) {
+        /* the order is plain text in the body, measured and hashed ahead */
+        (void)prep_key_parts(prep, parsed, rec->kind, &ko, &has);
+        ko.h = prep->key_h[0];
+        if (rec->kind == RK_KIND_COMMERCE_ROW)
+            rc = commerce_apply(p, parsed, prep->why, &ko, rec->seq, err);
+        else
+            rc = finance_apply(p, parsed, prep->why, &ko, rec->seq, err);
     } else {
         /* the one string copied to scratch (the order) fits in len + 256 */
         if (p->sc.cap < rec->body_len + 256) {
@@ -2617,7 +2863,7 @@ rk_err rk_planes_apply_prepared(rk_planes *p, const rk_record *rec, rk_planes_pr
             p->sc.cap = cap;
         }
         p->sc.used = 0;
-        order = parsed != NULL ? sc_str(&p->sc, &prep->order) : NULL;
+        order = parsed != NULL ? order_key(&ko, sc_str(&p->sc, &prep->order)) : NULL;
         if (rec->kind == RK_KIND_COMMERCE_ROW)
             rc = commerce_apply(p, parsed, prep->why, order, rec->seq, err);
         else

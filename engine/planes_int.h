@@ -30,6 +30,12 @@ typedef struct rk_planes_prep {
     const char *why;  /* status 1, parsed NULL: why the body is skipped, or "out of memory" */
     rk_jv order;      /* rows: the order member, a view into rec->body (type 0: absent) */
     rk_pool_cache *pc;    /* where parsed came from, for rk_planes_prep_clear */
+    /* The record's map keys, measured and hashed once (planes.c, prep_keys):
+     * by rk_planes_prefetch, or by the fold when the record was not
+     * prefetched.  rk_planes_prepare leaves them unset (keyed 0). */
+    unsigned char keyed;  /* 1: key_n and key_h are set */
+    uint32_t key_n[3];    /* lengths: the order; a provider event's provider and payment id */
+    uint32_t key_h[2];    /* hashes: the "o" key; a provider event's "p" key */
 } rk_planes_prep;
 
 /*
@@ -55,9 +61,11 @@ void rk_planes_prep_clear(rk_planes_prep *prep);
  * Ask the CPU for the cache lines of p's key map that the fold of a
  * prepared record of this kind will read first: the slots its keys hash
  * to.  For the fold thread only, a few records ahead of
- * rk_planes_apply_prepared; nothing in the state changes.
+ * rk_planes_apply_prepared; nothing in the state changes.  The keys'
+ * hashes and lengths are kept in prep, for the fold not to compute them
+ * again.
  */
-void rk_planes_prefetch(const rk_planes *p, const rk_planes_prep *prep, int kind);
+void rk_planes_prefetch(const rk_planes *p, rk_planes_prep *prep, int kind);
 
 /* The fold thread's own block cache of p's pool (rk_planes_prepare on it). */
 rk_pool_cache *rk_planes_cache(rk_planes *p);
