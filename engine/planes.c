@@ -768,7 +768,8 @@ static inline __attribute__((always_inline)) int field_of(const char *k, size_t 
  * tape (rk_jv_parse_tape), val[f] points into the tape (which outlives the
  * object) and ent[f] is member f's entry there, so the members of a nested
  * object or array are found without walking the text again; otherwise
- * (tape NULL) they are read with a cursor and their views kept in own[].
+ * (tape NULL) they were read with a cursor, or listed by the known-shape
+ * reader (shape_read), and their views are kept in own[].
  * A pointer is one store per member where a copy of the view was three.
  */
 typedef struct obj {
@@ -2191,17 +2192,22 @@ static rk_err sweep(rk_planes *p, char *err);
  * Values are checked by canon's own functions (canon_int.h): the same
  * strings, integers and words as rk_jv_parse_tape accepts.
  *
- * The reader fills the tape entries rk_jv_parse_tape would fill, in the
- * same order, with the same views, and the top-level obj obj_load_tape
- * would load from them; so prep_parse and all that reads the tape later
- * see exactly what they see after the generic path.  Whenever the text is
- * anything else (a key not in the list or out of order, a container where
- * the list has none, a tape too short, any fault), it gives up, and the
+ * The reader keeps no tape.  For each object the fold reads (the top
+ * level, refs, expected, price) it lists the known members that
+ * obj_load_tape and obj_sub list after the generic check, with the same
+ * views, in objs of its own, and it takes each item of a provider event's
+ * payments[] as soon as the item is read (pev_item, the step pev_parse
+ * takes for it), so nothing walks the text's structure a second time.
+ * The event or row is then built by the steps the generic path uses
+ * (pev_read: pev_head and pev_finish; crow_make; frow_parse).  Whenever
+ * the text is anything else (a key not in the list or out of order, a
+ * container where the list has none, any fault), it gives up, and the
  * generic path reads the body from the start: it decides, as before,
  * whether the body is canonical and what it holds.  So the fast path can
  * only accept a text the generic path accepts, with the same result
  * (test_planes_shape.c and fuzz_planes_shape.c check both against each
- * other, on valid and broken bodies).
+ * other, on valid and broken bodies: the members listed at every level,
+ * and the event or row built or the reason given).
  */
 enum { SK_SCALAR, SK_OBJECT, SK_ARRAY }; /* the container a member may hold */
 
