@@ -768,7 +768,8 @@ static inline __attribute__((always_inline)) int field_of(const char *k, size_t 
  * tape (rk_jv_parse_tape), val[f] points into the tape (which outlives the
  * object) and ent[f] is member f's entry there, so the members of a nested
  * object or array are found without walking the text again; otherwise
- * (tape NULL) they are read with a cursor and their views kept in own[].
+ * (tape NULL) they were read with a cursor, or listed by the known-shape
+ * reader (shape_read), and their views are kept in own[].
  * A pointer is one store per member where a copy of the view was three.
  */
 typedef struct obj {
@@ -1723,151 +1724,147 @@ static int skip(rk_planes *p, uint64_t seq, const char *reason)
     return 0;
 }
 
-/* Parse a provider event body; NULL with *why set when it does not follow
- * formats/provider-event.md.  The event, its items and its strings are one
- * allocation (pev_free frees it). */
-static struct pev *pev_parse(rk_pool_cache *pc, const obj *o, uint64_t seq, const char **why)
+/*
+ * A provider event is built in three steps, shared by the two readers of
+ * its body (pev_parse after the generic check, pev_read after the
+ * known-shape reader): pev_head takes the top level, refs and expected;
+ * pev_item one item of payments[]; pev_finish allocates the event and
+ * maps its status.  Each step decides as the single function before it
+ * did; the readers only differ in when an item is taken (pev_read takes
+ * them while the text is read, before the top level) and keep the
+ * reasons' order themselves.
+ */
+
+/* The top level o of a provider event, its refs and expected (their
+ * members; none when absent or not objects) into ev and k: 0, or -1 with
+ * *why. */
+static int pev_head(struct pack *k, struct pev *ev, const obj *o, const obj *refs,
+                    const obj *exp, const char **why)
 {
-    struct pev ev, *e;
-    const rk_jv *refsv, *pl, *expv, *provider, *event_id, *status, *payment, *order;
-    const rk_jv *amount, *asset, *network;
-    obj refs, exp, it;
-    struct elems items;
-    rk_jv itv;
-    struct pack k;
-    struct pmt pm[64]; /* the items, until their memory exists */
+    const rk_jv *refsv, *pl, *provider, *event_id, *status, *payment, *order;
     dec d;
     int64_t v;
-    size_t i, n, head;
-    int bad_conf = 0;
+
+    if (jint(o, F_V, &v) != 0 || v != 1) {
+        *why = "provider event: version is not 1";
+        return -1;
+    }
+    refsv = oget(o, F_REFS);
+    pl = oget(o, F_PAYMENTS);
+    if (!is_type(refsv, RK_JV_OBJECT) || (pl != NULL && !is_type(pl, RK_JV_ARRAY))) {
+        *why = "provider event: refs or payments malformed";
+        return -1;
+    }
+    /* the members tested below as well as packed, looked up once */
+    provider = sget(o, F_PROVIDER);
+    event_id = sget(o, F_EVENT_ID);
+    status = sget(o, F_STATUS);
+    payment = sget(refs, F_PAYMENT);
+    order = sget(refs, F_ORDER);
+    pack_add(k, &ev->provider, provider);
+    pack_add(k, &ev->event_id, event_id);
+    pack_add(k, &ev->event_type, sget(o, F_EVENT_TYPE));
+    pack_add(k, &ev->status, status);
+    pack_add(k, &ev->context, sget(o, F_CONTEXT));
+    pack_add(k, &ev->pid, payment);
+    pack_add(k, &ev->parent, sget(refs, F_PARENT));
+    pack_add(k, &ev->order, order);
+    if (provider == NULL || event_id == NULL || status == NULL) {
+        *why = "provider event: provider, event_id or status missing";
+        return -1;
+    }
+    /* an event with only an order joins by order; its payment id is the order */
+    if (payment == NULL && order == NULL) {
+        *why = "provider event: refs has neither order nor payment";
+        return -1;
+    }
+    if (jtime(o, F_OCCURRED_AT, &ev->occurred_at) != 0) {
+        *why = "provider event: occurred_at missing or not a time";
+        return -1;
+    }
+    ev->order_seq = -1;
+    if (oget(o, F_ORDER_SEQ) != NULL &&
+        (jint(o, F_ORDER_SEQ, &ev->order_seq) != 0 || ev->order_seq < 0)) {
+        *why = "provider event: order_seq is not a non-negative integer";
+        return -1;
+    }
+    ev->api = (unsigned char)is_str(sget(o, F_SOURCE), "api_read");
+    if (is_type(oget(o, F_EXPECTED), RK_JV_OBJECT)) {
+        if (dec_parse_v(sget(exp, F_AMOUNT), &d) != 0) {
+            *why = "provider event: expected.amount is not an amount";
+            return -1;
+        }
+        ev->exp_v = d.v;
+        ev->exp_scale = (unsigned char)d.scale;
+        ev->has_expected = 1;
+        pack_add(k, &ev->exp_asset, sget(exp, F_ASSET));
+        pack_add(k, &ev->exp_network, sget(exp, F_NETWORK));
+        pack_add(k, &ev->exp_contract, sget(exp, F_CONTRACT));
+    }
+    return 0;
+}
+
+/* One item of payments[] (of type, its members in it) into *pm and k: 0,
+ * or -1 when it lacks amount, asset or network (the caller says why).  A
+ * bad confirmations count sets *bad_conf (it yields to the reasons of the
+ * items after it). */
+static int pev_item(struct pack *k, struct pmt *pm, const obj *it, rk_jv_type type,
+                    int *bad_conf)
+{
+    const rk_jv *amount = sget(it, F_AMOUNT), *asset = sget(it, F_ASSET),
+                *network = sget(it, F_NETWORK);
+    dec d;
+
+    if (type != RK_JV_OBJECT || dec_parse_v(amount, &d) != 0 || asset == NULL ||
+        network == NULL)
+        return -1;
+    pm->amount_v = d.v;
+    pm->amount_scale = (unsigned char)d.scale;
+    pack_add(k, &pm->asset, asset);
+    pack_add(k, &pm->network, network);
+    pack_add(k, &pm->contract, sget(it, F_CONTRACT));
+    pack_add(k, &pm->tx, sget(it, F_TX));
+    pack_add(k, &pm->memo, sget(it, F_MEMO));
+    pm->conf = -1;
+    if (oget(it, F_CONFIRMATIONS) != NULL &&
+        (jint(it, F_CONFIRMATIONS, &pm->conf) != 0 || pm->conf < 0))
+        *bad_conf = 1;
+    pm->finalized = (unsigned char)is_str(sget(it, F_FINALIZED), "true");
+    return 0;
+}
+
+/* The event of ev and its n items pm (their strings in k), the top level o
+ * for its state words: one allocation.  NULL with *why when k holds too
+ * many strings or memory runs out. */
+static struct pev *pev_finish(struct pack *k, const struct pev *ev, const struct pmt *pm,
+                              size_t n, const obj *o, const char **why)
+{
+    struct pev *e;
+    size_t head;
     const char *state_word;
     char word[64];
     rk_status_map_result mr;
     rk_state st;
     char *mem;
 
-    memset(&ev, 0, sizeof ev);
-    k.n = k.bytes = 0;
-    k.pc = pc;
-    *why = "out of memory";
-    ev.seq = seq;
-    if (jint(o, F_V, &v) != 0 || v != 1) {
-        *why = "provider event: version is not 1";
-        return NULL;
-    }
-    refsv = oget(o, F_REFS);
-    pl = oget(o, F_PAYMENTS);
-    if (!is_type(refsv, RK_JV_OBJECT) || (pl != NULL && !is_type(pl, RK_JV_ARRAY))) {
-        *why = "provider event: refs or payments malformed";
-        return NULL;
-    }
-    obj_sub(&refs, o, F_REFS);
-    /* the members tested below as well as packed, looked up once */
-    provider = sget(o, F_PROVIDER);
-    event_id = sget(o, F_EVENT_ID);
-    status = sget(o, F_STATUS);
-    payment = sget(&refs, F_PAYMENT);
-    order = sget(&refs, F_ORDER);
-    pack_add(&k, &ev.provider, provider);
-    pack_add(&k, &ev.event_id, event_id);
-    pack_add(&k, &ev.event_type, sget(o, F_EVENT_TYPE));
-    pack_add(&k, &ev.status, status);
-    pack_add(&k, &ev.context, sget(o, F_CONTEXT));
-    pack_add(&k, &ev.pid, payment);
-    pack_add(&k, &ev.parent, sget(&refs, F_PARENT));
-    pack_add(&k, &ev.order, order);
-    if (provider == NULL || event_id == NULL || status == NULL) {
-        *why = "provider event: provider, event_id or status missing";
-        return NULL;
-    }
-    /* an event with only an order joins by order; its payment id is the order */
-    if (payment == NULL && order == NULL) {
-        *why = "provider event: refs has neither order nor payment";
-        return NULL;
-    }
-    if (jtime(o, F_OCCURRED_AT, &ev.occurred_at) != 0) {
-        *why = "provider event: occurred_at missing or not a time";
-        return NULL;
-    }
-    ev.order_seq = -1;
-    if (oget(o, F_ORDER_SEQ) != NULL &&
-        (jint(o, F_ORDER_SEQ, &ev.order_seq) != 0 || ev.order_seq < 0)) {
-        *why = "provider event: order_seq is not a non-negative integer";
-        return NULL;
-    }
-    ev.api = (unsigned char)is_str(sget(o, F_SOURCE), "api_read");
-    expv = oget(o, F_EXPECTED);
-    if (is_type(expv, RK_JV_OBJECT)) {
-        obj_sub(&exp, o, F_EXPECTED);
-        if (dec_parse_v(sget(&exp, F_AMOUNT), &d) != 0) {
-            *why = "provider event: expected.amount is not an amount";
-            return NULL;
-        }
-        ev.exp_v = d.v;
-        ev.exp_scale = (unsigned char)d.scale;
-        ev.has_expected = 1;
-        pack_add(&k, &ev.exp_asset, sget(&exp, F_ASSET));
-        pack_add(&k, &ev.exp_network, sget(&exp, F_NETWORK));
-        pack_add(&k, &ev.exp_contract, sget(&exp, F_CONTRACT));
-    }
-    /*
-     * One pass over the items.  The reasons keep their precedence: more
-     * than 64 items first (counted again only when an item is bad), then
-     * an item lacking amount, asset or network anywhere in the list, then
-     * a bad confirmations count in any item.
-     */
-    i = 0;
-    elems_open(&items, o, F_PAYMENTS);
-    while (elems_next(&items, &itv, &it)) {
-        if (i == 64) {
-            *why = "provider event: more than 64 payments";
-            return NULL;
-        }
-        amount = sget(&it, F_AMOUNT);
-        asset = sget(&it, F_ASSET);
-        network = sget(&it, F_NETWORK);
-        if (!is_type(&itv, RK_JV_OBJECT) || dec_parse_v(amount, &d) != 0 || asset == NULL ||
-            network == NULL) {
-            *why = arr_count(pl) > 64 ? "provider event: more than 64 payments"
-                                      : "provider event: a payment lacks amount, asset or network";
-            return NULL;
-        }
-        pm[i].amount_v = d.v;
-        pm[i].amount_scale = (unsigned char)d.scale;
-        pack_add(&k, &pm[i].asset, asset);
-        pack_add(&k, &pm[i].network, network);
-        pack_add(&k, &pm[i].contract, sget(&it, F_CONTRACT));
-        pack_add(&k, &pm[i].tx, sget(&it, F_TX));
-        pack_add(&k, &pm[i].memo, sget(&it, F_MEMO));
-        pm[i].conf = -1;
-        if (oget(&it, F_CONFIRMATIONS) != NULL &&
-            (jint(&it, F_CONFIRMATIONS, &pm[i].conf) != 0 || pm[i].conf < 0))
-            bad_conf = 1;
-        pm[i].finalized = (unsigned char)is_str(sget(&it, F_FINALIZED), "true");
-        i++;
-    }
-    n = i;
-    if (bad_conf) {
-        *why = "provider event: confirmations is not a non-negative integer";
-        return NULL;
-    }
-    if (k.n >= PACK_MAX) {
+    if (k->n >= PACK_MAX) {
         *why = "provider event: too many strings";
         return NULL;
     }
+    *why = "out of memory";
     /* pack_done sets the string pointers in ev and pm; both are copied in
      * after it */
-    head = ((sizeof ev + 15) & ~(size_t)15) + n * sizeof(struct pmt);
-    mem = pack_done(&k, head);
+    head = ((sizeof *ev + 15) & ~(size_t)15) + n * sizeof(struct pmt);
+    mem = pack_done(k, head);
     if (mem == NULL)
         return NULL;
     e = (struct pev *)(void *)mem;
-    *e = ev;
+    *e = *ev;
     if (n > 0) {
-        e->pm = (struct pmt *)(void *)(mem + ((sizeof ev + 15) & ~(size_t)15));
+        e->pm = (struct pmt *)(void *)(mem + ((sizeof *ev + 15) & ~(size_t)15));
         memcpy(e->pm, pm, n * sizeof *pm);
     }
-    e->npm = (unsigned char)n; /* at most 64 (above) */
+    e->npm = (unsigned char)n; /* at most 64 (the callers) */
     /* map the provider's word; fall back to the adapter's state */
     if (rk_lifecycle_map_status(e->provider, e->status, e->context, &mr, NULL) == RK_OK) {
         e->implied = (unsigned char)mr.state;
@@ -1893,6 +1890,57 @@ static struct pev *pev_parse(rk_pool_cache *pc, const obj *o, uint64_t seq, cons
     }
     e->rank = (int16_t)(e->mapped >= 0 ? rk_state_rank(e->implied) : -1);
     return e;
+}
+
+/* Parse a provider event body; NULL with *why set when it does not follow
+ * formats/provider-event.md.  The event, its items and its strings are one
+ * allocation (pev_free frees it). */
+static struct pev *pev_parse(rk_pool_cache *pc, const obj *o, uint64_t seq, const char **why)
+{
+    struct pev ev;
+    obj refs, exp, it;
+    struct elems items;
+    rk_jv itv;
+    struct pack k;
+    struct pmt pm[64]; /* the items, until their memory exists */
+    size_t i;
+    int bad_conf = 0;
+
+    memset(&ev, 0, sizeof ev);
+    k.n = k.bytes = 0;
+    k.pc = pc;
+    ev.seq = seq;
+    /* (none when absent or not objects: pev_head tests them first) */
+    obj_sub(&refs, o, F_REFS);
+    obj_sub(&exp, o, F_EXPECTED);
+    if (pev_head(&k, &ev, o, &refs, &exp, why) != 0)
+        return NULL;
+    /*
+     * One pass over the items.  The reasons keep their precedence: more
+     * than 64 items first (counted again only when an item is bad), then
+     * an item lacking amount, asset or network anywhere in the list, then
+     * a bad confirmations count in any item.
+     */
+    i = 0;
+    elems_open(&items, o, F_PAYMENTS);
+    while (elems_next(&items, &itv, &it)) {
+        if (i == 64) {
+            *why = "provider event: more than 64 payments";
+            return NULL;
+        }
+        if (pev_item(&k, &pm[i], &it, itv.type, &bad_conf) != 0) {
+            *why = arr_count(oget(o, F_PAYMENTS)) > 64
+                       ? "provider event: more than 64 payments"
+                       : "provider event: a payment lacks amount, asset or network";
+            return NULL;
+        }
+        i++;
+    }
+    if (bad_conf) {
+        *why = "provider event: confirmations is not a non-negative integer";
+        return NULL;
+    }
+    return pev_finish(&k, &ev, pm, i, o, why);
 }
 
 /* The record why a body was not folded: out of memory, or a skip. */
@@ -2050,10 +2098,25 @@ static const char *frow_id(const void *r) { return ((const struct frow *)r)->row
  * A commerce row's body as a row (one allocation with its strings), or NULL
  * with *why: the reason it is skipped, or "out of memory".  Needs no state.
  */
+static struct crow *crow_make(rk_pool_cache *pc, const obj *o, const obj *price,
+                              const obj *exp, uint64_t seq, const char **why);
+
 static struct crow *crow_parse(rk_pool_cache *pc, const obj *o, uint64_t seq, const char **why)
 {
-    struct crow c, *cp;
     obj price, exp;
+
+    obj_sub(&price, o, F_PRICE);
+    obj_sub(&exp, o, F_EXPECTED);
+    return crow_make(pc, o, &price, &exp, seq, why);
+}
+
+/* crow_parse's work once the members of price and expected are in price
+ * and exp (none when absent or not objects): the known-shape reader lists
+ * them as it reads the body. */
+static struct crow *crow_make(rk_pool_cache *pc, const obj *o, const obj *price,
+                              const obj *exp, uint64_t seq, const char **why)
+{
+    struct crow c, *cp;
     struct pack k;
     int64_t v;
 
@@ -2073,24 +2136,22 @@ static struct crow *crow_parse(rk_pool_cache *pc, const obj *o, uint64_t seq, co
         *why = "commerce row: expires_at is not a time";
     if (*why == NULL) {
         /* a later reason replaces an earlier one, as it always did */
-        obj_sub(&price, o, F_PRICE);
-        obj_sub(&exp, o, F_EXPECTED);
         if (oget(o, F_PRICE) != NULL) {
             c.has_price = 1;
-            if (dec_parse_v(sget(&price, F_AMOUNT), &c.price) != 0 ||
-                sget(&price, F_CURRENCY) == NULL)
+            if (dec_parse_v(sget(price, F_AMOUNT), &c.price) != 0 ||
+                sget(price, F_CURRENCY) == NULL)
                 *why = "commerce row: price malformed";
-            pack_add(&k, &c.price_cur, sget(&price, F_CURRENCY));
+            pack_add(&k, &c.price_cur, sget(price, F_CURRENCY));
         }
         if (oget(o, F_EXPECTED) != NULL) {
             c.has_expected = 1;
-            if (dec_parse_v(sget(&exp, F_AMOUNT), &c.exp) != 0 ||
-                sget(&exp, F_ASSET) == NULL || sget(&exp, F_NETWORK) == NULL)
+            if (dec_parse_v(sget(exp, F_AMOUNT), &c.exp) != 0 ||
+                sget(exp, F_ASSET) == NULL || sget(exp, F_NETWORK) == NULL)
                 *why = "commerce row: expected malformed";
-            pack_add(&k, &c.exp_asset, sget(&exp, F_ASSET));
-            pack_add(&k, &c.exp_network, sget(&exp, F_NETWORK));
-            pack_add(&k, &c.exp_contract, sget(&exp, F_CONTRACT));
-            pack_add(&k, &c.exp_memo, sget(&exp, F_MEMO));
+            pack_add(&k, &c.exp_asset, sget(exp, F_ASSET));
+            pack_add(&k, &c.exp_network, sget(exp, F_NETWORK));
+            pack_add(&k, &c.exp_contract, sget(exp, F_CONTRACT));
+            pack_add(&k, &c.exp_memo, sget(exp, F_MEMO));
         }
         if (sget(o, F_AMOUNT) != NULL) {
             c.has_amount = 1;
@@ -2366,17 +2427,22 @@ static rk_err sweep(rk_planes *p, char *err);
  * Values are checked by canon's own functions (canon_int.h): the same
  * strings, integers and words as rk_jv_parse_tape accepts.
  *
- * The reader fills the tape entries rk_jv_parse_tape would fill, in the
- * same order, with the same views, and the top-level obj obj_load_tape
- * would load from them; so prep_parse and all that reads the tape later
- * see exactly what they see after the generic path.  Whenever the text is
- * anything else (a key not in the list or out of order, a container where
- * the list has none, a tape too short, any fault), it gives up, and the
+ * The reader keeps no tape.  For each object the fold reads (the top
+ * level, refs, expected, price) it lists the known members that
+ * obj_load_tape and obj_sub list after the generic check, with the same
+ * views, in objs of its own, and it takes each item of a provider event's
+ * payments[] as soon as the item is read (pev_item, the step pev_parse
+ * takes for it), so nothing walks the text's structure a second time.
+ * The event or row is then built by the steps the generic path uses
+ * (pev_read: pev_head and pev_finish; crow_make; frow_parse).  Whenever
+ * the text is anything else (a key not in the list or out of order, a
+ * container where the list has none, any fault), it gives up, and the
  * generic path reads the body from the start: it decides, as before,
  * whether the body is canonical and what it holds.  So the fast path can
  * only accept a text the generic path accepts, with the same result
  * (test_planes_shape.c and fuzz_planes_shape.c check both against each
- * other, on valid and broken bodies).
+ * other, on valid and broken bodies: the members listed at every level,
+ * and the event or row built or the reason given).
  */
 enum { SK_SCALAR, SK_OBJECT, SK_ARRAY }; /* the container a member may hold */
 
@@ -2494,29 +2560,50 @@ static const struct shape shape_finance_row = SHAPE(sk_finance_row);
 #undef SHAPE
 #undef SK
 
-/* One body being read: its text and the tape being filled (as checker in
- * canon.c: n counts the entries, max bounds them; here the reader gives up
- * rather than count past max). */
+/* One body being read: its text, and what the reader lists of it.  The
+ * objects (top level, refs, expected, price) get their known members as
+ * obj_load_tape and obj_sub would list them, each a view of its own (no
+ * tape: nothing reads the text's structure again); the items of a
+ * provider event's payments[] are taken (pev_item) as each is read, so
+ * that no list of them is kept: pm, k and the counts below. */
 struct shape_rd {
     const unsigned char *p;
     size_t len;
-    rk_jent *tape;
-    size_t max, n;
+    obj top, refs, expected, price;
+    obj item;          /* the element of payments[] being read */
+    struct pack k;     /* the items' strings (pev_read adds the others) */
+    struct pmt pm[64]; /* the items taken */
+    size_t nitems;     /* elements seen, past 64 included */
+    int bad_item;      /* an item lacks amount, asset or network: no more are taken */
+    int bad_conf;      /* an item taken has a bad confirmations count */
 };
 
 static size_t shape_object(struct shape_rd *r, size_t i, const struct shape *s, obj *o);
 static size_t shape_array(struct shape_rd *r, size_t i, const struct shape *s);
 
+/* Where the members of a nested object of field f go: only the top levels
+ * of the shapes hold objects (test_planes_shape checks the tables), and
+ * only these three are read by the fold (fiat's are checked, not kept). */
+static obj *shape_kid(struct shape_rd *r, int f)
+{
+    switch (f) {
+    case F_REFS: return &r->refs;
+    case F_EXPECTED: return &r->expected;
+    case F_PRICE: return &r->price;
+    default: return NULL;
+    }
+}
+
 /*
  * The value at i (below len) of a member of kind and sub: the position past
  * it, or 0 to give up.  Scalars as check_value in canon.c checks them; an
- * object or an array only where the shape has one.  *plain as
- * check_container sets it: check_string's verdict for a string, else 0;
- * *type as jv_type_of(p[i]) says (known here from the switch).
+ * object (its members into kid) or an array only where the shape has one.
+ * *plain as check_container sets it: check_string's verdict for a string,
+ * else 0; *type as jv_type_of(p[i]) says (known here from the switch).
  */
 static inline __attribute__((always_inline)) size_t
-shape_value(struct shape_rd *r, size_t i, unsigned kind, const struct shape *sub, int *plain,
-            rk_jv_type *type)
+shape_value(struct shape_rd *r, size_t i, unsigned kind, const struct shape *sub, obj *kid,
+            int *plain, rk_jv_type *type)
 {
     const unsigned char *p = r->p;
     size_t len = r->len;
@@ -2524,37 +2611,13 @@ shape_value(struct shape_rd *r, size_t i, unsigned kind, const struct shape *sub
     *plain = 0;
     switch (p[i]) {
     case '"': *type = RK_JV_STRING; return check_string(p, len, i, plain);
-    case '{': *type = RK_JV_OBJECT; return kind == SK_OBJECT ? shape_object(r, i, sub, NULL) : 0;
+    case '{': *type = RK_JV_OBJECT; return kind == SK_OBJECT ? shape_object(r, i, sub, kid) : 0;
     case '[': *type = RK_JV_ARRAY; return kind == SK_ARRAY ? shape_array(r, i, sub) : 0;
     case 't': *type = RK_JV_TRUE; return check_word(p, len, i, "true", 4);
     case 'f': *type = RK_JV_FALSE; return check_word(p, len, i, "false", 5);
     case 'n': *type = RK_JV_NULL; return check_word(p, len, i, "null", 4);
     default: *type = RK_JV_INT; return check_integer(p, len, i);
     }
-}
-
-/* Tape entry e: the value [at, end) of type and, for a member, its key at
- * key (the opening quote) of kn bytes with its quotes; check_container's
- * entry, field for field. */
-static inline __attribute__((always_inline)) void
-shape_put(struct shape_rd *r, size_t e, size_t key, size_t kn, size_t at, size_t end, int plain,
-          rk_jv_type type)
-{
-    rk_jent *t = &r->tape[e];
-
-    if (kn != 0) {
-        t->key.p = (const char *)r->p + key;
-        t->key.len = kn;
-        t->key.type = RK_JV_STRING;
-        t->key.plain = 1; /* every key of a shape is printable ASCII */
-    } else {
-        memset(&t->key, 0, sizeof t->key);
-    }
-    t->val.p = (const char *)r->p + at;
-    t->val.len = end - at;
-    t->val.type = type;
-    t->val.plain = plain;
-    t->next = r->n;
 }
 
 /*
@@ -2601,8 +2664,8 @@ shape_match(const unsigned char *t, const struct shape_key *k, const struct shap
 
 /*
  * The object at i (its '{') with the keys of s: the position past it, or
- * 0.  When o is not NULL its known members go into o, as obj_add puts
- * them.
+ * 0.  When o is not NULL it lists the object's known members, as
+ * obj_load_tape lists them (the same views, each in o->own).
  */
 static size_t shape_object(struct shape_rd *r, size_t i, const struct shape *s, obj *o)
 {
@@ -2610,10 +2673,15 @@ static size_t shape_object(struct shape_rd *r, size_t i, const struct shape *s, 
     const size_t len = r->len;
     const struct shape_key *k = s->keys, *end = s->keys + s->n;
     unsigned char tail[24];
-    size_t at, e;
+    size_t at;
     rk_jv_type type;
+    rk_jv *v;
     int plain;
 
+    if (o != NULL) {
+        o->has = 0;
+        o->tape = NULL;
+    }
     i++;
     if (i < len && p[i] == '}')
         return i + 1;
@@ -2627,20 +2695,23 @@ static size_t shape_object(struct shape_rd *r, size_t i, const struct shape *s, 
             memcpy(tail, p + i, len - i);
             k = shape_match(tail, k, end);
         }
-        if (k == end || r->n >= r->max)
+        if (k == end)
             return 0;
-        e = r->n++;
         at = i + k->n;
         if (at >= len)
             return 0;
-        i = shape_value(r, at, k->kind, k->sub, &plain, &type);
+        i = shape_value(r, at, k->kind, k->sub, k->kind == SK_SCALAR ? NULL : shape_kid(r, k->field),
+                        &plain, &type);
         if (i == 0)
             return 0;
-        shape_put(r, e, at - k->n, (size_t)k->n - 1, at, i, plain, type);
         if (o != NULL && k->field >= 0) {
+            v = &o->own[k->field];
+            v->p = (const char *)p + at;
+            v->len = i - at;
+            v->type = type;
+            v->plain = plain;
             o->has |= (uint64_t)1 << k->field;
-            o->val[k->field] = &r->tape[e].val;
-            o->ent[k->field] = e;
+            o->val[k->field] = v;
         }
         k++;
         if (i < len && p[i] == ',') {
@@ -2651,13 +2722,29 @@ static size_t shape_object(struct shape_rd *r, size_t i, const struct shape *s, 
     }
 }
 
+/* The element of payments[] just read (of type; its members in r->item
+ * when an object) taken as pev_parse's loop takes it: items past the 64th,
+ * or after a bad one, are only counted (pev_read then gives the reason
+ * pev_parse gives). */
+static void shape_item(struct shape_rd *r, rk_jv_type type)
+{
+    size_t i = r->nitems++;
+
+    if (i >= 64 || r->bad_item)
+        return;
+    if (type != RK_JV_OBJECT)
+        r->item.has = 0;
+    if (pev_item(&r->k, &r->pm[i], &r->item, type, &r->bad_conf) != 0)
+        r->bad_item = 1;
+}
+
 /* The array at i (its '['): elements are scalars or objects with the keys
- * of s (no arrays).  The position past it, or 0. */
+ * of s (no arrays), each taken by shape_item.  The position past it, or
+ * 0. */
 static size_t shape_array(struct shape_rd *r, size_t i, const struct shape *s)
 {
     const unsigned char *p = r->p;
     const size_t len = r->len;
-    size_t at, e;
     rk_jv_type type;
     int plain;
 
@@ -2665,14 +2752,12 @@ static size_t shape_array(struct shape_rd *r, size_t i, const struct shape *s)
     if (i < len && p[i] == ']')
         return i + 1;
     for (;;) {
-        if (i >= len || r->n >= r->max)
+        if (i >= len)
             return 0;
-        e = r->n++;
-        at = i;
-        i = shape_value(r, at, SK_OBJECT, s, &plain, &type);
+        i = shape_value(r, i, SK_OBJECT, s, &r->item, &plain, &type);
         if (i == 0)
             return 0;
-        shape_put(r, e, 0, 0, at, i, plain, type);
+        shape_item(r, type);
         if (i < len && p[i] == ',') {
             i++;
             continue;
@@ -2682,17 +2767,16 @@ static size_t shape_array(struct shape_rd *r, size_t i, const struct shape *s)
 }
 
 /*
- * Read the body of a record of kind, when it has the shape that kind's
- * bodies have: 1, with its entries in tape[0..*n) (*n <= max) and its
- * top-level known members in *o, exactly as rk_jv_parse_tape and
- * obj_load_tape would give them.  0 when the reader gives up (another
- * kind, another shape, not canonical, more entries than max): then tape
- * and *o hold nothing of use, and the generic path must read the body.
+ * Read the body of a record of kind into *r, when it has the shape that
+ * kind's bodies have: 1, with its top-level known members in r->top and
+ * those of refs, expected and price in theirs, exactly as rk_jv_parse_tape
+ * then obj_load_tape and obj_sub would give them, and the items of
+ * payments[] taken.  0 when the reader gives up (another kind, another
+ * shape, not canonical): then *r holds nothing of use, and the generic
+ * path must read the body.
  */
-static int shape_read(unsigned kind, const uint8_t *body, size_t len, rk_jent *tape, size_t max,
-                      size_t *n, obj *o)
+static int shape_read(unsigned kind, const uint8_t *body, size_t len, struct shape_rd *r)
 {
-    struct shape_rd r = { body, len, tape, max, 0 };
     const struct shape *s;
 
     switch (kind) {
@@ -2701,27 +2785,60 @@ static int shape_read(unsigned kind, const uint8_t *body, size_t len, rk_jent *t
     case RK_KIND_FINANCE_ROW: s = &shape_finance_row; break;
     default: return 0;
     }
-    o->has = 0;
-    o->tape = tape;
-    if (len == 0 || body[0] != '{' || shape_object(&r, 0, s, o) != len)
-        return 0;
-    *n = r.n;
-    return 1;
+    r->p = body;
+    r->len = len;
+    r->refs.has = r->expected.has = r->price.has = 0;
+    r->refs.tape = r->expected.tape = r->price.tape = NULL;
+    r->k.n = r->k.bytes = 0;
+    r->nitems = 0;
+    r->bad_item = r->bad_conf = 0;
+    return len != 0 && body[0] == '{' && shape_object(r, 0, s, &r->top) == len;
 }
 
-/* Build the event or row of a checked body whose members are in o. */
+/* pev_parse for a body shape_read has read: the same event, or the same
+ * reason.  The items were taken during the read; their reasons come after
+ * those of the top level, in pev_parse's order. */
+static struct pev *pev_read(rk_pool_cache *pc, struct shape_rd *r, uint64_t seq,
+                            const char **why)
+{
+    struct pev ev;
+
+    memset(&ev, 0, sizeof ev);
+    r->k.pc = pc;
+    ev.seq = seq;
+    if (pev_head(&r->k, &ev, &r->top, &r->refs, &r->expected, why) != 0)
+        return NULL;
+    if (r->nitems > 64) {
+        *why = "provider event: more than 64 payments";
+        return NULL;
+    }
+    if (r->bad_item) {
+        *why = "provider event: a payment lacks amount, asset or network";
+        return NULL;
+    }
+    if (r->bad_conf) {
+        *why = "provider event: confirmations is not a non-negative integer";
+        return NULL;
+    }
+    return pev_finish(&r->k, &ev, r->pm, r->nitems, &r->top, why);
+}
+
+/* Build the event or row of a checked body whose members are in o; r: the
+ * reader that listed them (shape_read), or NULL after the generic check. */
 static void prep_parse(rk_pool_cache *pc, const rk_record *rec, const obj *o,
-                       rk_planes_prep *out)
+                       struct shape_rd *r, rk_planes_prep *out)
 {
     const rk_jv *order;
 
     out->status = 1;
     if (rec->kind == RK_KIND_PROVIDER_EVENT) {
-        out->parsed = pev_parse(pc, o, rec->seq, &out->why);
+        out->parsed = r != NULL ? pev_read(pc, r, rec->seq, &out->why)
+                                : pev_parse(pc, o, rec->seq, &out->why);
         return;
     }
     if (rec->kind == RK_KIND_COMMERCE_ROW)
-        out->parsed = crow_parse(pc, o, rec->seq, &out->why);
+        out->parsed = r != NULL ? crow_make(pc, o, &r->price, &r->expected, rec->seq, &out->why)
+                                : crow_parse(pc, o, rec->seq, &out->why);
     else
         out->parsed = frow_parse(pc, o, rec->seq, &out->why);
     order = sget(o, F_ORDER);
@@ -2733,49 +2850,45 @@ void rk_planes_prepare(rk_pool_cache *pc, const rk_record *rec, rk_planes_prep *
                        rk_jent *tape, size_t max)
 {
     rk_jent own[TAPE_MAX];
+    struct shape_rd rd;
     rk_jv body;
     obj o;
     size_t n;
-    int fast;
 
     memset(out, 0, sizeof *out);
     out->pc = pc;
     if (rec->kind != RK_KIND_PROVIDER_EVENT && rec->kind != RK_KIND_COMMERCE_ROW &&
         rec->kind != RK_KIND_FINANCE_ROW)
         return;
+    /*
+     * Bodies of the shape our adapters and importers write are read by
+     * shape_read, which checks the canonical form and lists the members
+     * the fold reads, at every depth, on its way (no second walk of the
+     * text); then the body becomes the event or row the fold keeps:
+     * everything that needs no state (amounts, times, words, the strings
+     * copied) is done here.
+     */
+    if (shape_read(rec->kind, rec->body, rec->body_len, &rd)) {
+        prep_parse(pc, rec, &rd.top, &rd, out);
+        return;
+    }
+    /* another shape (or not canonical): the generic check decides, and
+     * lists the members at every depth on a tape */
     if (tape == NULL) {
         tape = own;
         max = TAPE_MAX;
     }
-    /*
-     * The check of the canonical form lists the members of the body at
-     * every depth on its way (no second walk of the text); the top-level
-     * ones are classified by field, nested ones when they are read.  Then
-     * the body becomes the event or row the fold keeps: everything that
-     * needs no state (amounts, times, words, the strings copied) is done
-     * here.  Bodies
-     * of the shape our adapters and importers write are read by
-     * shape_read, which fills the same tape and obj for less; it gives
-     * up on anything else.
-     */
-    fast = shape_read(rec->kind, rec->body, rec->body_len, tape, max, &n, &o);
-    if (!fast) {
-        /* another shape (or not canonical): the generic check decides */
-        if (rk_jv_parse_tape((const char *)rec->body, rec->body_len, &body, tape, max, &n,
-                             NULL) != RK_OK ||
-            body.type != RK_JV_OBJECT) {
-            out->status = -1;
-            return;
-        }
-        if (n > max) {
-            obj_load(&o, &body); /* beyond the tape: a cursor, and parse now */
-            prep_parse(pc, rec, &o, out);
-            return;
-        }
+    if (rk_jv_parse_tape((const char *)rec->body, rec->body_len, &body, tape, max, &n, NULL) !=
+            RK_OK ||
+        body.type != RK_JV_OBJECT) {
+        out->status = -1;
+        return;
     }
-    if (!fast)
+    if (n > max)
+        obj_load(&o, &body); /* beyond the tape: a cursor */
+    else
         obj_load_tape(&o, tape, 0, n);
-    prep_parse(pc, rec, &o, out);
+    prep_parse(pc, rec, &o, NULL, out);
 }
 
 void rk_planes_prep_clear(rk_planes_prep *prep)

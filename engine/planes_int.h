@@ -43,9 +43,10 @@ typedef struct rk_planes_prep {
  * the event or row is allocated from (pool.h; a cache of the pool of the
  * state it will be applied to, used by this thread only; NULL: malloc), so
  * safe on any thread that owns its cache.
- * The body's entries go into tape[0..max) on the way (NULL: a tape of its
- * own); a body with more entries than max is read with a cursor instead,
- * with the same result.  The views in *out point into rec->body, which
+ * A body of the shape the adapters and importers write is read without a
+ * tape; any other goes through the generic check, which puts its entries
+ * into tape[0..max) on the way (NULL: a tape of its own); a body with more
+ * entries than max is read with a cursor instead, with the same result.  The views in *out point into rec->body, which
  * must also stay as it is until rk_planes_apply_prepared.  A prep that is
  * never applied is released with rk_planes_prep_clear.
  */

@@ -1,10 +1,13 @@
 /*
  * test_planes_shape.c - the known-shape reader of record bodies (planes.c,
- * shape_read) against the generic path (rk_jv_parse_tape + obj_load_tape).
+ * shape_read, and the event or row built from what it lists) against the
+ * generic path (rk_jv_parse_tape + obj_load_tape, pev_parse / crow_parse /
+ * frow_parse).
  *
  * The property (shape_same.h): whenever the reader accepts a body, the
- * generic path accepts it too and lists the same tape entries and the same
- * top-level fields; otherwise the reader gives up and the generic path
+ * generic path accepts it too, lists the same members at the top level and
+ * in refs, expected and price, and builds an equal event or row or gives
+ * the same reason; otherwise the reader gives up and the generic path
  * decides.  Checked on the bodies the bench writes, on every adapter
  * vector's output (the .out files of tests/vectors/adapt), and on each of them broken:
  * every byte changed, deleted or doubled, truncated, members swapped,
@@ -218,8 +221,8 @@ START_TEST(every_byte_broken)
         /* truncated */
         ck_assert_int_eq(check_one(kind, (const uint8_t *)s, i, "truncated"), 0);
     }
-    /* a tape too short: the reader gives up where the generic path would
-     * count past max */
+    /* a tape too short for the generic path (which then reads with a
+     * cursor): the reader keeps no tape, and both must still agree */
     for (max = 0; max < 40; max++) {
         const char *why;
         size_t nt;
@@ -365,6 +368,37 @@ START_TEST(members_rearranged)
 }
 END_TEST
 
+/* Provider events of n items, one of them (bad, or none when n) lacking
+ * its network or with a bad confirmations count: the reasons' order
+ * (more than 64, a payment lacking, confirmations) both ways. */
+START_TEST(many_items)
+{
+    static char out[65536];
+    size_t n, bad, len, i;
+    int conf;
+
+    for (n = 0; n <= 66; n++) {
+        for (bad = 0; bad <= n; bad += (n < 8 ? 1 : 31)) {
+            for (conf = 0; conf < 2; conf++) {
+                len = (size_t)sprintf(out, "{\"event_id\":\"e\",\"occurred_at\":"
+                                           "\"2026-01-01T00:00:00.000000000Z\",\"payments\":[");
+                for (i = 0; i < n; i++)
+                    len += (size_t)sprintf(out + len,
+                                           "%s{\"amount\":\"1.%zu\",\"asset\":\"A\","
+                                           "\"confirmations\":%s%s}",
+                                           i > 0 ? "," : "", i,
+                                           i == bad && conf ? "-1" : "3",
+                                           i == bad && !conf ? "" : ",\"network\":\"x\"");
+                len += (size_t)sprintf(out + len, "],\"provider\":\"btcpay\",\"refs\":{"
+                                                  "\"order\":\"o\"},\"status\":\"New\","
+                                                  "\"v\":1}");
+                ck_assert_int_eq(check_one(PE, (const uint8_t *)out, len, "items"), 1);
+            }
+        }
+    }
+}
+END_TEST
+
 /* Random edits of a few bytes at a time (a fixed seed: the same cases on
  * every run). */
 START_TEST(random_edits)
@@ -406,6 +440,7 @@ Suite *rk_test_suite(void)
     tcase_add_loop_test(tc, every_byte_broken, 0, (int)NBODIES);
     tcase_add_loop_test(tc, members_rearranged, 0, (int)NBODIES);
     tcase_add_test(tc, random_edits);
+    tcase_add_test(tc, many_items);
     suite_add_tcase(s, tc);
     return s;
 }

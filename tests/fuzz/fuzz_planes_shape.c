@@ -1,12 +1,13 @@
 /*
  * fuzz_planes_shape.c - the known-shape reader of record bodies (planes.c,
- * shape_read) against the generic path (rk_jv_parse_tape + obj_load_tape):
- * whenever the reader accepts a body, the generic path must accept it too,
- * with the same tape entries and the same top-level fields
- * (tests/check/shape_same.h).  Input: one byte choosing the record kind
- * (provider event, commerce row, finance row, or another kind), one byte
- * choosing the tape's size (small tapes make the reader give up), then the
- * body.  planes.c is compiled here (run.sh links the target without it).
+ * shape_read, and the event or row built from what it lists) against the
+ * generic path (rk_jv_parse_tape + obj_load_tape, pev_parse / crow_parse /
+ * frow_parse): whenever the reader accepts a body, the generic path must
+ * accept it too, list the same members and build an equal event or row, or
+ * give the same reason (tests/check/shape_same.h).  Input: one byte choosing
+ * the record kind (provider event, commerce row, finance row, or another
+ * kind), one byte choosing the generic path's tape size (small tapes make
+ * it read with a cursor), then the body.  planes.c is compiled here (run.sh links the target without it).
  */
 #include "planes.c"
 
