@@ -2977,17 +2977,59 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
  *
  * Each writer below puts one whole member (separator, name, value) in one
  * go: it asks wr_room once for the most bytes the member can take, then
- * stores into that room without further capacity checks, and wr_end sets
- * the length (keeping rk_buf's NUL after the text).  Member names are
- * string literals, see KEY.
+ * stores into that room without further capacity checks, and wr_end moves
+ * the cursor past it.  Member names are string literals, see KEY.
+ *
+ * The writer keeps its own cursor (at, lim) into the buffer instead of
+ * setting b->len and the NUL after every member: b->len and the NUL are
+ * set only when something else reads or appends to the buffer (wr_sync:
+ * before growing it, before rk_canon_put_string, and when the document is
+ * done).  Between two wr_sync the buffer's len is stale.
+ *
+ * Separators need one flag, not a stack of them: `more` says whether the
+ * innermost open object or array has a member yet.  Opening one clears it;
+ * closing one sets it, because the parent's flag was set when the closed
+ * value's own member was written (wr_head), just before it was opened.
  */
-#define WR_DEPTH 16
 struct wr {
+    uint8_t *at;  /* where the text ends (b->data + the true length) */
+    uint8_t *lim; /* b->data + b->cap; at < lim while the buffer is usable */
     rk_buf *b;
     int nomem;
-    int depth;
-    int more[WR_DEPTH]; /* a member or element was written at this level */
+    int more;     /* the innermost open object or array has a member */
+    uint8_t spare[1]; /* at and lim point here when b has no storage yet */
 };
+
+/* Start writing at the end of b's text. */
+static void wr_init(struct wr *w, rk_buf *b)
+{
+    w->b = b;
+    w->nomem = 0;
+    w->more = 0;
+    if (b != NULL && b->data != NULL) {
+        w->at = b->data + b->len;
+        w->lim = b->data + b->cap;
+    } else {
+        w->at = w->lim = w->spare; /* no room: the first wr_room grows b */
+    }
+}
+
+/* Set b's length to the cursor and terminate the text (rk_buf keeps a NUL
+ * after it; wr_room always leaves room for it). */
+static void wr_sync(struct wr *w)
+{
+    if (w->b == NULL || w->b->data == NULL || w->at == w->spare)
+        return;
+    w->b->len = (size_t)(w->at - w->b->data);
+    *w->at = '\0';
+}
+
+/* The cursor again after b changed underneath (grown or appended to). */
+static void wr_reload(struct wr *w)
+{
+    w->at = w->b->data + w->b->len;
+    w->lim = w->b->data + w->b->cap;
+}
 
 /*
  * A member name known at compile time, as the two arguments the writers
@@ -3015,11 +3057,15 @@ struct wr {
 /* The slow half of wr_room: grow the buffer (doubling, in rk_buf_reserve). */
 static __attribute__((noinline)) uint8_t *wr_grow(struct wr *w, size_t n)
 {
-    if (w->nomem || rk_buf_reserve(w->b, n) != RK_OK) {
+    if (w->nomem)
+        return NULL;
+    wr_sync(w);
+    if (rk_buf_reserve(w->b, n) != RK_OK) {
         w->nomem = 1;
         return NULL;
     }
-    return w->b->data + w->b->len;
+    wr_reload(w);
+    return w->at;
 }
 
 /*
@@ -3029,18 +3075,15 @@ static __attribute__((noinline)) uint8_t *wr_grow(struct wr *w, size_t n)
  */
 static inline uint8_t *wr_room(struct wr *w, size_t n)
 {
-    rk_buf *b = w->b;
-
-    if (b->cap - b->len > n)
-        return b->data + b->len;
+    if ((size_t)(w->lim - w->at) > n)
+        return w->at;
     return wr_grow(w, n);
 }
 
 /* The text now ends at d (inside the room wr_room gave). */
 static inline void wr_end(struct wr *w, uint8_t *d)
 {
-    w->b->len = (size_t)(d - w->b->data);
-    *d = '\0'; /* rk_buf keeps its text terminated */
+    w->at = d;
 }
 
 static void wr_raw(struct wr *w, const char *s, size_t n)
@@ -3060,11 +3103,11 @@ static void wr_raw(struct wr *w, const char *s, size_t n)
  */
 WR_INLINE uint8_t *wr_head(struct wr *w, uint8_t *d, const char *k, size_t kn)
 {
-    if (w->depth > 0) {
-        if (w->more[w->depth - 1])
-            *d++ = ',';
-        w->more[w->depth - 1] = 1;
-    }
+    /* the ',' stored always and kept when needed: no branch (the room
+     * asked for counts it); at the top level `more` is 0 for the one value */
+    *d = ',';
+    d += w->more;
+    w->more = 1;
     if (kn > 0) {
         memcpy(d, k, kn);
         d += kn;
@@ -3197,9 +3240,11 @@ static uint8_t *wr_quote(struct wr *w, uint8_t *d, const char *s, size_t n)
         d[n + 1] = '"';
         return d + n + 2;
     }
-    w->b->len = (size_t)(d - w->b->data);
-    if (!w->nomem && rk_canon_put_string(w->b, s, n) != RK_OK)
+    w->at = d;
+    wr_sync(w);
+    if (rk_canon_put_string(w->b, s, n) != RK_OK)
         w->nomem = 1;
+    wr_reload(w);
     return NULL;
 }
 
@@ -3261,9 +3306,7 @@ static inline void wr_push(struct wr *w, uint8_t *d, char c)
 {
     *d++ = (uint8_t)c;
     wr_end(w, d);
-    if (w->depth < WR_DEPTH)
-        w->more[w->depth] = 0;
-    w->depth++;
+    w->more = 0;
 }
 
 WR_INLINE void wr_open(struct wr *w, const char *k, size_t kn, char c)
@@ -3272,8 +3315,6 @@ WR_INLINE void wr_open(struct wr *w, const char *k, size_t kn, char c)
 
     if (d != NULL)
         wr_push(w, wr_head(w, d, k, kn), c);
-    else
-        w->depth++; /* the levels stay matched with wr_close */
 }
 
 static void wr_open_name(struct wr *w, const char *name, char c)
@@ -3282,15 +3323,13 @@ static void wr_open_name(struct wr *w, const char *name, char c)
 
     if (d != NULL)
         wr_push(w, d, c);
-    else
-        w->depth++;
 }
 
 WR_INLINE void wr_close(struct wr *w, char c)
 {
     uint8_t *d = wr_room(w, 1);
 
-    w->depth--;
+    w->more = 1; /* the parent's: see struct wr */
     if (d == NULL)
         return;
     *d++ = (uint8_t)c;
@@ -3416,9 +3455,11 @@ static void wr_event(struct wr *w, const char *k, size_t kn, const struct pev *e
     /* a byte to escape: the text ends after the name of the member, and
      * the canonical writer quotes the joined name */
     wr_end(w, d);
+    wr_sync(w);
     event_name(e, name, sizeof name);
-    if (!w->nomem && rk_canon_put_string(w->b, name, a + 1 + b) != RK_OK)
+    if (rk_canon_put_string(w->b, name, a + 1 + b) != RK_OK)
         w->nomem = 1;
+    wr_reload(w);
 }
 
 /*
@@ -4103,10 +4144,8 @@ rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evi
     char hex[2 * RK_HASH_SIZE + 1];
     rk_err rc = RK_OK;
 
-    memset(&ws, 0, sizeof ws);
-    memset(&we, 0, sizeof we);
-    ws.b = state;
-    we.b = evidence;
+    wr_init(&ws, state);
+    wr_init(&we, evidence);
     if ((rc = comp_drain(p, err)) != RK_OK)
         return rc;
     compact_pays(p);
@@ -4183,6 +4222,8 @@ rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evi
         wr_close(&we, ']');
         wr_close(&we, '}');
     }
+    wr_sync(&ws);
+    wr_sync(&we);
     if (ws.nomem || we.nomem)
         rc = rk_seterr(err, RK_ERR_NOMEM, "out of memory");
 out:
@@ -4427,14 +4468,14 @@ static rk_err compact_render(const rk_planes *p, const struct pay *y, const stru
 {
     struct wr ws, we;
 
-    memset(&ws, 0, sizeof ws);
-    memset(&we, 0, sizeof we);
     rk_buf_reset(sb);
     rk_buf_reset(eb);
-    ws.b = sb;
-    we.b = eb;
+    wr_init(&ws, sb);
+    wr_init(&we, eb);
     if (write_one_pre(p, y, NULL, &ws, &we, pre) != 0 || ws.nomem || we.nomem)
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    wr_sync(&ws);
+    wr_sync(&we);
     if (sb->len > UINT32_MAX || eb->len > UINT32_MAX)
         return rk_seterr(err, RK_ERR_TOOBIG, "payment '%s': rendering too large to compact",
                          y->ref);
