@@ -2695,7 +2695,31 @@ struct pview {
     size_t ntot;
     int has_rail, rail_state; /* rail_state: rail_find result */
     struct rail rail;
+    /* The first entries of lat and tot, in the struct: the usual payment
+     * then costs no allocation for them (view_room moves a list to the
+     * heap past these).  Last, so that the rest is cleared without them. */
+#define LAT_IN 4
+#define TOT_IN 2
+    struct latest lat_in[LAT_IN];
+    struct total tot_in[TOT_IN];
 };
+
+/* Room for entry n of a list at a (in: its in-struct array of nin entries):
+ * a itself while n < nin, else a heap copy one entry longer; NULL when out
+ * of memory (a is then unchanged). */
+static void *view_room(void *a, void *in, size_t n, size_t nin, size_t size)
+{
+    void *na;
+
+    if (n < nin)
+        return a;
+    if (a != in)
+        return realloc(a, (n + 1) * size);
+    na = malloc((n + 1) * size);
+    if (na != NULL)
+        memcpy(na, in, n * size);
+    return na;
+}
 
 /* The rule of formats/replay.md for a commerce event: latest occurred_at,
  * then greatest row_id. */
@@ -2752,9 +2776,11 @@ static void pview_free(struct pview *v)
 {
     free(v->ill);
     free(v->rev);
-    free(v->lat);
-    free(v->tot);
-    memset(v, 0, sizeof *v);
+    if (v->lat != v->lat_in)
+        free(v->lat);
+    if (v->tot != v->tot_in)
+        free(v->tot);
+    memset(v, 0, offsetof(struct pview, lat_in));
 }
 
 static int tot_cmp(const void *va, const void *vb)
@@ -2817,7 +2843,9 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
     const char *why, *rule;
     rk_transition_verdict vd;
 
-    memset(v, 0, sizeof *v);
+    memset(v, 0, offsetof(struct pview, lat_in));
+    v->lat = v->lat_in;
+    v->tot = v->tot_in;
     v->conf = -1;
     v->detected_at = NO_TIME;
     v->rail_state = -1;
@@ -2852,7 +2880,7 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
             if (strcmp(v->lat[j].pid, pid) == 0)
                 break;
         if (j == v->nlat) {
-            struct latest *nl = realloc(v->lat, (v->nlat + 1) * sizeof *nl);
+            struct latest *nl = view_room(v->lat, v->lat_in, v->nlat, LAT_IN, sizeof *nl);
             if (nl == NULL)
                 return -1;
             v->lat = nl;
@@ -2931,7 +2959,7 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
                     streq(v->tot[t].contract, m->contract))
                     break;
             if (t == v->ntot) {
-                struct total *nt = realloc(v->tot, (v->ntot + 1) * sizeof *nt);
+                struct total *nt = view_room(v->tot, v->tot_in, v->ntot, TOT_IN, sizeof *nt);
                 if (nt == NULL)
                     return -1;
                 v->tot = nt;
@@ -3390,7 +3418,10 @@ WR_INLINE void wr_dec(struct wr *w, const char *k, size_t kn, dec v)
         return;
     d = wr_head(w, d, k, kn);
     *d++ = '"';
-    d += dec_format(v, (char *)d); /* '-', digits, '.': nothing to escape */
+    if (v.v == 0 && v.scale == 0)
+        *d++ = '0'; /* dec_format's text, without the call: the empty side of a sum */
+    else
+        d += dec_format(v, (char *)d); /* '-', digits, '.': nothing to escape */
     *d++ = '"';
     wr_end(w, d);
 }
@@ -3817,6 +3848,22 @@ static void wr_step(struct wr *w, const struct step *s, const char *kind, int wi
     wr_str(w, KEY("to"), rk_state_name(s->to));
 }
 
+/* How total t's rail compares with the expected one (x->has): TOT_SAME, or
+ * the kind of difference, the first of asset, network, contract that differs. */
+enum { TOT_SAME, TOT_ASSET, TOT_NETWORK, TOT_CONTRACT };
+
+static int tot_vs_expected(const rk_planes *p, const struct expect *x, const struct total *t)
+{
+    if (strcmp(t->asset, x->asset) != 0)
+        return TOT_ASSET;
+    if (strcmp(t->network, x->network) != 0)
+        return TOT_NETWORK;
+    /* same_contract is symmetric in its two contracts */
+    if (!same_contract(&p->pol, x->asset, x->network, t->contract, x->contract))
+        return TOT_CONTRACT;
+    return TOT_SAME;
+}
+
 /* The visible differences, in the order of formats/replay.md. */
 static void write_differences(struct wr *w, const rk_planes *p, const struct pay *y,
                               const struct cview *cv, const struct expect *x,
@@ -3824,6 +3871,15 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
 {
     size_t i;
     int any_provider = y->L->nev > 0;
+    /* tot_vs_expected of each total, looked up once for the three loops
+     * below (a contract comparison asks the policy); past TOTS_FEW totals
+     * it is looked up again where needed */
+#define TOTS_FEW 8
+    unsigned char vs[TOTS_FEW];
+#define TOT_VS(i) ((i) < TOTS_FEW ? vs[i] : tot_vs_expected(p, x, &v->tot[i]))
+
+    for (i = 0; x->has && i < v->ntot && i < TOTS_FEW; i++)
+        vs[i] = (unsigned char)tot_vs_expected(p, x, &v->tot[i]);
 
     wr_open(w, KEY("differences"), '[');
     if (cv->created == NULL && (any_provider || y->L->nfr > 0)) {
@@ -3855,12 +3911,11 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
             wr_close(w, '}');
         }
         for (i = 0; i < v->ntot; i++) {
-            if (rail_find(&p->pol, v->tot[i].asset, v->tot[i].network, v->tot[i].contract,
-                          &r) == 0 &&
-                !(x->has && streq(x->asset, v->tot[i].asset) &&
-                  streq(x->network, v->tot[i].network) &&
-                  same_contract(&p->pol, x->asset, x->network, x->contract,
-                                v->tot[i].contract))) {
+            /* the expected rail itself was reported above (not looked up:
+             * rail_find has no effect but its answer) */
+            if (!(x->has && TOT_VS(i) == TOT_SAME) &&
+                rail_find(&p->pol, v->tot[i].asset, v->tot[i].network, v->tot[i].contract,
+                          &r) == 0) {
                 wr_open(w, NOKEY, '{');
                 wr_str(w, KEY("kind"), "unknown_rail");
                 wr_rail(w, KEY("rail"), v->tot[i].asset, v->tot[i].network, v->tot[i].contract);
@@ -3872,13 +3927,17 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
         for (i = 0; i < v->ntot; i++) {
             const struct total *t = &v->tot[i];
             const char *kind = NULL;
-            if (strcmp(t->asset, x->asset) != 0)
+            switch (TOT_VS(i)) {
+            case TOT_ASSET:
                 kind = "wrong_asset";
-            else if (strcmp(t->network, x->network) != 0)
+                break;
+            case TOT_NETWORK:
                 kind = "wrong_network";
-            else if (!same_contract(&p->pol, x->asset, x->network, t->contract,
-                                    x->contract))
+                break;
+            case TOT_CONTRACT:
                 kind = "wrong_contract";
+                break;
+            }
             if (kind == NULL)
                 continue;
             wr_open(w, NOKEY, '{');
@@ -3891,9 +3950,7 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
             const struct total *t = &v->tot[i];
             dec e = x->amount, pd = t->sum;
             int verdict = 0, c;
-            if (t->bad || strcmp(t->asset, x->asset) != 0 ||
-                strcmp(t->network, x->network) != 0 ||
-                !same_contract(&p->pol, x->asset, x->network, t->contract, x->contract))
+            if (t->bad || TOT_VS(i) != TOT_SAME)
                 continue;
             if (v->has_rail) {
                 rk_amount ea, pa;
@@ -3974,6 +4031,8 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
         wr_close(w, '}');
     }
     wr_close(w, ']');
+#undef TOT_VS
+#undef TOTS_FEW
 }
 
 static int crow_id_cmp(const void *a, const void *b)
