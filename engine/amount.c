@@ -243,6 +243,39 @@ size_t rk_amount_format(rk_amount v, unsigned decimals, char *out)
         out[0] = '\0';
         return 0;
     }
+    if (m >> 64 == 0 && decimals <= 19) {
+        /*
+         * The usual amount, without a copy of variable length (each such
+         * memcpy is a call): the digits go after 20 '0's in z, so that the
+         * digits to show, nshow of them (at least decimals + 1: "0.001"),
+         * are the last nshow before `end`, and the integer part and the
+         * fraction are each copied as a fixed 24 bytes, of which the first
+         * intlen or `decimals` count.  z has 64 bytes, all of them set, so
+         * every copy reads within it; out takes at most 1 + 24 bytes, then
+         * '.' at 21 at most and 24 more: 46 of its RK_AMOUNT_STR_MAX (the
+         * bytes after the NUL are scratch).
+         */
+        char z[64];
+        const char *end;
+        size_t nshow;
+
+        memset(z, '0', sizeof z);
+        end = z + 20 + rk_u64_text(z + 20, (uint64_t)m);
+        nshow = (size_t)(end - (z + 20));
+        if (nshow <= decimals)
+            nshow = decimals + 1;
+        if (v < 0)
+            out[n++] = '-';
+        memcpy(out + n, end - nshow, 24);
+        n += nshow - decimals;
+        if (decimals > 0) {
+            out[n++] = '.';
+            memcpy(out + n, end - decimals, 24);
+            n += decimals;
+        }
+        out[n] = '\0';
+        return n;
+    }
     /* uint64 arithmetic (rk_u64_text) instead of a 128-bit division per
      * digit: replay formats an amount for every total it renders */
     if (m >> 64 == 0) {

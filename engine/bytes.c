@@ -128,16 +128,22 @@ size_t rk_u64_text(char out[RK_U64_TEXT_MAX], uint64_t v)
      * Two digits per division, from a table of the pairs "00".."99",
      * written straight to their place once the digits are counted: replay
      * writes a number for every sequence it renders.
+     *
+     * The count without a division: v has `bits` significant bits, so its
+     * digits are floor(bits * log10(2)) or one more (1233 / 4096 is log10(2)
+     * to the precision that holds for bits <= 64), the one more when v
+     * reaches that power of ten.  v | 1 gives 0 one bit and one digit, and
+     * changes no comparison with a power of ten above 1 (those are even).
      */
-    uint64_t t = v;
-    size_t n = 1, i;
+    static const uint64_t pow10[20] = {
+        1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+        100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+        10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+        100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL};
+    unsigned bits = 64 - (unsigned)__builtin_clzll(v | 1);
+    size_t t = (bits * 1233) >> 12; /* 0..19 */
+    size_t n = t + ((v | 1) >= pow10[t]), i = n;
 
-    while (t >= 100) { /* digits in v: two per step, then one or two */
-        t /= 100;
-        n += 2;
-    }
-    n += t >= 10;
-    i = n;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
         v /= 100;

@@ -3054,7 +3054,31 @@ struct pview {
     size_t ntot;
     int has_rail, rail_state; /* rail_state: rail_find result */
     struct rail rail;
+    /* The first entries of lat and tot, in the struct: the usual payment
+     * then costs no allocation for them (view_room moves a list to the
+     * heap past these).  Last, so that the rest is cleared without them. */
+#define LAT_IN 4
+#define TOT_IN 2
+    struct latest lat_in[LAT_IN];
+    struct total tot_in[TOT_IN];
 };
+
+/* Room for entry n of a list at a (in: its in-struct array of nin entries):
+ * a itself while n < nin, else a heap copy one entry longer; NULL when out
+ * of memory (a is then unchanged). */
+static void *view_room(void *a, void *in, size_t n, size_t nin, size_t size)
+{
+    void *na;
+
+    if (n < nin)
+        return a;
+    if (a != in)
+        return realloc(a, (n + 1) * size);
+    na = malloc((n + 1) * size);
+    if (na != NULL)
+        memcpy(na, in, n * size);
+    return na;
+}
 
 /* The rule of formats/replay.md for a commerce event: latest occurred_at,
  * then greatest row_id. */
@@ -3111,9 +3135,11 @@ static void pview_free(struct pview *v)
 {
     free(v->ill);
     free(v->rev);
-    free(v->lat);
-    free(v->tot);
-    memset(v, 0, sizeof *v);
+    if (v->lat != v->lat_in)
+        free(v->lat);
+    if (v->tot != v->tot_in)
+        free(v->tot);
+    memset(v, 0, offsetof(struct pview, lat_in));
 }
 
 static int tot_cmp(const void *va, const void *vb)
@@ -3176,7 +3202,9 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
     const char *why, *rule;
     rk_transition_verdict vd;
 
-    memset(v, 0, sizeof *v);
+    memset(v, 0, offsetof(struct pview, lat_in));
+    v->lat = v->lat_in;
+    v->tot = v->tot_in;
     v->conf = -1;
     v->detected_at = NO_TIME;
     v->rail_state = -1;
@@ -3211,7 +3239,7 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
             if (strcmp(v->lat[j].pid, pid) == 0)
                 break;
         if (j == v->nlat) {
-            struct latest *nl = realloc(v->lat, (v->nlat + 1) * sizeof *nl);
+            struct latest *nl = view_room(v->lat, v->lat_in, v->nlat, LAT_IN, sizeof *nl);
             if (nl == NULL)
                 return -1;
             v->lat = nl;
@@ -3290,7 +3318,7 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
                     streq(v->tot[t].contract, m->contract))
                     break;
             if (t == v->ntot) {
-                struct total *nt = realloc(v->tot, (v->ntot + 1) * sizeof *nt);
+                struct total *nt = view_room(v->tot, v->tot_in, v->ntot, TOT_IN, sizeof *nt);
                 if (nt == NULL)
                     return -1;
                 v->tot = nt;
@@ -3336,17 +3364,59 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
  *
  * Each writer below puts one whole member (separator, name, value) in one
  * go: it asks wr_room once for the most bytes the member can take, then
- * stores into that room without further capacity checks, and wr_end sets
- * the length (keeping rk_buf's NUL after the text).  Member names are
- * string literals, see KEY.
+ * stores into that room without further capacity checks, and wr_end moves
+ * the cursor past it.  Member names are string literals, see KEY.
+ *
+ * The writer keeps its own cursor (at, lim) into the buffer instead of
+ * setting b->len and the NUL after every member: b->len and the NUL are
+ * set only when something else reads or appends to the buffer (wr_sync:
+ * before growing it, before rk_canon_put_string, and when the document is
+ * done).  Between two wr_sync the buffer's len is stale.
+ *
+ * Separators need one flag, not a stack of them: `more` says whether the
+ * innermost open object or array has a member yet.  Opening one clears it;
+ * closing one sets it, because the parent's flag was set when the closed
+ * value's own member was written (wr_head), just before it was opened.
  */
-#define WR_DEPTH 16
 struct wr {
+    uint8_t *at;  /* where the text ends (b->data + the true length) */
+    uint8_t *lim; /* b->data + b->cap; at < lim while the buffer is usable */
     rk_buf *b;
     int nomem;
-    int depth;
-    int more[WR_DEPTH]; /* a member or element was written at this level */
+    int more;     /* the innermost open object or array has a member */
+    uint8_t spare[1]; /* at and lim point here when b has no storage yet */
 };
+
+/* Start writing at the end of b's text. */
+static void wr_init(struct wr *w, rk_buf *b)
+{
+    w->b = b;
+    w->nomem = 0;
+    w->more = 0;
+    if (b != NULL && b->data != NULL) {
+        w->at = b->data + b->len;
+        w->lim = b->data + b->cap;
+    } else {
+        w->at = w->lim = w->spare; /* no room: the first wr_room grows b */
+    }
+}
+
+/* Set b's length to the cursor and terminate the text (rk_buf keeps a NUL
+ * after it; wr_room always leaves room for it). */
+static void wr_sync(struct wr *w)
+{
+    if (w->b == NULL || w->b->data == NULL || w->at == w->spare)
+        return;
+    w->b->len = (size_t)(w->at - w->b->data);
+    *w->at = '\0';
+}
+
+/* The cursor again after b changed underneath (grown or appended to). */
+static void wr_reload(struct wr *w)
+{
+    w->at = w->b->data + w->b->len;
+    w->lim = w->b->data + w->b->cap;
+}
 
 /*
  * A member name known at compile time, as the two arguments the writers
@@ -3374,11 +3444,15 @@ struct wr {
 /* The slow half of wr_room: grow the buffer (doubling, in rk_buf_reserve). */
 static __attribute__((noinline)) uint8_t *wr_grow(struct wr *w, size_t n)
 {
-    if (w->nomem || rk_buf_reserve(w->b, n) != RK_OK) {
+    if (w->nomem)
+        return NULL;
+    wr_sync(w);
+    if (rk_buf_reserve(w->b, n) != RK_OK) {
         w->nomem = 1;
         return NULL;
     }
-    return w->b->data + w->b->len;
+    wr_reload(w);
+    return w->at;
 }
 
 /*
@@ -3388,18 +3462,15 @@ static __attribute__((noinline)) uint8_t *wr_grow(struct wr *w, size_t n)
  */
 static inline uint8_t *wr_room(struct wr *w, size_t n)
 {
-    rk_buf *b = w->b;
-
-    if (b->cap - b->len > n)
-        return b->data + b->len;
+    if ((size_t)(w->lim - w->at) > n)
+        return w->at;
     return wr_grow(w, n);
 }
 
 /* The text now ends at d (inside the room wr_room gave). */
 static inline void wr_end(struct wr *w, uint8_t *d)
 {
-    w->b->len = (size_t)(d - w->b->data);
-    *d = '\0'; /* rk_buf keeps its text terminated */
+    w->at = d;
 }
 
 static void wr_raw(struct wr *w, const char *s, size_t n)
@@ -3419,11 +3490,11 @@ static void wr_raw(struct wr *w, const char *s, size_t n)
  */
 WR_INLINE uint8_t *wr_head(struct wr *w, uint8_t *d, const char *k, size_t kn)
 {
-    if (w->depth > 0) {
-        if (w->more[w->depth - 1])
-            *d++ = ',';
-        w->more[w->depth - 1] = 1;
-    }
+    /* the ',' stored always and kept when needed: no branch (the room
+     * asked for counts it); at the top level `more` is 0 for the one value */
+    *d = ',';
+    d += w->more;
+    w->more = 1;
     if (kn > 0) {
         memcpy(d, k, kn);
         d += kn;
@@ -3556,9 +3627,11 @@ static uint8_t *wr_quote(struct wr *w, uint8_t *d, const char *s, size_t n)
         d[n + 1] = '"';
         return d + n + 2;
     }
-    w->b->len = (size_t)(d - w->b->data);
-    if (!w->nomem && rk_canon_put_string(w->b, s, n) != RK_OK)
+    w->at = d;
+    wr_sync(w);
+    if (rk_canon_put_string(w->b, s, n) != RK_OK)
         w->nomem = 1;
+    wr_reload(w);
     return NULL;
 }
 
@@ -3620,9 +3693,7 @@ static inline void wr_push(struct wr *w, uint8_t *d, char c)
 {
     *d++ = (uint8_t)c;
     wr_end(w, d);
-    if (w->depth < WR_DEPTH)
-        w->more[w->depth] = 0;
-    w->depth++;
+    w->more = 0;
 }
 
 WR_INLINE void wr_open(struct wr *w, const char *k, size_t kn, char c)
@@ -3631,8 +3702,6 @@ WR_INLINE void wr_open(struct wr *w, const char *k, size_t kn, char c)
 
     if (d != NULL)
         wr_push(w, wr_head(w, d, k, kn), c);
-    else
-        w->depth++; /* the levels stay matched with wr_close */
 }
 
 static void wr_open_name(struct wr *w, const char *name, char c)
@@ -3641,15 +3710,13 @@ static void wr_open_name(struct wr *w, const char *name, char c)
 
     if (d != NULL)
         wr_push(w, d, c);
-    else
-        w->depth++;
 }
 
 WR_INLINE void wr_close(struct wr *w, char c)
 {
     uint8_t *d = wr_room(w, 1);
 
-    w->depth--;
+    w->more = 1; /* the parent's: see struct wr */
     if (d == NULL)
         return;
     *d++ = (uint8_t)c;
@@ -3710,7 +3777,10 @@ WR_INLINE void wr_dec(struct wr *w, const char *k, size_t kn, dec v)
         return;
     d = wr_head(w, d, k, kn);
     *d++ = '"';
-    d += dec_format(v, (char *)d); /* '-', digits, '.': nothing to escape */
+    if (v.v == 0 && v.scale == 0)
+        *d++ = '0'; /* dec_format's text, without the call: the empty side of a sum */
+    else
+        d += dec_format(v, (char *)d); /* '-', digits, '.': nothing to escape */
     *d++ = '"';
     wr_end(w, d);
 }
@@ -3775,9 +3845,11 @@ static void wr_event(struct wr *w, const char *k, size_t kn, const struct pev *e
     /* a byte to escape: the text ends after the name of the member, and
      * the canonical writer quotes the joined name */
     wr_end(w, d);
+    wr_sync(w);
     event_name(e, name, sizeof name);
-    if (!w->nomem && rk_canon_put_string(w->b, name, a + 1 + b) != RK_OK)
+    if (rk_canon_put_string(w->b, name, a + 1 + b) != RK_OK)
         w->nomem = 1;
+    wr_reload(w);
 }
 
 /*
@@ -4135,6 +4207,22 @@ static void wr_step(struct wr *w, const struct step *s, const char *kind, int wi
     wr_str(w, KEY("to"), rk_state_name(s->to));
 }
 
+/* How total t's rail compares with the expected one (x->has): TOT_SAME, or
+ * the kind of difference, the first of asset, network, contract that differs. */
+enum { TOT_SAME, TOT_ASSET, TOT_NETWORK, TOT_CONTRACT };
+
+static int tot_vs_expected(const rk_planes *p, const struct expect *x, const struct total *t)
+{
+    if (strcmp(t->asset, x->asset) != 0)
+        return TOT_ASSET;
+    if (strcmp(t->network, x->network) != 0)
+        return TOT_NETWORK;
+    /* same_contract is symmetric in its two contracts */
+    if (!same_contract(&p->pol, x->asset, x->network, t->contract, x->contract))
+        return TOT_CONTRACT;
+    return TOT_SAME;
+}
+
 /* The visible differences, in the order of formats/replay.md. */
 static void write_differences(struct wr *w, const rk_planes *p, const struct pay *y,
                               const struct cview *cv, const struct expect *x,
@@ -4142,6 +4230,15 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
 {
     size_t i;
     int any_provider = y->L->nev > 0;
+    /* tot_vs_expected of each total, looked up once for the three loops
+     * below (a contract comparison asks the policy); past TOTS_FEW totals
+     * it is looked up again where needed */
+#define TOTS_FEW 8
+    unsigned char vs[TOTS_FEW];
+#define TOT_VS(i) ((i) < TOTS_FEW ? vs[i] : tot_vs_expected(p, x, &v->tot[i]))
+
+    for (i = 0; x->has && i < v->ntot && i < TOTS_FEW; i++)
+        vs[i] = (unsigned char)tot_vs_expected(p, x, &v->tot[i]);
 
     wr_open(w, KEY("differences"), '[');
     if (cv->created == NULL && (any_provider || y->L->nfr > 0)) {
@@ -4173,12 +4270,11 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
             wr_close(w, '}');
         }
         for (i = 0; i < v->ntot; i++) {
-            if (rail_find(&p->pol, v->tot[i].asset, v->tot[i].network, v->tot[i].contract,
-                          &r) == 0 &&
-                !(x->has && streq(x->asset, v->tot[i].asset) &&
-                  streq(x->network, v->tot[i].network) &&
-                  same_contract(&p->pol, x->asset, x->network, x->contract,
-                                v->tot[i].contract))) {
+            /* the expected rail itself was reported above (not looked up:
+             * rail_find has no effect but its answer) */
+            if (!(x->has && TOT_VS(i) == TOT_SAME) &&
+                rail_find(&p->pol, v->tot[i].asset, v->tot[i].network, v->tot[i].contract,
+                          &r) == 0) {
                 wr_open(w, NOKEY, '{');
                 wr_str(w, KEY("kind"), "unknown_rail");
                 wr_rail(w, KEY("rail"), v->tot[i].asset, v->tot[i].network, v->tot[i].contract);
@@ -4190,13 +4286,17 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
         for (i = 0; i < v->ntot; i++) {
             const struct total *t = &v->tot[i];
             const char *kind = NULL;
-            if (strcmp(t->asset, x->asset) != 0)
+            switch (TOT_VS(i)) {
+            case TOT_ASSET:
                 kind = "wrong_asset";
-            else if (strcmp(t->network, x->network) != 0)
+                break;
+            case TOT_NETWORK:
                 kind = "wrong_network";
-            else if (!same_contract(&p->pol, x->asset, x->network, t->contract,
-                                    x->contract))
+                break;
+            case TOT_CONTRACT:
                 kind = "wrong_contract";
+                break;
+            }
             if (kind == NULL)
                 continue;
             wr_open(w, NOKEY, '{');
@@ -4209,9 +4309,7 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
             const struct total *t = &v->tot[i];
             dec e = x->amount, pd = t->sum;
             int verdict = 0, c;
-            if (t->bad || strcmp(t->asset, x->asset) != 0 ||
-                strcmp(t->network, x->network) != 0 ||
-                !same_contract(&p->pol, x->asset, x->network, t->contract, x->contract))
+            if (t->bad || TOT_VS(i) != TOT_SAME)
                 continue;
             if (v->has_rail) {
                 rk_amount ea, pa;
@@ -4292,6 +4390,8 @@ static void write_differences(struct wr *w, const rk_planes *p, const struct pay
         wr_close(w, '}');
     }
     wr_close(w, ']');
+#undef TOT_VS
+#undef TOTS_FEW
 }
 
 static int crow_id_cmp(const void *a, const void *b)
@@ -4304,6 +4404,53 @@ static int frow_id_cmp(const void *a, const void *b)
 {
     return strcmp((*(const struct frow *const *)a)->row_id,
                   (*(const struct frow *const *)b)->row_id);
+}
+
+/*
+ * "delivery_seq","event","seq" of event e: seq's digits are those of
+ * seq - 1 plus one, added on the text (trailing '9's become '0's, and
+ * "99" becomes "100"), one number formatted where there were two.  A seq of
+ * 0 (delivery_seq wraps to 2^64 - 1) is formatted as it is.
+ */
+static void wr_seq_pair(struct wr *w, const struct pev *e)
+{
+    /* the digits from t + 1; copied as a fixed 21 bytes (no call), into
+     * room for that many, of which the first n count */
+    char t[24] = {0};
+    size_t n, i;
+    uint8_t *d;
+
+    if (e->seq == 0) {
+        wr_num(w, KEY("delivery_seq"), e->seq - 1);
+        wr_event(w, KEY("event"), e);
+        wr_num(w, KEY("seq"), e->seq);
+        return;
+    }
+    n = rk_u64_text(t + 1, e->seq - 1);
+    d = wr_room(w, 1 + sizeof "\"delivery_seq\":" + 21);
+    if (d == NULL)
+        return;
+    d = wr_head(w, d, KEY("delivery_seq"));
+    memcpy(d, t + 1, 21);
+    wr_end(w, d + n);
+    wr_event(w, KEY("event"), e);
+    /* seq - 1 < 2^64 - 1 here, so seq has at most 20 digits: t[0] is room
+     * for the carry out of the first */
+    for (i = n; i > 0 && t[i] == '9'; i--)
+        t[i] = '0';
+    d = wr_room(w, 1 + sizeof "\"seq\":" + 21);
+    if (d == NULL)
+        return;
+    d = wr_head(w, d, KEY("seq"));
+    if (i > 0) {
+        t[i]++;
+        memcpy(d, t + 1, 21);
+    } else {
+        t[0] = '1'; /* "99" + 1: "100" */
+        memcpy(d, t, 21);
+        n++;
+    }
+    wr_end(w, d + n);
 }
 
 static int write_evidence(struct wr *w, const char *key, const struct pay *y,
@@ -4363,9 +4510,7 @@ static int write_evidence(struct wr *w, const char *key, const struct pay *y,
     wr_open(w, KEY("provider"), '[');
     for (i = 0; i < y->L->nev; i++) {
         wr_open(w, NOKEY, '{');
-        wr_num(w, KEY("delivery_seq"), y->L->ev[i]->seq - 1);
-        wr_event(w, KEY("event"), y->L->ev[i]);
-        wr_num(w, KEY("seq"), y->L->ev[i]->seq);
+        wr_seq_pair(w, y->L->ev[i]);
         wr_close(w, '}');
     }
     wr_close(w, ']');
@@ -4462,10 +4607,8 @@ rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evi
     char hex[2 * RK_HASH_SIZE + 1];
     rk_err rc = RK_OK;
 
-    memset(&ws, 0, sizeof ws);
-    memset(&we, 0, sizeof we);
-    ws.b = state;
-    we.b = evidence;
+    wr_init(&ws, state);
+    wr_init(&we, evidence);
     if ((rc = comp_drain(p, err)) != RK_OK)
         return rc;
     compact_pays(p);
@@ -4542,6 +4685,8 @@ rk_err rk_planes_write(rk_planes *p, const char *ref, rk_buf *state, rk_buf *evi
         wr_close(&we, ']');
         wr_close(&we, '}');
     }
+    wr_sync(&ws);
+    wr_sync(&we);
     if (ws.nomem || we.nomem)
         rc = rk_seterr(err, RK_ERR_NOMEM, "out of memory");
 out:
@@ -4786,14 +4931,14 @@ static rk_err compact_render(const rk_planes *p, const struct pay *y, const stru
 {
     struct wr ws, we;
 
-    memset(&ws, 0, sizeof ws);
-    memset(&we, 0, sizeof we);
     rk_buf_reset(sb);
     rk_buf_reset(eb);
-    ws.b = sb;
-    we.b = eb;
+    wr_init(&ws, sb);
+    wr_init(&we, eb);
     if (write_one_pre(p, y, NULL, &ws, &we, pre) != 0 || ws.nomem || we.nomem)
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
+    wr_sync(&ws);
+    wr_sync(&we);
     if (sb->len > UINT32_MAX || eb->len > UINT32_MAX)
         return rk_seterr(err, RK_ERR_TOOBIG, "payment '%s': rendering too large to compact",
                          y->ref);

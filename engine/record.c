@@ -214,17 +214,21 @@ void rk_time_format(int64_t ns, char out[RK_TIME_STR_MAX])
      */
     put_digits(out, (unsigned)y, 4);
     out[4] = '-';
-    put_digits(out + 5, m, 2);
+    /* the fields below 100 straight from the table: no division */
+    memcpy(out + 5, rk_digit_pairs + 2 * m, 2);
     out[7] = '-';
-    put_digits(out + 8, d, 2);
+    memcpy(out + 8, rk_digit_pairs + 2 * d, 2);
     out[10] = 'T';
-    put_digits(out + 11, sod / 3600, 2);
+    memcpy(out + 11, rk_digit_pairs + 2 * (sod / 3600), 2);
     out[13] = ':';
-    put_digits(out + 14, sod / 60 % 60, 2);
+    memcpy(out + 14, rk_digit_pairs + 2 * (sod / 60 % 60), 2);
     out[16] = ':';
-    put_digits(out + 17, sod % 60, 2);
+    memcpy(out + 17, rk_digit_pairs + 2 * (sod % 60), 2);
     out[19] = '.';
-    put_digits(out + 20, (unsigned)frac, 9);
+    if (frac == 0)
+        memcpy(out + 20, "000000000", 9); /* whole seconds: the usual time */
+    else
+        put_digits(out + 20, (unsigned)frac, 9);
     out[29] = 'Z';
     out[30] = '\0';
 }

@@ -128,6 +128,22 @@ START_TEST(u64_text)
             }
         }
     }
+    /* every bit length, at both ends: 2^k - 1 and 2^k (the count reads
+     * the bit length) */
+    {
+        char want[32];
+        int k;
+
+        for (k = 1; k < 64; k++) {
+            uint64_t v = (uint64_t)1 << k;
+            size_t n = rk_u64_text(t, v - 1);
+            ck_assert_uint_eq(n, (size_t)snprintf(want, sizeof want, "%" PRIu64, v - 1));
+            ck_assert_msg(memcmp(t, want, n) == 0, "%s", want);
+            n = rk_u64_text(t, v);
+            ck_assert_uint_eq(n, (size_t)snprintf(want, sizeof want, "%" PRIu64, v));
+            ck_assert_msg(memcmp(t, want, n) == 0, "%s", want);
+        }
+    }
 }
 END_TEST
 
