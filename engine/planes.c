@@ -4406,53 +4406,6 @@ static int frow_id_cmp(const void *a, const void *b)
                   (*(const struct frow *const *)b)->row_id);
 }
 
-/*
- * "delivery_seq","event","seq" of event e: seq's digits are those of
- * seq - 1 plus one, added on the text (trailing '9's become '0's, and
- * "99" becomes "100"), one number formatted where there were two.  A seq of
- * 0 (delivery_seq wraps to 2^64 - 1) is formatted as it is.
- */
-static void wr_seq_pair(struct wr *w, const struct pev *e)
-{
-    /* the digits from t + 1; copied as a fixed 21 bytes (no call), into
-     * room for that many, of which the first n count */
-    char t[24] = {0};
-    size_t n, i;
-    uint8_t *d;
-
-    if (e->seq == 0) {
-        wr_num(w, KEY("delivery_seq"), e->seq - 1);
-        wr_event(w, KEY("event"), e);
-        wr_num(w, KEY("seq"), e->seq);
-        return;
-    }
-    n = rk_u64_text(t + 1, e->seq - 1);
-    d = wr_room(w, 1 + sizeof "\"delivery_seq\":" + 21);
-    if (d == NULL)
-        return;
-    d = wr_head(w, d, KEY("delivery_seq"));
-    memcpy(d, t + 1, 21);
-    wr_end(w, d + n);
-    wr_event(w, KEY("event"), e);
-    /* seq - 1 < 2^64 - 1 here, so seq has at most 20 digits: t[0] is room
-     * for the carry out of the first */
-    for (i = n; i > 0 && t[i] == '9'; i--)
-        t[i] = '0';
-    d = wr_room(w, 1 + sizeof "\"seq\":" + 21);
-    if (d == NULL)
-        return;
-    d = wr_head(w, d, KEY("seq"));
-    if (i > 0) {
-        t[i]++;
-        memcpy(d, t + 1, 21);
-    } else {
-        t[0] = '1'; /* "99" + 1: "100" */
-        memcpy(d, t, 21);
-        n++;
-    }
-    wr_end(w, d + n);
-}
-
 static int write_evidence(struct wr *w, const char *key, const struct pay *y,
                           const struct expect *x, const struct cview *cv,
                           const struct pview *v)
@@ -4510,7 +4463,9 @@ static int write_evidence(struct wr *w, const char *key, const struct pay *y,
     wr_open(w, KEY("provider"), '[');
     for (i = 0; i < y->L->nev; i++) {
         wr_open(w, NOKEY, '{');
-        wr_seq_pair(w, y->L->ev[i]);
+        wr_num(w, KEY("delivery_seq"), y->L->ev[i]->seq - 1);
+        wr_event(w, KEY("event"), y->L->ev[i]);
+        wr_num(w, KEY("seq"), y->L->ev[i]->seq);
         wr_close(w, '}');
     }
     wr_close(w, ']');
