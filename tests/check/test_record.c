@@ -106,6 +106,81 @@ START_TEST(corrupt_cases)
 }
 END_TEST
 
+/* Decode of b with one or more header faults: code and message are those of
+ * the first failing check in the order of formats/record.md (magic, version,
+ * flags, limits, total length, reference), however many fields are wrong:
+ * rk_record_decode tests them all at once and then names the first. */
+static void reject_is(const rk_buf *b, rk_err code, const char *msg)
+{
+    rk_record r;
+    char err[RK_ERROR_SIZE];
+
+    ck_assert_int_eq(rk_record_decode(b->data, b->len, &r, err), code);
+    ck_assert_str_eq(err, msg);
+}
+
+START_TEST(corrupt_first_fault)
+{
+    rk_buf b = RK_BUF_INIT, good = RK_BUF_INIT;
+    uint8_t h[32];
+    rk_record r;
+    char err[RK_ERROR_SIZE];
+    size_t i;
+
+    encode_sample(&good, h);
+    ck_assert_int_eq(rk_buf_append(&b, good.data, good.len), RK_OK);
+    ck_assert_int_eq(rk_record_decode(b.data, RK_RECORD_OVERHEAD - 1, &r, err),
+                     RK_ERR_CORRUPT);
+    ck_assert_str_eq(err, "record is 95 bytes, shorter than 96");
+    /* each byte of the magic, then every fault after it as well */
+    for (i = 0; i < 3; i++) {
+        b.data[i] ^= 0x20;
+        reject_is(&b, RK_ERR_CORRUPT, "record does not start with 'RKR'");
+        b.data[i] ^= 0x20;
+    }
+    b.data[1] = 'k';
+    b.data[3] = 9;
+    b.data[5] = 1;
+    rk_put_be32(b.data + 60, RK_RAW_MAX + 1);
+    reject_is(&b, RK_ERR_CORRUPT, "record does not start with 'RKR'");
+    b.data[1] = 'K';
+    reject_is(&b, RK_ERR_VERSION, "record format version 9 is not supported");
+    b.data[3] = 0;
+    reject_is(&b, RK_ERR_VERSION, "record format version 0 is not supported");
+    b.data[3] = 1;
+    reject_is(&b, RK_ERR_CORRUPT, "record flags 0x01 are not 0");
+    b.data[5] = 0x80;
+    reject_is(&b, RK_ERR_CORRUPT, "record flags 0x80 are not 0");
+    b.data[5] = 0;
+    reject_is(&b, RK_ERR_CORRUPT, "record part lengths exceed the limits");
+    rk_put_be32(b.data + 60, 0xffffffffu);
+    reject_is(&b, RK_ERR_CORRUPT, "record part lengths exceed the limits");
+    rk_put_be32(b.data + 60, 0);
+    rk_put_be16(b.data + 6, RK_REF_MAX + 1);
+    reject_is(&b, RK_ERR_CORRUPT, "record part lengths exceed the limits");
+    /* at the limits themselves: only the total is wrong */
+    rk_put_be16(b.data + 6, RK_REF_MAX);
+    rk_put_be32(b.data + 56, RK_BODY_MAX);
+    rk_put_be32(b.data + 60, RK_RAW_MAX);
+    reject_is(&b, RK_ERR_CORRUPT, "record lengths add up to 33555040 bytes, stored 114");
+    /* the sample's own lengths, one byte off either way */
+    memcpy(b.data, good.data, good.len);
+    rk_put_be32(b.data + 56, rk_get_be32(good.data + 56) + 1);
+    reject_is(&b, RK_ERR_CORRUPT, "record lengths add up to 115 bytes, stored 114");
+    rk_put_be32(b.data + 56, rk_get_be32(good.data + 56) - 1);
+    reject_is(&b, RK_ERR_CORRUPT, "record lengths add up to 113 bytes, stored 114");
+    memcpy(b.data, good.data, good.len);
+    /* a NUL in the reference is checked last, after every length */
+    b.data[RK_RECORD_HEADER + 1] = 0;
+    reject_is(&b, RK_ERR_CORRUPT, "record reference contains a NUL byte");
+    memcpy(b.data, good.data, good.len);
+    ck_assert_int_eq(rk_record_decode(b.data, b.len, &r, err), RK_OK);
+    ck_assert_uint_eq(r.version, 1);
+    rk_buf_free(&b);
+    rk_buf_free(&good);
+}
+END_TEST
+
 START_TEST(encode_limits)
 {
     rk_buf b = RK_BUF_INIT;
@@ -297,6 +372,7 @@ Suite *rk_test_suite(void)
     tcase_add_test(tc, round_trip);
     tcase_add_test(tc, layout_bytes);
     tcase_add_test(tc, corrupt_cases);
+    tcase_add_test(tc, corrupt_first_fault);
     tcase_add_test(tc, encode_limits);
     tcase_add_test(tc, kind_names);
     tcase_add_test(tc, time_text);
