@@ -45,7 +45,7 @@ typedef struct dec {
  * 16-byte value and a one-byte scale (a dec is 32 bytes, 12 of them
  * padding for the value's alignment), the small fields are bytes at the
  * end, and pointers and 64-bit fields fill the rest without holes.  An
- * item is 80 bytes (not 96), an event 160 (not 208).
+ * item is 80 bytes (not 96), an event 176 (not 224).
  */
 
 /* One item of a provider event's payments[] list. */
