@@ -45,7 +45,7 @@ typedef struct dec {
  * 16-byte value and a one-byte scale (a dec is 32 bytes, 12 of them
  * padding for the value's alignment), the small fields are bytes at the
  * end, and pointers and 64-bit fields fill the rest without holes.  An
- * item is 80 bytes (not 96), an event 160 (not 208).
+ * item is 80 bytes (not 96), an event 176 (not 224).
  */
 
 /* One item of a provider event's payments[] list. */
@@ -74,6 +74,10 @@ struct pev {
     unsigned char has_expected;
     unsigned char exp_scale; /* at most RK_AMOUNT_MAX_DECIMALS */
     unsigned char npm;       /* at most 64 items */
+    /* strlen of provider, event_id, pid and order (0 when NULL), set by
+     * pev_head and pev_finish: the fold's keys and fingerprint need them
+     * (prep_keys, ev_fp), and measuring them there cost a strlen each */
+    uint32_t provider_n, event_id_n, pid_n, order_n;
 };
 
 /* A dec's scale in a byte: parsed amounts have at most RK_AMOUNT_MAX_DECIMALS. */
@@ -591,11 +595,11 @@ static uint32_t hash_str(const char *s)
  * The fingerprint of an event id (struct paylists, evh): its length and
  * its last eight bytes, mixed (the ids of one provider differ mostly at
  * the end).  Only a filter: equal ids have equal fingerprints, and a match
- * is confirmed by comparing the strings (pay_has_event).
+ * is confirmed by comparing the strings (pay_has_event).  n: strlen(id),
+ * which struct pev keeps (event_id_n).
  */
-static uint32_t ev_fp(const char *id)
+static uint32_t ev_fp(const char *id, size_t n)
 {
-    size_t n = strlen(id);
     uint64_t w = 0;
 
     memcpy(&w, n >= 8 ? id + n - 8 : id, n >= 8 ? 8 : n);
@@ -630,6 +634,7 @@ struct pack {
     const char **dst[PACK_MAX];
     rk_jv src[PACK_MAX]; /* copies: an item's views are reused for the next item */
     size_t n, bytes;
+    int esc; /* set by pack_done: a string held an escape (was unescaped) */
 };
 
 /* v: a member's value, or NULL when absent; anything but a string is NULL */
@@ -685,6 +690,7 @@ static char *pack_done(struct pack *k, size_t head)
         return NULL;
     w = mem + at;
     end = w + k->bytes + 1;
+    k->esc = 0;
     for (i = 0; i < k->n; i++) {
         if (k->src[i].plain) {
             /* no backslash (the check said so): the text is the value */
@@ -693,6 +699,7 @@ static char *pack_done(struct pack *k, size_t head)
             w[len] = '\0';
         } else {
             len = rk_jv_unescape(&k->src[i], w, (size_t)(end - w));
+            k->esc = 1;
         }
         *k->dst[i] = w;
         w += len + 1; /* fits: counted above */
@@ -1268,9 +1275,9 @@ static void prep_keys(rk_planes_prep *prep, const void *parsed, int kind)
     if (kind == RK_KIND_PROVIDER_EVENT) {
         e = parsed;
         pid = e->pid != NULL ? e->pid : e->order;
-        prep->key_n[0] = e->order != NULL ? (uint32_t)strlen(e->order) : 0;
-        prep->key_n[1] = (uint32_t)strlen(e->provider);
-        prep->key_n[2] = pid == e->order ? prep->key_n[0] : (uint32_t)strlen(pid);
+        prep->key_n[0] = e->order_n;
+        prep->key_n[1] = e->provider_n;
+        prep->key_n[2] = pid == e->order ? e->order_n : e->pid_n;
     } else if (prep->order.type == RK_JV_STRING) {
         prep->key_n[0] = (uint32_t)(prep->order.len - 2);
     }
@@ -1773,6 +1780,12 @@ static int pev_head(struct pack *k, struct pev *ev, const obj *o, const obj *ref
         *why = "provider event: provider, event_id or status missing";
         return -1;
     }
+    /* the values' lengths when their texts are the values (pev_finish
+     * measures them again when pack_done unescaped a string) */
+    ev->provider_n = (uint32_t)(provider->len - 2);
+    ev->event_id_n = (uint32_t)(event_id->len - 2);
+    ev->pid_n = payment != NULL ? (uint32_t)(payment->len - 2) : 0;
+    ev->order_n = order != NULL ? (uint32_t)(order->len - 2) : 0;
     /* an event with only an order joins by order; its payment id is the order */
     if (payment == NULL && order == NULL) {
         *why = "provider event: refs has neither order nor payment";
@@ -1860,6 +1873,12 @@ static struct pev *pev_finish(struct pack *k, const struct pev *ev, const struct
         return NULL;
     e = (struct pev *)(void *)mem;
     *e = *ev;
+    if (k->esc) { /* rare: a text with an escape is longer than its value */
+        e->provider_n = (uint32_t)strlen(e->provider);
+        e->event_id_n = (uint32_t)strlen(e->event_id);
+        e->pid_n = e->pid != NULL ? (uint32_t)strlen(e->pid) : 0;
+        e->order_n = e->order != NULL ? (uint32_t)strlen(e->order) : 0;
+    }
     if (n > 0) {
         e->pm = (struct pmt *)(void *)(mem + ((sizeof *ev + 15) & ~(size_t)15));
         memcpy(e->pm, pm, n * sizeof *pm);
@@ -2033,7 +2052,7 @@ static rk_err fold_provider(rk_planes *p, struct pev *e, const char *why, uint64
     if (pay_rename_orphan(t) != 0)
         goto nomem;
     p->last = t;
-    fp = ev_fp(e->event_id);
+    fp = ev_fp(e->event_id, e->event_id_n);
     if (pay_has_event(t, e, fp)) {
         if (pay_add_dup(t, seq) != 0)
             goto nomem;
@@ -5290,7 +5309,7 @@ static rk_err refold(rk_planes *p, struct pay *y, uint64_t seq, int kind, rk_buf
                    ? rk_seterr(err, RK_ERR_NOMEM, "out of memory")
                    : rk_seterr(err, RK_ERR_CORRUPT, "expanding payment '%s': seq %llu: %s",
                                y->ref, (unsigned long long)seq, why);
-    if (pay_insert_event(p, y, e, ev_fp(e->event_id)) != 0) {
+    if (pay_insert_event(p, y, e, ev_fp(e->event_id, e->event_id_n)) != 0) {
         pev_free(&p->pc, e);
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
     }
