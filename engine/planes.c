@@ -105,8 +105,11 @@ struct frow {
  * What a payment held in full keeps beyond its index entry: its map keys,
  * events, rows and duplicates.  A separate allocation, so that a compacted
  * payment (formats/replay.md section 10) frees it whole and keeps only its
- * index entry, struct pay, in memory (80 bytes with malloc's header, not
- * 192 as when these lists were inside it).
+ * index entry, struct pay, in memory (64 bytes with malloc's header, not
+ * 192 as when these lists were inside it).  It is a block of the state's
+ * pool (pool.h), like the events and rows, where a malloc and a free cost
+ * a payment about ten times as much; 240 bytes, which with the pool's
+ * 16-byte header fill a 256-byte block exactly.
  *
  * The first few entries of each list live in the struct itself (the *_in
  * arrays: room for what most payments hold), and a list moves to the heap
@@ -119,6 +122,7 @@ struct frow {
 #define KEYS_IN 2  /* "o" US order and "p" US provider US id */
 #define EV_IN 8
 #define ROWS_IN 2
+#define DUPS_IN 1  /* a redelivered event: most payments have none or one */
 
 struct paylists {
     char **keys; /* map keys that point here */
@@ -137,6 +141,7 @@ struct paylists {
     uint32_t evh_in[EV_IN];
     struct crow *cr_in[ROWS_IN];
     struct frow *fr_in[ROWS_IN];
+    uint64_t dupseq_in[DUPS_IN];
 };
 
 /*
@@ -145,7 +150,7 @@ struct paylists {
  * (compacted, pay_drop_lists), until it is expanded again (pay_expand).
  */
 struct pay {
-    char *ref;
+    char *ref; /* the name in one of its map keys (pay_name): not a copy, never freed */
     struct paylists *L;
     uint64_t dups;
     uint64_t touched; /* records folded when a record last joined it */
@@ -156,7 +161,6 @@ struct pay {
                        * while open, the one seen_open was found under */
     uint32_t state_len, evid_len;
     unsigned char has_order;
-    unsigned char ref_in_map; /* ref points into one of the map's keys: not ours to free */
     unsigned char dead;
     unsigned char compact;
     /* guarded by the compactor's lock: handed to the compactor thread and
@@ -1043,7 +1047,7 @@ static size_t key_len(const rk_planes *p, uint32_t k)
 }
 
 /* The slot of NUL-terminated key, whose hash is h (hash_str(key)); NULL when
- * absent.  For the rare look-ups by a key's text (pay_merge, pay_compact);
+ * absent.  For the rare look-ups by a key's text (pay_merge);
  * the fold's own go through map_find_k. */
 static struct slot *map_find_h(const rk_planes *p, const char *key, uint32_t h)
 {
@@ -1420,21 +1424,25 @@ static void pev_free(rk_pool_cache *pc, struct pev *e)
 
 static void pay_drop_lists(rk_pool_cache *pc, struct pay *y);
 
+/* Free y, its lists with it.  Its reference lies in the map's keys. */
 static void pay_free(rk_pool_cache *pc, struct pay *y)
 {
     if (y == NULL)
         return;
     pay_drop_lists(pc, y);
-    if (!y->ref_in_map)
-        free(y->ref);
     free(y);
 }
 
-/* Empty lists, each in its inline room; NULL when out of memory.  Only the
- * counts and pointers are set: an inline array is read below its count. */
-static struct paylists *lists_new(void)
+/* 240 bytes: a 256-byte block of the pool with its 16-byte header (a byte
+ * more and a payment's lists would take a block of 320). */
+_Static_assert(sizeof(struct paylists) <= 256 - 16, "a payment's lists fill one pool block");
+
+/* Empty lists, each in its inline room, from pc (a cache of the state's
+ * pool); NULL when out of memory.  Only the counts and pointers are set:
+ * an inline array is read below its count. */
+static struct paylists *lists_new(rk_pool_cache *pc)
 {
-    struct paylists *l = malloc(sizeof *l);
+    struct paylists *l = rk_pool_alloc(pc, sizeof *l);
 
     if (l == NULL)
         return NULL;
@@ -1443,9 +1451,24 @@ static struct paylists *lists_new(void)
     l->evh = l->evh_in;
     l->cr = l->cr_in;
     l->fr = l->fr_in;
-    l->dupseq = NULL;
+    l->dupseq = l->dupseq_in;
     l->nkeys = l->nev = l->ncr = l->nfr = l->ndupseq = 0;
     return l;
+}
+
+/* list_room for a list of entries of size bytes each. */
+static void *list_room_of(void *a, size_t n, void *in, size_t nin, size_t size)
+{
+    void *na;
+
+    if (n < nin || (n & (n - 1)) != 0)
+        return a;
+    if (a != in)
+        return realloc(a, 2 * n * size);
+    na = malloc(2 * n * size);
+    if (na != NULL)
+        memcpy(na, in, n * size);
+    return na;
 }
 
 /*
@@ -1457,16 +1480,7 @@ static struct paylists *lists_new(void)
  */
 static void *list_room(void *a, size_t n, void *in, size_t nin)
 {
-    void **na;
-
-    if (n < nin || (n & (n - 1)) != 0)
-        return a;
-    if (a != in)
-        return realloc(a, 2 * n * sizeof *na);
-    na = malloc(2 * n * sizeof *na);
-    if (na != NULL)
-        memcpy(na, in, n * sizeof *na);
-    return na;
+    return list_room_of(a, n, in, nin, sizeof(void *));
 }
 
 /* Free a list's heap array, if it has one. */
@@ -1510,14 +1524,15 @@ static int open_push(rk_planes *p, struct pay *y)
  */
 static struct pay *pay_new(rk_planes *p, int has_order)
 {
-    struct pay *y = calloc(1, sizeof *y), **np;
+    struct pay *y = malloc(sizeof *y), **np;
 
     if (y == NULL)
         return NULL;
-    y->ref = (char *)""; /* never written through, and not freed: ref_in_map */
-    y->ref_in_map = 1;
-    y->L = lists_new();
-    y->has_order = (unsigned char)has_order;
+    /* every member set here: malloc's chunk is not cleared first (calloc
+     * cost twice as much) */
+    *y = (struct pay){.ref = (char *)"", /* never written through */
+                      .L = lists_new(&p->pc),
+                      .has_order = (unsigned char)has_order};
     if (y->L == NULL)
         goto fail;
     if (p->npays == p->paycap) {
@@ -1546,10 +1561,7 @@ static void pay_name(struct pay *y, char *key, size_t lb)
 {
     if (key == NULL)
         return;
-    if (!y->ref_in_map)
-        free(y->ref);
     y->ref = key[0] == 'o' ? key + 2 : key + 3 + lb;
-    y->ref_in_map = 1;
 }
 
 /* The event order of formats/replay.md. */
@@ -1573,15 +1585,17 @@ static int pev_cmp(const struct pev *a, const struct pev *b)
 }
 
 /* Room for one more event (and its fingerprint), as list_room: the two
- * arrays share one heap block, the fingerprints after the pointers. */
-static int ev_room(struct paylists *l)
+ * arrays share one heap block, the fingerprints after the pointers.  The
+ * caller has checked that they are full (EV_FULL): out of line, as it is
+ * rare. */
+#define EV_FULL(n) ((n) >= EV_IN && ((n) & ((n) - 1)) == 0)
+
+static __attribute__((noinline)) int ev_room(struct paylists *l)
 {
     size_t n = l->nev;
     struct pev **ne;
     uint32_t *nh;
 
-    if (n < EV_IN || (n & (n - 1)) != 0)
-        return 0;
     ne = malloc(2 * n * (sizeof *ne + sizeof *nh));
     if (ne == NULL)
         return -1;
@@ -1594,57 +1608,90 @@ static int ev_room(struct paylists *l)
     return 0;
 }
 
-/* Insert e, whose fingerprint is fp (ev_fp(e->event_id)), in event order. */
-static int pay_insert_event(rk_planes *p, struct pay *y, struct pev *e, uint32_t fp)
+/* Insert e (fingerprint fp) in event order into l, which has room and
+ * whose last event sorts after e: out of line, as events mostly arrive in
+ * order (pay_insert_event). */
+static __attribute__((noinline)) void ev_insert_sorted(struct paylists *l, struct pev *e,
+                                                       uint32_t fp)
 {
-    struct paylists *l = y->L;
     size_t lo = 0, hi = l->nev, mid;
 
-    if (ev_room(l) != 0)
-        return -1;
-    /* appending is the common case */
-    if (l->nev > 0 && pev_cmp(l->ev[l->nev - 1], e) > 0) {
-        p->st.reorders++;
-        while (lo < hi) {
-            mid = lo + (hi - lo) / 2;
-            if (pev_cmp(l->ev[mid], e) <= 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        memmove(l->ev + lo + 1, l->ev + lo, (l->nev - lo) * sizeof *l->ev);
-        memmove(l->evh + lo + 1, l->evh + lo, (l->nev - lo) * sizeof *l->evh);
-    } else {
-        lo = l->nev;
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (pev_cmp(l->ev[mid], e) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    memmove(l->ev + lo + 1, l->ev + lo, (l->nev - lo) * sizeof *l->ev);
+    memmove(l->evh + lo + 1, l->evh + lo, (l->nev - lo) * sizeof *l->evh);
     l->ev[lo] = e;
     l->evh[lo] = fp;
     l->nev++;
+}
+
+/* Insert e, whose fingerprint is fp (ev_fp(e->event_id)), in event order. */
+static inline __attribute__((always_inline)) int
+pay_insert_event(rk_planes *p, struct pay *y, struct pev *e, uint32_t fp)
+{
+    struct paylists *l = y->L;
+    size_t n = l->nev;
+
+    if (EV_FULL(n) && ev_room(l) != 0)
+        return -1;
+    /* Appending is the common case: e is later than the last event.  An
+     * earlier time decides pev_cmp without reading further, so a later one
+     * is told apart without the call. */
+    if (n > 0 && l->ev[n - 1]->occurred_at >= e->occurred_at && pev_cmp(l->ev[n - 1], e) > 0) {
+        p->st.reorders++;
+        ev_insert_sorted(l, e, fp);
+        return 0;
+    }
+    l->ev[n] = e;
+    l->evh[n] = fp;
+    l->nev = n + 1;
     return 0;
 }
 
 static int pay_add_dup(struct pay *y, uint64_t seq)
 {
-    uint64_t *n = realloc(y->L->dupseq, (y->L->ndupseq + 1) * sizeof *n);
+    struct paylists *l = y->L;
+    uint64_t *n = list_room_of(l->dupseq, l->ndupseq, l->dupseq_in, DUPS_IN, sizeof *n);
 
     if (n == NULL)
         return -1;
-    y->L->dupseq = n;
-    n[y->L->ndupseq++] = seq;
+    l->dupseq = n;
+    n[l->ndupseq++] = seq;
     y->dups++;
     return 0;
 }
 
-/* Does y hold an event with e's event id and provider?  fp: e's fingerprint. */
-static int pay_has_event(const struct pay *y, const struct pev *e, uint32_t fp)
+/* Does l hold an event with e's event id and provider, looking from event
+ * i on?  Only when the fingerprint of event i is e's: out of line, so that
+ * the loop of pay_has_event, which mostly meets none, saves no registers
+ * for the calls to strcmp. */
+static __attribute__((noinline)) int ev_same_from(const struct paylists *l, size_t i,
+                                                  const struct pev *e, uint32_t fp)
 {
-    const struct paylists *l = y->L;
-    size_t i;
-
-    for (i = 0; i < l->nev; i++)
+    for (; i < l->nev; i++)
         if (l->evh[i] == fp && strcmp(l->ev[i]->event_id, e->event_id) == 0 &&
             strcmp(l->ev[i]->provider, e->provider) == 0)
             return 1;
+    return 0;
+}
+
+/* Does y hold an event with e's event id and provider?  fp: e's fingerprint.
+ * The fingerprints are compared first, with nothing else read. */
+static inline __attribute__((always_inline)) int pay_has_event(const struct pay *y,
+                                                                const struct pev *e, uint32_t fp)
+{
+    const struct paylists *l = y->L;
+    const uint32_t *h = l->evh;
+    size_t i, n = l->nev;
+
+    for (i = 0; i < n; i++)
+        if (h[i] == fp)
+            return ev_same_from(l, i, e, fp);
     return 0;
 }
 
@@ -1671,10 +1718,7 @@ static int pay_rename_orphan(struct pay *y)
     }
     if (best == NULL || strcmp(best, y->ref) == 0)
         return 0;
-    if (!y->ref_in_map)
-        free(y->ref);
     y->ref = best;
-    y->ref_in_map = 1;
     return 0;
 }
 
@@ -4892,8 +4936,8 @@ static void pay_drop_lists(rk_pool_cache *pc, struct pay *y)
     list_free(l->cr, l->cr_in);
     list_free(l->fr, l->fr_in);
     list_free(l->keys, l->keys_in);
-    free(l->dupseq);
-    free(l);
+    list_free(l->dupseq, l->dupseq_in);
+    rk_pool_release(pc, l);
     y->L = NULL;
 }
 
@@ -5131,26 +5175,11 @@ static rk_err pay_compact(rk_planes *p, struct pay *y, const struct views *vw, c
     /* The keys of a payment with an order are never read (pay_rename_orphan
      * and pay_merge read them only for payments without one; map_put adds
      * to them again after an expansion): a compacted payment keeps its map
-     * keys in the map only. */
+     * keys in the map only.  Its reference lies in one of them already
+     * (pay_name). */
     list_free(y->L->keys, y->L->keys_in);
     y->L->keys = y->L->keys_in;
     y->L->nkeys = 0;
-    /* Nor does the reference of a payment with an order ever change again
-     * (only payments without one are renamed), and the map's key "o" US ref
-     * holds the same bytes for as long as the state lives: point ref there
-     * and free the copy (one heap chunk less per closed payment). */
-    if (y->has_order && !y->ref_in_map) {
-        struct key k;
-        struct slot *s;
-
-        key_order(&k, y->ref);
-        s = map_find_h(p, k.s, k.h);
-        if (s != NULL && s->pay == y) {
-            free(y->ref);
-            y->ref = key_at(p, s->key) + 2;
-            y->ref_in_map = 1;
-        }
-    }
     if (!c->started) {
         /* rendered now, from the views pay_closed read: nothing in between
          * changed what they point at (the keys and y->ref are not among it) */
@@ -5381,7 +5410,7 @@ static rk_err pay_expand(rk_planes *p, struct pay *y, char *err)
         rk_buf_free(&evid);
         return rk_seterr(err, RK_ERR_CORRUPT, "expanding payment '%s': bad evidence", y->ref);
     }
-    y->L = lists_new();
+    y->L = lists_new(&p->pc);
     if (y->L == NULL) {
         rk_buf_free(&evid);
         return rk_seterr(err, RK_ERR_NOMEM, "out of memory");
