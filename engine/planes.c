@@ -3807,6 +3807,18 @@ WR_INLINE void wr_num(struct wr *w, const char *k, size_t kn, uint64_t n)
     wr_end(w, d + rk_u64_text((char *)d, n));
 }
 
+/* Member k whose value is a number already in text: t[0..n), n digits. */
+WR_INLINE void wr_digits(struct wr *w, const char *k, size_t kn, const char *t, size_t n)
+{
+    uint8_t *d = wr_room(w, 1 + kn + RK_U64_TEXT_MAX);
+
+    if (d == NULL)
+        return;
+    d = wr_head(w, d, k, kn);
+    memcpy(d, t, RK_U64_TEXT_MAX); /* a constant size: plain stores; the room holds it */
+    wr_end(w, d + n);
+}
+
 static void wr_num_name(struct wr *w, const char *name, uint64_t n)
 {
     uint8_t *d = wr_name_room(w, name, RK_U64_TEXT_MAX);
@@ -3865,10 +3877,11 @@ static void wr_rail(struct wr *w, const char *k, size_t kn, const char *asset,
     wr_close(w, '}');
 }
 
-/* The name of event e, "PROVIDER:EVENT_ID", cut to n - 1 bytes. */
+/* The name of event e, "PROVIDER:EVENT_ID", cut to n - 1 bytes.  The two
+ * parts' lengths are the ones struct pev keeps (their strlen). */
 static char *event_name(const struct pev *e, char *buf, size_t n)
 {
-    size_t a = strlen(e->provider), b = strlen(e->event_id);
+    size_t a = e->provider_n, b = e->event_id_n;
 
     if (a + 1 + b + 1 > n) {
         snprintf(buf, n, "%s:%s", e->provider, e->event_id); /* cut, as before */
@@ -3887,7 +3900,7 @@ static char *event_name(const struct pev *e, char *buf, size_t n)
 static void wr_event(struct wr *w, const char *k, size_t kn, const struct pev *e)
 {
     char name[2 * RK_REF_MAX];
-    size_t a = strlen(e->provider), b = strlen(e->event_id);
+    size_t a = e->provider_n, b = e->event_id_n; /* strlen of each, kept by pev_head */
     uint8_t *d;
 
     if (a + 1 + b + 1 > sizeof name) {
@@ -4525,10 +4538,23 @@ static int write_evidence(struct wr *w, const char *key, const struct pay *y,
     wr_close(w, ']');
     wr_open(w, KEY("provider"), '[');
     for (i = 0; i < y->L->nev; i++) {
+        uint64_t seq = y->L->ev[i]->seq;
+        char st[RK_U64_TEXT_MAX], dt[RK_U64_TEXT_MAX];
+        size_t sn = rk_u64_text(st, seq), dn;
+
+        /* delivery_seq is seq - 1: seq's text with its last digit one
+         * less, unless that digit is 0 (a borrow, or seq 0 itself) */
+        if (st[sn - 1] != '0') {
+            memcpy(dt, st, sn);
+            dt[sn - 1]--;
+            dn = sn;
+        } else {
+            dn = rk_u64_text(dt, seq - 1);
+        }
         wr_open(w, NOKEY, '{');
-        wr_num(w, KEY("delivery_seq"), y->L->ev[i]->seq - 1);
+        wr_digits(w, KEY("delivery_seq"), dt, dn);
         wr_event(w, KEY("event"), y->L->ev[i]);
-        wr_num(w, KEY("seq"), y->L->ev[i]->seq);
+        wr_digits(w, KEY("seq"), st, sn);
         wr_close(w, '}');
     }
     wr_close(w, ']');
