@@ -3933,9 +3933,13 @@ static void wr_event(struct wr *w, const char *k, size_t kn, const struct pev *e
  * by insertion (qsort's set-up costs more than the sort of two or three);
  * more than SORT_FEW go to qsort.  Both keep equal items in their order
  * (glibc's qsort is a merge sort), so the result is qsort's either way.
+ * Inlined where it is called, so that cmp and size are constants there:
+ * the comparisons are direct calls the compiler can inline, not calls
+ * through a pointer, and the copies are of a known size.
  */
 #define SORT_FEW 8
-static void sort_few(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+static inline __attribute__((always_inline)) void
+sort_few(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
     unsigned char tmp[128], *b = base;
     size_t i, j;
@@ -4065,6 +4069,9 @@ struct fsum {
     const char *account, *currency;
     dec debit, credit;
     int bad;
+    /* where wr_sides wrote this sum's value, {"credit":..,"debit":..}: at
+     * offset `at` of the buffer, len bytes (0: not written) */
+    size_t at, len;
 };
 
 static int fsum_cmp(const void *va, const void *vb)
@@ -4077,7 +4084,7 @@ static int fsum_cmp(const void *va, const void *vb)
 
 /* Add row f to the sum of (account, its currency) in s[0..*n), which has
  * room for one more (the caller sizes s by the rows). */
-static void fsum_add(struct fsum *s, size_t *n, const char *account, const struct frow *f)
+static inline void fsum_add(struct fsum *s, size_t *n, const char *account, const struct frow *f)
 {
     size_t i;
 
@@ -4098,17 +4105,68 @@ static void fsum_add(struct fsum *s, size_t *n, const char *account, const struc
         s[i].bad = 1;
 }
 
-static void wr_sides(struct wr *w, const char *k, const struct fsum *s)
+/* At d: the text wr_dec writes for v, quoted; returns the end. */
+static inline uint8_t *put_dec(uint8_t *d, dec v)
 {
-    wr_open_name(w, k, '{');
-    if (s->bad) {
-        wr_str(w, KEY("credit"), "overflow");
-        wr_str(w, KEY("debit"), "overflow");
+    *d++ = '"';
+    if (v.v == 0 && v.scale == 0)
+        *d++ = '0'; /* dec_format's text, without the call: the empty side of a sum */
+    else
+        d += dec_format(v, (char *)d); /* '-', digits, '.': nothing to escape */
+    *d++ = '"';
+    return d;
+}
+
+/* 1 when sums a and b have the same value text: the same credit and debit
+ * (value and scale: the text is a function of the two), or both overflowed. */
+static int fsum_same_text(const struct fsum *a, const struct fsum *b)
+{
+    if (a->bad || b->bad)
+        return a->bad && b->bad;
+    return a->credit.v == b->credit.v && a->credit.scale == b->credit.scale &&
+           a->debit.v == b->debit.v && a->debit.scale == b->debit.scale;
+}
+
+/* The most bytes of a sum's value: {"credit":"","debit":""} and two amounts. */
+#define SIDES_MAX (sizeof "{\"credit\":\"\",\"debit\":\"\"}" - 1 + 2 * RK_AMOUNT_STR_MAX)
+_Static_assert(sizeof "overflow" <= RK_AMOUNT_STR_MAX, "overflow fits an amount's room");
+
+/*
+ * Member k (a currency) whose value is {"credit":..,"debit":..} of s, in
+ * one room.  same: an earlier sum of this document whose value text is the
+ * same (fsum_same_text), or NULL: its bytes are copied instead of formatted
+ * again (a currency's total is usually its one account's sum).  Notes where
+ * the value went in s->at and s->len.
+ */
+static void wr_sides(struct wr *w, const char *k, struct fsum *s, const struct fsum *same)
+{
+    uint8_t *d, *v;
+
+    if (same != NULL && same->len == 0)
+        same = NULL;
+    d = wr_name_room(w, k, same != NULL ? same->len : SIDES_MAX);
+    s->len = 0;
+    if (d == NULL)
+        return;
+    v = d;
+    if (same != NULL) {
+        /* earlier in the same buffer (offsets survive a move when it grows) */
+        memcpy(d, w->b->data + same->at, same->len);
+        d += same->len;
+    } else if (s->bad) {
+        memcpy(d, "{\"credit\":\"overflow\",\"debit\":\"overflow\"}",
+               sizeof "{\"credit\":\"overflow\",\"debit\":\"overflow\"}" - 1);
+        d += sizeof "{\"credit\":\"overflow\",\"debit\":\"overflow\"}" - 1;
     } else {
-        wr_dec(w, KEY("credit"), s->credit);
-        wr_dec(w, KEY("debit"), s->debit);
+        memcpy(d, "{\"credit\":", 10);
+        d = put_dec(d + 10, s->credit);
+        memcpy(d, ",\"debit\":", 9);
+        d = put_dec(d + 9, s->debit);
+        *d++ = '}';
     }
-    wr_close(w, '}');
+    s->at = (size_t)(v - w->b->data);
+    s->len = (size_t)(d - v);
+    wr_end(w, d); /* `more` stays set: wr_name_room's head set it, as a close would */
 }
 
 static int strp_cmp(const void *a, const void *b)
@@ -4204,7 +4262,7 @@ static int write_finance(struct wr *w, const struct pay *y)
             wr_open_name(w, acc[i].account, '{');
             prev = acc[i].account;
         }
-        wr_sides(w, acc[i].currency, &acc[i]);
+        wr_sides(w, acc[i].currency, &acc[i], NULL);
     }
     if (prev != NULL)
         wr_close(w, '}');
@@ -4246,8 +4304,13 @@ static int write_finance(struct wr *w, const struct pay *y)
     wr_close(w, ']');
     wr_num(w, KEY("rows"), y->L->nfr);
     wr_open(w, KEY("totals"), '{');
-    for (i = 0; i < ncur; i++)
-        wr_sides(w, cur[i].currency, &cur[i]);
+    for (i = 0; i < ncur; i++) {
+        const struct fsum *same = NULL;
+        for (j = 0; j < nacc && same == NULL; j++)
+            if (fsum_same_text(&acc[j], &cur[i]))
+                same = &acc[j];
+        wr_sides(w, cur[i].currency, &cur[i], same);
+    }
     wr_close(w, '}');
     wr_close(w, '}');
     rc = 0;
