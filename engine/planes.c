@@ -4545,6 +4545,68 @@ static int frow_id_cmp(const void *a, const void *b)
                   (*(const struct frow *const *)b)->row_id);
 }
 
+/*
+ * An element of the evidence's provider list, {"delivery_seq":SEQ-1,
+ * "event":NAME,"seq":SEQ} for event e, in one room when the event's name
+ * is written whole and has nothing to escape (the usual event), else
+ * member by member (wr_event writes the name then).
+ */
+static void wr_delivery(struct wr *w, const struct pev *e)
+{
+    /* zeroed: wr_digits and the copies below move all RK_U64_TEXT_MAX bytes */
+    char st[RK_U64_TEXT_MAX] = {0}, dt[RK_U64_TEXT_MAX] = {0};
+    size_t sn = rk_u64_text(st, e->seq), dn;
+    size_t a = e->provider_n, b = e->event_id_n;
+    int more = w->more;
+    uint8_t *d;
+
+    /* delivery_seq is seq - 1: seq's text with its last digit one less,
+     * unless that digit is 0 (a borrow, or seq 0 itself) */
+    if (st[sn - 1] != '0') {
+        memcpy(dt, st, RK_U64_TEXT_MAX);
+        dt[sn - 1]--;
+        dn = sn;
+    } else {
+        dn = rk_u64_text(dt, e->seq - 1);
+    }
+#define DLV_A "{\"delivery_seq\":"
+#define DLV_B ",\"event\":\""
+#define DLV_C "\",\"seq\":"
+    if (a + 1 + b + 1 <= 2 * RK_REF_MAX) { /* not cut: see wr_event */
+        d = wr_room(w, 1 + sizeof DLV_A - 1 + RK_U64_TEXT_MAX + sizeof DLV_B - 1 + a + 1 + b +
+                           sizeof DLV_C - 1 + RK_U64_TEXT_MAX + 1);
+        if (d == NULL)
+            return;
+        d = wr_head(w, d, NOKEY);
+        memcpy(d, DLV_A, sizeof DLV_A - 1);
+        d += sizeof DLV_A - 1;
+        memcpy(d, dt, RK_U64_TEXT_MAX);
+        d += dn;
+        memcpy(d, DLV_B, sizeof DLV_B - 1);
+        d += sizeof DLV_B - 1;
+        if (wr_copy_plain(d, e->provider, a) && wr_copy_plain(d + a + 1, e->event_id, b)) {
+            d[a] = ':';
+            d += a + 1 + b;
+            memcpy(d, DLV_C, sizeof DLV_C - 1);
+            d += sizeof DLV_C - 1;
+            memcpy(d, st, RK_U64_TEXT_MAX);
+            d += sn;
+            *d++ = '}';
+            wr_end(w, d);
+            return;
+        }
+        w->more = more; /* nothing written (no wr_end): start again below */
+    }
+#undef DLV_A
+#undef DLV_B
+#undef DLV_C
+    wr_open(w, NOKEY, '{');
+    wr_digits(w, KEY("delivery_seq"), dt, dn);
+    wr_event(w, KEY("event"), e);
+    wr_digits(w, KEY("seq"), st, sn);
+    wr_close(w, '}');
+}
+
 static int write_evidence(struct wr *w, const char *key, const struct pay *y,
                           const struct expect *x, const struct cview *cv,
                           const struct pview *v)
@@ -4600,26 +4662,8 @@ static int write_evidence(struct wr *w, const char *key, const struct pay *y,
     }
     wr_close(w, ']');
     wr_open(w, KEY("provider"), '[');
-    for (i = 0; i < y->L->nev; i++) {
-        uint64_t seq = y->L->ev[i]->seq;
-        char st[RK_U64_TEXT_MAX], dt[RK_U64_TEXT_MAX];
-        size_t sn = rk_u64_text(st, seq), dn;
-
-        /* delivery_seq is seq - 1: seq's text with its last digit one
-         * less, unless that digit is 0 (a borrow, or seq 0 itself) */
-        if (st[sn - 1] != '0') {
-            memcpy(dt, st, sn);
-            dt[sn - 1]--;
-            dn = sn;
-        } else {
-            dn = rk_u64_text(dt, seq - 1);
-        }
-        wr_open(w, NOKEY, '{');
-        wr_digits(w, KEY("delivery_seq"), dt, dn);
-        wr_event(w, KEY("event"), y->L->ev[i]);
-        wr_digits(w, KEY("seq"), st, sn);
-        wr_close(w, '}');
-    }
+    for (i = 0; i < y->L->nev; i++)
+        wr_delivery(w, y->L->ev[i]);
     wr_close(w, ']');
     wr_close(w, '}');
     return 0;
