@@ -3797,6 +3797,39 @@ WR_INLINE void wr_null(struct wr *w, const char *k, size_t kn)
     wr_end(w, d + 4);
 }
 
+/*
+ * rk_u64_text's text of v, for the numbers a payment's rendering mostly
+ * holds (sequence numbers and counts below 10^8): the digits counted by
+ * comparisons and made two at a time in 32-bit arithmetic, inline, where
+ * rk_u64_text is a call with 64-bit divisions; larger numbers go to it.
+ * test_planes_text compares the two.
+ */
+static inline size_t wr_u64_text(char out[RK_U64_TEXT_MAX], uint64_t v)
+{
+    uint32_t x;
+    size_t n, i;
+
+    if (v >= 100000000)
+        return rk_u64_text(out, v);
+    x = (uint32_t)v;
+    if (x >= 10000)
+        n = x >= 1000000 ? (x >= 10000000 ? 8 : 7) : (x >= 100000 ? 6 : 5);
+    else
+        n = x >= 100 ? (x >= 1000 ? 4 : 3) : (x >= 10 ? 2 : 1);
+    i = n;
+    while (x >= 100) {
+        uint32_t r = x % 100;
+        x /= 100;
+        i -= 2;
+        memcpy(out + i, rk_digit_pairs + 2 * r, 2);
+    }
+    if (x >= 10)
+        memcpy(out, rk_digit_pairs + 2 * x, 2);
+    else
+        out[0] = (char)('0' + x);
+    return n;
+}
+
 WR_INLINE void wr_num(struct wr *w, const char *k, size_t kn, uint64_t n)
 {
     uint8_t *d = wr_room(w, 1 + kn + RK_U64_TEXT_MAX);
@@ -3804,7 +3837,7 @@ WR_INLINE void wr_num(struct wr *w, const char *k, size_t kn, uint64_t n)
     if (d == NULL)
         return;
     d = wr_head(w, d, k, kn);
-    wr_end(w, d + rk_u64_text((char *)d, n));
+    wr_end(w, d + wr_u64_text((char *)d, n));
 }
 
 /* Member k whose value is a number already in text: t[0..n), n digits. */
@@ -3824,7 +3857,7 @@ static void wr_num_name(struct wr *w, const char *name, uint64_t n)
     uint8_t *d = wr_name_room(w, name, RK_U64_TEXT_MAX);
 
     if (d != NULL)
-        wr_end(w, d + rk_u64_text((char *)d, n));
+        wr_end(w, d + wr_u64_text((char *)d, n));
 }
 
 WR_INLINE void wr_time(struct wr *w, const char *k, size_t kn, int64_t t)
@@ -4555,7 +4588,7 @@ static void wr_delivery(struct wr *w, const struct pev *e)
 {
     /* zeroed: wr_digits and the copies below move all RK_U64_TEXT_MAX bytes */
     char st[RK_U64_TEXT_MAX] = {0}, dt[RK_U64_TEXT_MAX] = {0};
-    size_t sn = rk_u64_text(st, e->seq), dn;
+    size_t sn = wr_u64_text(st, e->seq), dn;
     size_t a = e->provider_n, b = e->event_id_n;
     int more = w->more;
     uint8_t *d;
@@ -4567,7 +4600,7 @@ static void wr_delivery(struct wr *w, const struct pev *e)
         dt[sn - 1]--;
         dn = sn;
     } else {
-        dn = rk_u64_text(dt, e->seq - 1);
+        dn = wr_u64_text(dt, e->seq - 1);
     }
 #define DLV_A "{\"delivery_seq\":"
 #define DLV_B ",\"event\":\""
