@@ -184,9 +184,9 @@ rk_err rk_record_check_hash(const uint8_t *p, size_t len)
                                                                       : RK_ERR_CORRUPT;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
- * Inlined (a GCC attribute): the replay's time parse (time_canonical) calls
- * it for every record. */
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm),
+ * for the general parser, rk_time_parse (time_canonical, the replay's parse,
+ * has its own form of it for years > 0).  Inlined (a GCC attribute). */
 static inline __attribute__((always_inline)) int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     int64_t era;
@@ -285,17 +285,19 @@ static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
 /*
  * For time_canonical, indexed by the two-digit month 0..99 as read: the
  * days of the month in a leap year, 0 for a number that is no month (so
- * one compare, d - 1 < month_days[mo], checks month and day); and the day
- * of a March-based year on which the month starts (Howard Hinnant's
- * (153 * mp + 2) / 5, mp = 0 for March), for months 1..12 only.
+ * one compare, d - 1 < days, checks month and day); for months 1..12, 1
+ * for January and February, which belong to the year before in a year
+ * that starts in March (so February's leap day is its last), and the day
+ * of that March-based year on which the month starts (Howard Hinnant's
+ * (153 * mp + 2) / 5, mp = 0 for March).
  */
-static const unsigned char month_days[100] = {
-    [1] = 31, [2] = 29, [3] = 31, [4] = 30, [5] = 31, [6] = 30,
-    [7] = 31, [8] = 31, [9] = 30, [10] = 31, [11] = 30, [12] = 31,
-};
-static const unsigned short march_day[13] = {
-    [1] = 306, [2] = 337, [3] = 0, [4] = 31, [5] = 61, [6] = 92,
-    [7] = 122, [8] = 153, [9] = 184, [10] = 214, [11] = 245, [12] = 275,
+static const struct {
+    unsigned char days, early;
+    unsigned short march_day;
+} time_month[100] = {
+    [1] = {31, 1, 306}, [2] = {29, 1, 337}, [3] = {31, 0, 0},    [4] = {30, 0, 31},
+    [5] = {31, 0, 61},  [6] = {30, 0, 92},  [7] = {31, 0, 122},  [8] = {31, 0, 153},
+    [9] = {30, 0, 184}, [10] = {31, 0, 214}, [11] = {30, 0, 245}, [12] = {31, 0, 275},
 };
 
 /*
@@ -377,7 +379,7 @@ static inline uint64_t time_pairs(uint64_t x)
 static inline __attribute__((always_inline)) int time_canonical(const char *t, int64_t *ns)
 {
     uint64_t bad = 0, x0, x8, x16, f;
-    unsigned y, mo, d, h, mi, sec, yd, days;
+    unsigned y, mo, d, h, mi, sec, sod, yd, days, frac;
 
     x0 = time_pairs(time_word(t, 0, &bad));   /* YYYY-MM- */
     x8 = time_pairs(time_word(t, 8, &bad));   /* DDTHH:MM */
@@ -392,23 +394,31 @@ static inline __attribute__((always_inline)) int time_canonical(const char *t, i
     mi = TIME_BYTE(x8, 7);
     sec = TIME_BYTE(x16, 2);
     /* the general parser's checks; any failure is left to it for its code */
-    if (y - 1678 > 2261 - 1678 || d - 1 >= month_days[mo] || h > 23 || mi > 59 || sec > 59)
+    if (y - 1678 > 2261 - 1678 || d - 1 >= time_month[mo].days || h > 23 || mi > 59 ||
+        sec > 59)
         return 0;
     if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
         return 0;
-    /* fraction digits f0..f7 at bytes 20..27: pairs (16-bit lanes), fours
-     * (32-bit lanes), eight; no lane overflows (99, 9999, 99999999) */
-    f = time_pairs(time_le64(t + 20) ^ 0x3030303030303030ULL) >> 8 & 0x00ff00ff00ff00ffULL;
-    f = (f + (f * 100 << 16)) >> 16 & 0x0000ffff0000ffffULL;
-    f = (f + (f * 10000 << 32)) >> 32;
+    sod = h * 3600 + mi * 60 + sec;
+    /* the fraction's digits f0..f7 (bytes 20..27) as values, then f8 */
+    f = time_le64(t + 20) ^ 0x3030303030303030ULL;
+    frac = (unsigned)(t[28] - '0');
+    if (f != 0) { /* else f0..f7 are all 0, as in whole seconds (the usual time) */
+        /* pairs (16-bit lanes), fours (32-bit lanes), eight; no lane
+         * overflows (99, 9999, 99999999) */
+        f = time_pairs(f) >> 8 & 0x00ff00ff00ff00ffULL;
+        f = (f + (f * 100 << 16)) >> 16 & 0x0000ffff0000ffffULL;
+        f = (f + (f * 10000 << 32)) >> 32;
+        frac += (unsigned)f * 10;
+    }
     /* days since 1970-01-01: Hinnant's days_from_civil with the year
      * starting in March, for years > 0 (so plain unsigned division):
-     * 365 * yd + leap days, + the day of that year, - 719468 (0000-03-01
-     * to 1970-01-01) */
-    yd = y - (mo <= 2);
-    days = yd * 365 + yd / 4 - yd / 100 + yd / 400 + march_day[mo] + d - 1;
-    *ns = (((int64_t)days - 719468) * 86400 + h * 3600 + mi * 60 + sec) * 1000000000 +
-          (int64_t)(f * 10 + (unsigned)(t[28] - '0'));
+     * 365 * yd + yd / 4 (as 1461 * yd / 4) - yd / 100 + yd / 400 days
+     * before year yd, + the day of that year, - 719468 (0000-03-01 to
+     * 1970-01-01) */
+    yd = y - time_month[mo].early;
+    days = yd * 1461 / 4 - yd / 100 + yd / 400 + time_month[mo].march_day + d - 1;
+    *ns = (((int64_t)days - 719468) * 86400 + sod) * 1000000000 + frac;
     return 1;
 }
 
