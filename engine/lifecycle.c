@@ -308,22 +308,38 @@ rk_err rk_lifecycle_reason_parse(const char *name, const char **canonical)
 /*
  * One row: a provider word and context ("": none) and what it implies.
  * The reason and flag strings are the canonical static strings above.
- * slen and clen are the lengths of status and context: the look-up runs
- * once per provider event in a replay, and comparing lengths and the first
- * byte first skips almost every row without a call to the C library (the
- * strcmp scan cost ~290 instructions an event).  ROW() takes them from the
- * literals, so they cannot disagree with the text.
+ * clen is the length of context, taken by ROW() from the literal so it
+ * cannot disagree with the text.
+ *
+ * The look-up runs once per provider event in a replay, so it is indexed:
+ * each provider's rows are grouped by the length of the status word, one
+ * array per length, and a provider's by_len table (indexed by that length,
+ * a designated initializer whose index is sizeof the literal, so it is a
+ * compile-time constant) points at the group.  A word is then compared
+ * only with the few rows of its own length, and by words of bytes, not by
+ * calls into the C library (the first linear strcmp scan cost ~290
+ * instructions an event, a length-first scan ~184, this ~129).  A row
+ * put into the group of another length could never match: the check suite
+ * maps every row (rk_lifecycle_status_row) and would fail.
  */
 struct status_row {
     const char *status;
     const char *context;
-    unsigned char slen, clen;
+    unsigned char clen;
     rk_state state;
     const char *reason;
     const char *flag;
 };
 
-#define ROW(s, c, st, r, f) {s, c, sizeof s - 1, sizeof c - 1, st, r, f}
+#define ROW(s, c, st, r, f) {s, c, sizeof c - 1, st, r, f}
+
+/* The rows whose status has one length: an empty span has none. */
+struct row_span {
+    const struct status_row *rows;
+    unsigned char n;
+};
+
+#define SPAN(a) {a, sizeof a / sizeof a[0]}
 
 #define R_OVERPAID "overpaid"
 #define R_MULTIPLE "multiple"
@@ -331,12 +347,25 @@ struct status_row {
 #define R_OTHER "other"
 
 /* Coinbase Commerce: the status (and context) of the last timeline entry. */
-static const struct status_row coinbase_rows[] = {
+static const struct status_row coinbase_3[] = {
     ROW("NEW", "", RK_STATE_AWAITING_PAYMENT, NULL, NULL),
+};
+static const struct status_row coinbase_6[] = {
     ROW("SIGNED", "", RK_STATE_AWAITING_PAYMENT, NULL, NULL),
+};
+static const struct status_row coinbase_7[] = {
     ROW("PENDING", "", RK_STATE_DETECTED, NULL, NULL),
-    ROW("COMPLETED", "", RK_STATE_CONFIRMED, NULL, NULL),
     ROW("EXPIRED", "", RK_STATE_EXPIRED, NULL, NULL),
+};
+static const struct status_row coinbase_8[] = {
+    ROW("RESOLVED", "", RK_STATE_RESOLVED, NULL, NULL),
+    ROW("CANCELED", "", RK_STATE_CANCELED, NULL, NULL),
+    ROW("REFUNDED", "", RK_STATE_REFUNDED, NULL, NULL),
+};
+static const struct status_row coinbase_9[] = {
+    ROW("COMPLETED", "", RK_STATE_CONFIRMED, NULL, NULL),
+};
+static const struct status_row coinbase_10[] = {
     ROW("UNRESOLVED", "", RK_STATE_NEEDS_REVIEW, R_OTHER, NULL),
     ROW("UNRESOLVED", "UNDERPAID", RK_STATE_UNDERPAID, NULL, NULL),
     ROW("UNRESOLVED", "OVERPAID", RK_STATE_NEEDS_REVIEW, R_OVERPAID, NULL),
@@ -344,34 +373,27 @@ static const struct status_row coinbase_rows[] = {
     ROW("UNRESOLVED", "MULTIPLE", RK_STATE_NEEDS_REVIEW, R_MULTIPLE, NULL),
     ROW("UNRESOLVED", "MANUAL", RK_STATE_NEEDS_REVIEW, R_MANUAL, NULL),
     ROW("UNRESOLVED", "OTHER", RK_STATE_NEEDS_REVIEW, R_OTHER, NULL),
-    ROW("RESOLVED", "", RK_STATE_RESOLVED, NULL, NULL),
-    ROW("CANCELED", "", RK_STATE_CANCELED, NULL, NULL),
+};
+static const struct status_row coinbase_14[] = {
     ROW("REFUND PENDING", "", RK_STATE_REFUND_PENDING, NULL, NULL),
-    ROW("REFUNDED", "", RK_STATE_REFUNDED, NULL, NULL),
+};
+static const struct row_span coinbase_by_len[] = {
+    [sizeof "NEW" - 1] = SPAN(coinbase_3),
+    [sizeof "SIGNED" - 1] = SPAN(coinbase_6),
+    [sizeof "PENDING" - 1] = SPAN(coinbase_7),
+    [sizeof "RESOLVED" - 1] = SPAN(coinbase_8),
+    [sizeof "COMPLETED" - 1] = SPAN(coinbase_9),
+    [sizeof "UNRESOLVED" - 1] = SPAN(coinbase_10),
+    [sizeof "REFUND PENDING" - 1] = SPAN(coinbase_14),
 };
 
-/* BTCPay Server: webhook event types, then Greenfield invoice statuses. */
-static const struct status_row btcpay_rows[] = {
-    ROW("InvoiceCreated", "", RK_STATE_AWAITING_PAYMENT, NULL, NULL),
-    ROW("InvoiceReceivedPayment", "", RK_STATE_DETECTED, NULL, NULL),
-    ROW("InvoiceReceivedPayment", "afterExpiration", RK_STATE_PAID_LATE, NULL, NULL),
-    ROW("InvoicePaymentSettled", "", RK_STATE_CONFIRMING, NULL, NULL),
-    ROW("InvoicePaymentSettled", "afterExpiration", RK_STATE_PAID_LATE, NULL, NULL),
-    ROW("InvoiceProcessing", "", RK_STATE_CONFIRMING, NULL, NULL),
-    ROW("InvoiceProcessing", "overPaid", RK_STATE_CONFIRMING, NULL, R_OVERPAID),
-    ROW("InvoiceSettled", "", RK_STATE_CONFIRMED, NULL, NULL),
-    ROW("InvoiceSettled", "overPaid", RK_STATE_CONFIRMED, NULL, R_OVERPAID),
-    ROW("InvoiceSettled", "manuallyMarked", RK_STATE_RESOLVED, NULL, NULL),
-    ROW("InvoiceExpired", "", RK_STATE_EXPIRED, NULL, NULL),
-    ROW("InvoiceExpired", "partiallyPaid", RK_STATE_UNDERPAID, NULL, NULL),
-    ROW("InvoiceInvalid", "", RK_STATE_INVALID, NULL, NULL),
-    ROW("InvoiceInvalid", "manuallyMarked", RK_STATE_INVALID, NULL, NULL),
-
+/* BTCPay Server: webhook event types ("Invoice*") and Greenfield invoice
+ * statuses. */
+static const struct status_row btcpay_3[] = {
     ROW("New", "", RK_STATE_AWAITING_PAYMENT, NULL, NULL),
     ROW("New", "PaidPartial", RK_STATE_UNDERPAID, NULL, NULL),
-    ROW("Processing", "", RK_STATE_CONFIRMING, NULL, NULL),
-    ROW("Processing", "PaidOver", RK_STATE_CONFIRMING, NULL, R_OVERPAID),
-    ROW("Processing", "PaidLate", RK_STATE_PAID_LATE, NULL, NULL),
+};
+static const struct status_row btcpay_7[] = {
     ROW("Settled", "", RK_STATE_CONFIRMED, NULL, NULL),
     ROW("Settled", "PaidOver", RK_STATE_CONFIRMED, NULL, R_OVERPAID),
     ROW("Settled", "PaidLate", RK_STATE_PAID_LATE, NULL, NULL),
@@ -383,19 +405,86 @@ static const struct status_row btcpay_rows[] = {
     ROW("Invalid", "Marked", RK_STATE_INVALID, NULL, NULL),
     ROW("Invalid", "Invalid", RK_STATE_INVALID, NULL, NULL),
 };
+static const struct status_row btcpay_10[] = {
+    ROW("Processing", "", RK_STATE_CONFIRMING, NULL, NULL),
+    ROW("Processing", "PaidOver", RK_STATE_CONFIRMING, NULL, R_OVERPAID),
+    ROW("Processing", "PaidLate", RK_STATE_PAID_LATE, NULL, NULL),
+};
+static const struct status_row btcpay_14[] = {
+    ROW("InvoiceCreated", "", RK_STATE_AWAITING_PAYMENT, NULL, NULL),
+    ROW("InvoiceSettled", "", RK_STATE_CONFIRMED, NULL, NULL),
+    ROW("InvoiceSettled", "overPaid", RK_STATE_CONFIRMED, NULL, R_OVERPAID),
+    ROW("InvoiceSettled", "manuallyMarked", RK_STATE_RESOLVED, NULL, NULL),
+    ROW("InvoiceExpired", "", RK_STATE_EXPIRED, NULL, NULL),
+    ROW("InvoiceExpired", "partiallyPaid", RK_STATE_UNDERPAID, NULL, NULL),
+    ROW("InvoiceInvalid", "", RK_STATE_INVALID, NULL, NULL),
+    ROW("InvoiceInvalid", "manuallyMarked", RK_STATE_INVALID, NULL, NULL),
+};
+static const struct status_row btcpay_17[] = {
+    ROW("InvoiceProcessing", "", RK_STATE_CONFIRMING, NULL, NULL),
+    ROW("InvoiceProcessing", "overPaid", RK_STATE_CONFIRMING, NULL, R_OVERPAID),
+};
+static const struct status_row btcpay_21[] = {
+    ROW("InvoicePaymentSettled", "", RK_STATE_CONFIRMING, NULL, NULL),
+    ROW("InvoicePaymentSettled", "afterExpiration", RK_STATE_PAID_LATE, NULL, NULL),
+};
+static const struct status_row btcpay_22[] = {
+    ROW("InvoiceReceivedPayment", "", RK_STATE_DETECTED, NULL, NULL),
+    ROW("InvoiceReceivedPayment", "afterExpiration", RK_STATE_PAID_LATE, NULL, NULL),
+};
+static const struct row_span btcpay_by_len[] = {
+    [sizeof "New" - 1] = SPAN(btcpay_3),
+    [sizeof "Settled" - 1] = SPAN(btcpay_7),
+    [sizeof "Processing" - 1] = SPAN(btcpay_10),
+    [sizeof "InvoiceCreated" - 1] = SPAN(btcpay_14),
+    [sizeof "InvoiceProcessing" - 1] = SPAN(btcpay_17),
+    [sizeof "InvoicePaymentSettled" - 1] = SPAN(btcpay_21),
+    [sizeof "InvoiceReceivedPayment" - 1] = SPAN(btcpay_22),
+};
 
 /* NOWPayments: payment_status. */
-static const struct status_row nowpayments_rows[] = {
-    ROW("waiting", "", RK_STATE_AWAITING_PAYMENT, NULL, NULL),
-    ROW("confirming", "", RK_STATE_DETECTED, NULL, NULL),
-    ROW("confirmed", "", RK_STATE_CONFIRMED, NULL, NULL),
-    ROW("sending", "", RK_STATE_CONFIRMED, NULL, NULL),
-    ROW("partially_paid", "", RK_STATE_UNDERPAID, NULL, NULL),
-    ROW("finished", "", RK_STATE_CONFIRMED, NULL, NULL),
+static const struct status_row nowpayments_6[] = {
     ROW("failed", "", RK_STATE_INVALID, NULL, NULL),
-    ROW("refunded", "", RK_STATE_REFUNDED, NULL, NULL),
+};
+static const struct status_row nowpayments_7[] = {
+    ROW("waiting", "", RK_STATE_AWAITING_PAYMENT, NULL, NULL),
+    ROW("sending", "", RK_STATE_CONFIRMED, NULL, NULL),
     ROW("expired", "", RK_STATE_EXPIRED, NULL, NULL),
 };
+static const struct status_row nowpayments_8[] = {
+    ROW("finished", "", RK_STATE_CONFIRMED, NULL, NULL),
+    ROW("refunded", "", RK_STATE_REFUNDED, NULL, NULL),
+};
+static const struct status_row nowpayments_9[] = {
+    ROW("confirmed", "", RK_STATE_CONFIRMED, NULL, NULL),
+};
+static const struct status_row nowpayments_10[] = {
+    ROW("confirming", "", RK_STATE_DETECTED, NULL, NULL),
+};
+static const struct status_row nowpayments_14[] = {
+    ROW("partially_paid", "", RK_STATE_UNDERPAID, NULL, NULL),
+};
+static const struct row_span nowpayments_by_len[] = {
+    [sizeof "failed" - 1] = SPAN(nowpayments_6),
+    [sizeof "waiting" - 1] = SPAN(nowpayments_7),
+    [sizeof "finished" - 1] = SPAN(nowpayments_8),
+    [sizeof "confirmed" - 1] = SPAN(nowpayments_9),
+    [sizeof "confirming" - 1] = SPAN(nowpayments_10),
+    [sizeof "partially_paid" - 1] = SPAN(nowpayments_14),
+};
+
+/* A provider with a status table: by_len has nlen entries (lengths 0 to
+ * nlen - 1; longer words have no row). */
+struct provider_map {
+    const struct row_span *by_len;
+    size_t nlen;
+};
+
+#define PROVIDER(t) {t, sizeof t / sizeof t[0]}
+
+static const struct provider_map coinbase_map = PROVIDER(coinbase_by_len);
+static const struct provider_map btcpay_map = PROVIDER(btcpay_by_len);
+static const struct provider_map nowpayments_map = PROVIDER(nowpayments_by_len);
 
 /* Quote untrusted bytes into an error message: printable ASCII only. */
 static void quote(char *dst, size_t size, const char *src)
@@ -423,25 +512,79 @@ static rk_err not_found(char *err, const char *provider, const char *status,
                      provider, qs, qc);
 }
 
-static rk_err map_rows(const struct status_row *rows, size_t n, const char *provider,
+/*
+ * a[0..n) == b[0..n), where both hold at least n readable bytes (a string
+ * of length n does: its NUL follows).  Inlined, a compare of 8 bytes at a
+ * time: words at 0, 8, ... and one last word ending at n, overlapping the
+ * one before (so every byte is covered, none read past n); below 8 bytes,
+ * two overlapping 4-byte words, and below 4 the first, middle and last
+ * bytes (all of them).  memcpy loads: no alignment assumed.
+ */
+static inline int same_text(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y, d = 0;
+    uint32_t u, v;
+    size_t i;
+
+    if (n >= 8) {
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        d = x ^ y;
+        for (i = 8; i + 8 < n; i += 8) { /* none up to 16 bytes */
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            d |= x ^ y;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return (d | (x ^ y)) == 0;
+    }
+    if (n >= 4) {
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        d = u ^ v;
+        memcpy(&u, a + n - 4, 4);
+        memcpy(&v, b + n - 4, 4);
+        return (d | (u ^ v)) == 0;
+    }
+    return n == 0 || (a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1]);
+}
+
+/*
+ * name is the literal lit (n bytes with its NUL): byte by byte, stopping at
+ * the first difference, so never read past name's NUL (a shorter name
+ * differs at its NUL); with a literal the loop becomes one compare with a
+ * constant per byte.
+ */
+static inline int name_is(const char *name, const char *lit, size_t n)
+{
+    size_t i;
+
+#pragma GCC unroll 32
+    for (i = 0; i < n; i++)
+        if (name[i] != lit[i])
+            return 0;
+    return 1;
+}
+
+#define NAME_IS(name, lit) name_is(name, lit, sizeof lit)
+
+static rk_err map_rows(const struct provider_map *pm, const char *provider,
                        const char *status, const char *context,
                        rk_status_map_result *out, char *err)
 {
-    size_t i, slen = strlen(status), clen = context != NULL ? strlen(context) : 0;
-    const char *c = context != NULL ? context : ""; /* never NULL to memcmp */
+    size_t i, n, slen = strlen(status), clen = context != NULL ? strlen(context) : 0;
+    const struct status_row *r;
 
-    for (i = 0; i < n; i++) {
-        const struct status_row *r = &rows[i];
-
-        /* lengths, then the first and the middle byte: read only when the
-         * lengths agree, so within status (no row has an empty status);
-         * the middle byte tells apart BTCPay's fourteen-byte Invoice*
-         * words, which share their length, first and last bytes */
-        if (r->slen != slen || r->clen != clen || r->status[0] != status[0] ||
-            r->status[slen >> 1] != status[slen >> 1])
-            continue;
-        if (memcmp(r->status, status, slen) != 0 ||
-            (clen != 0 && memcmp(r->context, c, clen) != 0))
+    if (slen >= pm->nlen)
+        return not_found(err, provider, status, context);
+    r = pm->by_len[slen].rows;
+    n = pm->by_len[slen].n; /* 0 for an empty status: no row has one */
+    for (i = 0; i < n; i++, r++) {
+        /* the context's length and the status's middle byte first (they
+         * tell apart most rows of one length), then every byte */
+        if (r->clen != clen || r->status[slen >> 1] != status[slen >> 1] ||
+            !same_text(r->status, status, slen) || !same_text(r->context, context, clen))
             continue;
         out->state = r->state;
         out->reason = r->reason;
@@ -475,53 +618,80 @@ static rk_err map_generic(const char *status, const char *context,
     return RK_OK;
 }
 
+/* The status table of provider, NULL for "generic" and unknown names; the
+ * first byte picks the one name to compare.  Inlined (a GCC attribute):
+ * rk_lifecycle_map_status runs once per provider event. */
+static inline __attribute__((always_inline)) const struct provider_map *
+provider_table(const char *provider)
+{
+    switch (provider[0]) {
+    case 'c':
+        return NAME_IS(provider, "coinbase-commerce") ? &coinbase_map : NULL;
+    case 'b':
+        return NAME_IS(provider, "btcpay") ? &btcpay_map : NULL;
+    case 'n':
+        return NAME_IS(provider, "nowpayments") ? &nowpayments_map : NULL;
+    default:
+        return NULL;
+    }
+}
+
+/* Out of line (noinline): its quote buffer stays out of the frame of the
+ * hot look-up. */
+static __attribute__((noinline)) rk_err unknown_provider(char *err, const char *provider)
+{
+    char qp[65];
+
+    quote(qp, sizeof qp, provider);
+    return rk_seterr(err, RK_ERR_INVALID, "map status: unknown provider '%s'", qp);
+}
+
 rk_err rk_lifecycle_map_status(const char *provider, const char *status,
                                const char *context, rk_status_map_result *out,
                                char *err)
 {
-    char qp[65];
-    const struct status_row *rows;
-    size_t n = 0;
+    const struct provider_map *pm;
 
     if (provider == NULL || status == NULL || out == NULL)
         return rk_seterr(err, RK_ERR_INVALID, "map status: missing argument");
     if (context != NULL && context[0] == '\0')
         context = NULL;
-    /* the first byte picks the one name to compare (one strcmp, not up to
-     * four), and the table; map_rows has one call site, so it is inlined */
-    rows = NULL;
-    switch (provider[0]) {
-    case 'c':
-        if (strcmp(provider, "coinbase-commerce") == 0) {
-            rows = coinbase_rows;
-            n = sizeof coinbase_rows / sizeof coinbase_rows[0];
-        }
-        break;
-    case 'b':
-        if (strcmp(provider, "btcpay") == 0) {
-            if (context != NULL && strcmp(context, "None") == 0)
-                context = NULL;
-            rows = btcpay_rows;
-            n = sizeof btcpay_rows / sizeof btcpay_rows[0];
-        }
-        break;
-    case 'n':
-        if (strcmp(provider, "nowpayments") == 0) {
-            rows = nowpayments_rows;
-            n = sizeof nowpayments_rows / sizeof nowpayments_rows[0];
-        }
-        break;
-    case 'g':
-        if (strcmp(provider, "generic") == 0)
-            return map_generic(status, context, out, err);
-        break;
-    default:
-        break;
+    pm = provider_table(provider);
+    if (pm != NULL) {
+        /* BTCPay's additionalStatus "None" is no context */
+        if (pm == &btcpay_map && context != NULL && NAME_IS(context, "None"))
+            context = NULL;
+        return map_rows(pm, provider, status, context, out, err);
     }
-    if (rows != NULL)
-        return map_rows(rows, n, provider, status, context, out, err);
-    quote(qp, sizeof qp, provider);
-    return rk_seterr(err, RK_ERR_INVALID, "map status: unknown provider '%s'", qp);
+    if (NAME_IS(provider, "generic"))
+        return map_generic(status, context, out, err);
+    return unknown_provider(err, provider);
+}
+
+rk_err rk_lifecycle_status_row(const char *provider, size_t i, const char **status,
+                               const char **context, rk_status_map_result *out)
+{
+    const struct provider_map *pm;
+    size_t len;
+
+    if (provider == NULL || status == NULL || context == NULL || out == NULL)
+        return RK_ERR_INVALID;
+    pm = provider_table(provider);
+    if (pm == NULL)
+        return RK_ERR_INVALID;
+    for (len = 0; len < pm->nlen; len++) {
+        if (i >= pm->by_len[len].n) {
+            i -= pm->by_len[len].n;
+            continue;
+        }
+        *status = pm->by_len[len].rows[i].status;
+        *context = pm->by_len[len].rows[i].context;
+        out->state = pm->by_len[len].rows[i].state;
+        out->reason = pm->by_len[len].rows[i].reason;
+        out->flag = pm->by_len[len].rows[i].flag;
+        return RK_OK;
+    }
+    return RK_ERR_NOTFOUND;
 }
 
 /* ---- confirmation depth -------------------------------------------------- */

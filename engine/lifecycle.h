@@ -186,6 +186,18 @@ rk_err rk_lifecycle_map_status(const char *provider, const char *status,
                                char *err)
     __attribute__((warn_unused_result));
 
+/*
+ * Row i (from 0) of provider's status table ("coinbase-commerce", "btcpay"
+ * or "nowpayments"): its status word, its context ("" for none) and the
+ * result rk_lifecycle_map_status gives for them, all static strings.  For
+ * tests and for listing the vocabulary.  RK_ERR_NOTFOUND once i is past
+ * the last row; RK_ERR_INVALID for a NULL argument, "generic" (no table)
+ * or an unknown provider.
+ */
+rk_err rk_lifecycle_status_row(const char *provider, size_t i, const char **status,
+                               const char **context, rk_status_map_result *out)
+    __attribute__((warn_unused_result));
+
 /* ---- confirmation depth against the provider's word ---------------------- */
 
 typedef struct rk_depth {

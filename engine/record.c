@@ -184,9 +184,9 @@ rk_err rk_record_check_hash(const uint8_t *p, size_t len)
                                                                       : RK_ERR_CORRUPT;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
- * Inlined (a GCC attribute): the replay's time parse (time_canonical) calls
- * it for every record. */
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm),
+ * for the general parser, rk_time_parse (time_canonical, the replay's parse,
+ * has its own form of it for years > 0).  Inlined (a GCC attribute). */
 static inline __attribute__((always_inline)) int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     int64_t era;
@@ -282,41 +282,84 @@ static int digits(const char *p, int n, unsigned *v)
 /* Days of each month in a leap year (February's 29th is checked apart). */
 static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 
-/* Two decimal digits already known to be digits. */
-static unsigned two(const char *p)
+/*
+ * For time_canonical, indexed by the two-digit month 0..99 as read: the
+ * days of the month in a leap year, 0 for a number that is no month (so
+ * one compare, d - 1 < days, checks month and day); for months 1..12, 1
+ * for January and February, which belong to the year before in a year
+ * that starts in March (so February's leap day is its last), and the day
+ * of that March-based year on which the month starts (Howard Hinnant's
+ * (153 * mp + 2) / 5, mp = 0 for March).
+ */
+static const struct {
+    unsigned char days, early;
+    unsigned short march_day;
+} time_month[100] = {
+    [1] = {31, 1, 306}, [2] = {29, 1, 337}, [3] = {31, 0, 0},    [4] = {30, 0, 31},
+    [5] = {31, 0, 61},  [6] = {30, 0, 92},  [7] = {31, 0, 122},  [8] = {31, 0, 153},
+    [9] = {30, 0, 184}, [10] = {31, 0, 214}, [11] = {30, 0, 245}, [12] = {31, 0, 275},
+};
+
+/*
+ * The 8 bytes of p as a number whose lowest byte is p[0], whatever the
+ * byte order (a GCC macro tells; a memcpy load, no alignment assumed): the
+ * digit arithmetic below needs the first digit in the lowest byte.
+ */
+static inline uint64_t time_le64(const char *p)
 {
-    return (unsigned)(p[0] - '0') * 10 + (unsigned)(p[1] - '0');
+    uint64_t w;
+
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
 }
 
 /*
- * Is the word of t at byte `at` (8 bytes) the canonical form's shape there?
- * A byte is a digit when its high nibble is 3 and its low nibble at most 9,
- * i.e. (b & 0xF0) == 0x30 and ((b + 6) & 0xF0) == 0x30; a separator must
- * equal its byte exactly.  So, for the whole word: (w & M) == S and
- * ((w + A) & M) == S, where S is the shape ('0' = 0x30 for a digit, else
- * the separator), M is 0xF0 for a digit and 0xFF for a separator, and A is
- * 6 for a digit and 0 for a separator (A = ~M & 0x06 per byte).  No byte
- * carries into the next: the second test counts only when the first held,
- * and then every byte is at most 0x3F + 6.  S, M and w are loaded the same
- * way (memcpy), so byte order does not matter; at is a constant at every
- * call, so S and M are folded to constants.
+ * The shape of the canonical form ('0' where a digit goes, else the
+ * separator itself) and, per byte, 0x7f minus the largest value that byte
+ * of t ^ shape may have: 9 on a digit ('0'..'9' ^ '0' is 0..9, any other
+ * byte gives more), 0 on a separator (only the separator gives 0).
  */
-static int time_word(const char *t, unsigned at)
-{
-    static const char shape[32] = "0000-00-00T00:00:00.000000000Z";
-    static const unsigned char mask[32] = {
-        0xF0, 0xF0, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, /* YYYY-MM- */
-        0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, /* DDTHH:MM */
-        0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xF0, 0xF0, /* :SS.ffff */
-        0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xFF              /* fffffZ */
-    };
-    uint64_t w, s, m;
+static const char time_shape[32] = "0000-00-00T00:00:00.000000000Z";
+static const unsigned char time_add[32] = {
+    0x76, 0x76, 0x76, 0x76, 0x7F, 0x76, 0x76, 0x7F, /* YYYY-MM- */
+    0x76, 0x76, 0x7F, 0x76, 0x76, 0x7F, 0x76, 0x76, /* DDTHH:MM */
+    0x7F, 0x76, 0x76, 0x7F, 0x76, 0x76, 0x76, 0x76, /* :SS.ffff */
+    0x76, 0x76, 0x76, 0x76, 0x76, 0x7F              /* fffffZ */
+};
 
-    memcpy(&w, t + at, 8);
-    memcpy(&s, shape + at, 8);
-    memcpy(&m, mask + at, 8);
-    return (w & m) == s && ((w + (~m & 0x0606060606060606ULL)) & m) == s;
+/*
+ * x = (8 bytes of t at `at`) ^ (the shape there), and into *bad the high
+ * bit of every byte of x that is above its largest value: x | (x + add)
+ * has a byte's high bit set exactly when the byte is above its limit
+ * (x + 0x7f - limit passes 0x7f; a byte of 0x80 or more is above in
+ * itself).  Only a byte above its limit carries into the next byte, and
+ * the lowest such byte gets no carry, so *bad stays 0 exactly when every
+ * byte is in bounds.  at is a constant at every call: the shape and add
+ * words fold to constants.  Returns x: the digits' values (0..9) on digit
+ * bytes, 0 on separators, once *bad is 0.
+ */
+static inline uint64_t time_word(const char *t, unsigned at, uint64_t *bad)
+{
+    uint64_t x = time_le64(t + at) ^ time_le64(time_shape + at);
+
+    *bad |= x | (x + time_le64((const char *)time_add + at));
+    return x;
 }
+
+/*
+ * x * 0xa01 = x + (10 * x << 8): byte j becomes 10 * x[j-1] + x[j], the
+ * two-digit number at bytes j-1, j (at most 99: no byte carries).  So the
+ * two digits at bytes j-1 and j of a word of digit values are byte j here.
+ */
+static inline uint64_t time_pairs(uint64_t x)
+{
+    return x * 0xa01;
+}
+
+#define TIME_BYTE(w, j) ((unsigned)((w) >> (8 * (j))) & 0xff)
 
 /*
  * The canonical form of a time, the one rk_time_format writes and records
@@ -324,51 +367,88 @@ static int time_word(const char *t, unsigned at)
  * be readable).  Replays parse one or two per record, so this form skips
  * the general parser: 1 with *ns set when t is such a time and the general
  * parser would accept it with the same value, 0 for anything else (the
- * caller then runs the general parser, which gives every error).  The
- * shape is checked a word at a time (time_word: words at 0, 8, 16 and 22,
- * the last overlapping), the digits are then read without checks.
+ * caller then runs the general parser, which gives every error).
+ *
+ * In words of 8 bytes: the shape at 0, 8, 16 and 22 (the last overlapping)
+ * with one branch for all (time_word); the two-digit fields from pairs of
+ * digits (time_pairs); the nine fraction digits from the word at 20 (digit
+ * values by ^ '0', known digits by then) in three multiplies, pairs, then
+ * fours, then eight, and the ninth digit apart.  Inlined (a GCC attribute)
+ * into both parsers.
  */
-static int time_canonical(const char *t, int64_t *ns)
+static inline __attribute__((always_inline)) int time_canonical(const char *t, int64_t *ns)
 {
-    unsigned y, mo, d, h, mi, sec;
-    int64_t frac;
+    uint64_t bad = 0, x0, x8, x16, f;
+    unsigned y, mo, d, h, mi, sec, sod, yd, days, frac;
 
-    if (!time_word(t, 0) || !time_word(t, 8) || !time_word(t, 16) || !time_word(t, 22))
+    x0 = time_pairs(time_word(t, 0, &bad));   /* YYYY-MM- */
+    x8 = time_pairs(time_word(t, 8, &bad));   /* DDTHH:MM */
+    x16 = time_pairs(time_word(t, 16, &bad)); /* :SS.ffff */
+    time_word(t, 22, &bad);                   /* ffffffZ */
+    if ((bad & 0x8080808080808080ULL) != 0)
         return 0;
-    y = two(t) * 100 + two(t + 2);
-    mo = two(t + 5);
-    d = two(t + 8);
-    h = two(t + 11);
-    mi = two(t + 14);
-    sec = two(t + 17);
-    frac = (int64_t)(two(t + 20) * 1000000 + two(t + 22) * 10000 + two(t + 24) * 100 +
-                     two(t + 26)) * 10 + (t[28] - '0');
+    y = TIME_BYTE(x0, 1) * 100 + TIME_BYTE(x0, 3);
+    mo = TIME_BYTE(x0, 6);
+    d = TIME_BYTE(x8, 1);
+    h = TIME_BYTE(x8, 4);
+    mi = TIME_BYTE(x8, 7);
+    sec = TIME_BYTE(x16, 2);
     /* the general parser's checks; any failure is left to it for its code */
-    if (y < 1678 || y > 2261 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-        (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) ||
-        h > 23 || mi > 59 || sec > 59)
+    if (y - 1678 > 2261 - 1678 || d - 1 >= time_month[mo].days || h > 23 || mi > 59 ||
+        sec > 59)
         return 0;
-    *ns = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) * 1000000000 + frac;
+    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+        return 0;
+    sod = h * 3600 + mi * 60 + sec;
+    /* the fraction's digits f0..f7 (bytes 20..27) as values, then f8 */
+    f = time_le64(t + 20) ^ 0x3030303030303030ULL;
+    frac = (unsigned)(t[28] - '0');
+    if (f != 0) { /* else f0..f7 are all 0, as in whole seconds (the usual time) */
+        /* pairs (16-bit lanes), fours (32-bit lanes), eight; no lane
+         * overflows (99, 9999, 99999999) */
+        f = time_pairs(f) >> 8 & 0x00ff00ff00ff00ffULL;
+        f = (f + (f * 100 << 16)) >> 16 & 0x0000ffff0000ffffULL;
+        f = (f + (f * 10000 << 32)) >> 32;
+        frac += (unsigned)f * 10;
+    }
+    /* days since 1970-01-01: Hinnant's days_from_civil with the year
+     * starting in March, for years > 0 (so plain unsigned division):
+     * 365 * yd + yd / 4 (as 1461 * yd / 4) - yd / 100 + yd / 400 days
+     * before year yd, + the day of that year, - 719468 (0000-03-01 to
+     * 1970-01-01) */
+    yd = y - time_month[mo].early;
+    days = yd * 1461 / 4 - yd / 100 + yd / 400 + time_month[mo].march_day + d - 1;
+    *ns = (((int64_t)days - 719468) * 86400 + sod) * 1000000000 + frac;
     return 1;
 }
 
-rk_err rk_time_parse_n(const char *text, size_t len, int64_t *ns)
+/*
+ * The general parser of rk_time_parse_n, out of line (noinline): its
+ * 48-byte copy stays out of the frame of the canonical path.
+ */
+static __attribute__((noinline)) rk_err time_parse_copy(const char *text, size_t len,
+                                                         int64_t *ns)
 {
     char buf[48];
 
-    if (len == 30 && time_canonical(text, ns))
-        return RK_OK;
     /*
-     * Any other text goes to the general parser, NUL-terminated.  It reads
-     * a text from its start and decides on each byte by the bytes before
-     * it, and no time is longer than 35 bytes: a text cut to 40 bytes fails
-     * exactly where the whole one does (the RANGE or INVALID code alike).
+     * NUL-terminated for the general parser.  It reads a text from its
+     * start and decides on each byte by the bytes before it, and no time
+     * is longer than 35 bytes: a text cut to 40 bytes fails exactly where
+     * the whole one does (the RANGE or INVALID code alike).
      */
     if (len > 40)
         len = 40;
     memcpy(buf, text, len);
     buf[len] = '\0';
     return rk_time_parse(buf, ns);
+}
+
+rk_err rk_time_parse_n(const char *text, size_t len, int64_t *ns)
+{
+    if (len == 30 && time_canonical(text, ns))
+        return RK_OK;
+    return time_parse_copy(text, len, ns);
 }
 
 rk_err rk_time_parse(const char *t, int64_t *ns)
