@@ -424,8 +424,13 @@ struct rk_planes {
 
 /* ---- small helpers -------------------------------------------------- */
 
-/* An amount's text s[0..n) (no NUL needed): its scale is its fraction digits. */
-static int dec_parse_n(const char *s, size_t n, dec *out)
+/*
+ * The general rule of dec_parse_n: the scale is the count of bytes after
+ * the first dot (at most RK_AMOUNT_MAX_DECIMALS), then rk_amount_parse at
+ * that scale decides.  Out of line: dec_parse_n's one pass takes nearly
+ * every amount.
+ */
+static __attribute__((noinline)) int dec_parse_rule(const char *s, size_t n, dec *out)
 {
     const char *dot = memchr(s, '.', n);
     unsigned scale = 0;
@@ -437,6 +442,46 @@ static int dec_parse_n(const char *s, size_t n, dec *out)
     if (rk_amount_parse(s, n, scale, &out->v, NULL) != RK_OK)
         return -1;
     out->scale = scale;
+    return 0;
+}
+
+/*
+ * An amount's text s[0..n) (no NUL needed): its scale is its fraction
+ * digits.  One pass for the common short text ("0.00100799", "-12.50"):
+ * an optional '-', integer digits without a leading zero (but "0"), and
+ * optionally a dot and at least one fraction digit, all digits summed into
+ * one 64-bit number.  At most 19 bytes, so at most 19 digits: below
+ * 10^19 < 2^64, and far inside the amount range (38 digits) and the
+ * decimals limit.  Such a text is exactly what rk_amount_parse accepts at
+ * scale = its fraction digits, with the same value (the digits, signed);
+ * anything else (longer, another byte, no digits, "5.", ".5", leading
+ * zeros, a '+') goes to dec_parse_rule, which decides as before.
+ * test_planes_dec holds the two against each other.
+ */
+static inline int dec_parse_n(const char *s, size_t n, dec *out)
+{
+    size_t i, neg, int_len, from;
+    uint64_t acc = 0;
+    unsigned d;
+
+    if (n == 0 || n > 19)
+        return dec_parse_rule(s, n, out);
+    neg = s[0] == '-';
+    for (i = neg; i < n && (d = (unsigned)(unsigned char)s[i] - '0') <= 9; i++)
+        acc = acc * 10 + d;
+    int_len = i - neg;
+    from = i;
+    if (i < n && s[i] == '.') {
+        from = ++i;
+        for (; i < n && (d = (unsigned)(unsigned char)s[i] - '0') <= 9; i++)
+            acc = acc * 10 + d;
+        if (i == from)
+            return dec_parse_rule(s, n, out);
+    }
+    if (i != n || int_len == 0 || (int_len > 1 && s[neg] == '0'))
+        return dec_parse_rule(s, n, out);
+    out->v = neg ? -(rk_amount)acc : (rk_amount)acc;
+    out->scale = (unsigned)(i - from);
     return 0;
 }
 
