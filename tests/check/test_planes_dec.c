@@ -224,7 +224,7 @@ START_TEST(parse_matches_the_rule)
         "170141183460469231731687303715884105727", "1\\u0030", "٣",
     };
     static const char alpha[] = "0123456789012345678901234567890123456789.-+e \\x";
-    char buf[64];
+    char buf[96]; /* a sign, 40 + 32 digits and a dot at most */
     uint64_t x = 0x9e3779b97f4a7c15ULL;
     size_t i, j, n;
 
