@@ -424,8 +424,13 @@ struct rk_planes {
 
 /* ---- small helpers -------------------------------------------------- */
 
-/* An amount's text s[0..n) (no NUL needed): its scale is its fraction digits. */
-static int dec_parse_n(const char *s, size_t n, dec *out)
+/*
+ * The general rule of dec_parse_n: the scale is the count of bytes after
+ * the first dot (at most RK_AMOUNT_MAX_DECIMALS), then rk_amount_parse at
+ * that scale decides.  Out of line: dec_parse_n's one pass takes nearly
+ * every amount.
+ */
+static __attribute__((noinline)) int dec_parse_rule(const char *s, size_t n, dec *out)
 {
     const char *dot = memchr(s, '.', n);
     unsigned scale = 0;
@@ -437,6 +442,46 @@ static int dec_parse_n(const char *s, size_t n, dec *out)
     if (rk_amount_parse(s, n, scale, &out->v, NULL) != RK_OK)
         return -1;
     out->scale = scale;
+    return 0;
+}
+
+/*
+ * An amount's text s[0..n) (no NUL needed): its scale is its fraction
+ * digits.  One pass for the common short text ("0.00100799", "-12.50"):
+ * an optional '-', integer digits without a leading zero (but "0"), and
+ * optionally a dot and at least one fraction digit, all digits summed into
+ * one 64-bit number.  At most 19 bytes, so at most 19 digits: below
+ * 10^19 < 2^64, and far inside the amount range (38 digits) and the
+ * decimals limit.  Such a text is exactly what rk_amount_parse accepts at
+ * scale = its fraction digits, with the same value (the digits, signed);
+ * anything else (longer, another byte, no digits, "5.", ".5", leading
+ * zeros, a '+') goes to dec_parse_rule, which decides as before.
+ * test_planes_dec holds the two against each other.
+ */
+static inline int dec_parse_n(const char *s, size_t n, dec *out)
+{
+    size_t i, neg, int_len, from;
+    uint64_t acc = 0;
+    unsigned d;
+
+    if (n == 0 || n > 19)
+        return dec_parse_rule(s, n, out);
+    neg = s[0] == '-';
+    for (i = neg; i < n && (d = (unsigned)(unsigned char)s[i] - '0') <= 9; i++)
+        acc = acc * 10 + d;
+    int_len = i - neg;
+    from = i;
+    if (i < n && s[i] == '.') {
+        from = ++i;
+        for (; i < n && (d = (unsigned)(unsigned char)s[i] - '0') <= 9; i++)
+            acc = acc * 10 + d;
+        if (i == from)
+            return dec_parse_rule(s, n, out);
+    }
+    if (i != n || int_len == 0 || (int_len > 1 && s[neg] == '0'))
+        return dec_parse_rule(s, n, out);
+    out->v = neg ? -(rk_amount)acc : (rk_amount)acc;
+    out->scale = (unsigned)(i - from);
     return 0;
 }
 
@@ -2513,26 +2558,47 @@ struct shape;
 
 struct shape_key {
     char lit[24];            /* the key quoted and its colon ("\"refs\":"), NUL-padded */
+    unsigned char mask[24];  /* 0xff for each byte of lit before the padding, then 0 */
     unsigned char n;         /* bytes of lit before the padding */
     signed char field;       /* field_of(the key), or -1 */
     unsigned char kind;      /* SK_*: scalars always; an object or an array only as said */
     const struct shape *sub; /* an object value's keys, or an array's object elements' */
 };
 
+/*
+ * first[] sends a member to the first key it could be: keys are tried in
+ * their order from max(the next key, first[b & 31]), b the byte after the
+ * member's opening quote (the key's first letter).  Every key whose first
+ * letter is b lies at or past first[b & 31] (test_planes_shape checks that
+ * first[c] is the index of the first key whose first letter has low bits
+ * c, or 0 when no key has), and the keys skipped have other first letters,
+ * so they cannot match: the key found is the one the plain scan from the
+ * next key finds, with none of the optional keys a body lacks tried one by
+ * one.  Only the low 5 bits index (a..z are 1..26): another byte lands on
+ * some slot, whose keys then fail the comparison as before.  Slots not
+ * named below are 0, the plain scan.
+ */
 struct shape {
     const struct shape_key *keys; /* strictly increasing by bytes (test_planes_shape) */
     size_t n;
+    unsigned char first[32];      /* by a key's first letter & 31: where its keys start */
 };
 
-#define SK(name, field, kind, sub) { "\"" name "\":", sizeof name + 2, field, kind, sub }
-#define SHAPE(keys) { keys, sizeof keys / sizeof keys[0] }
+/* mask: byte j is 0xff when j < n (compile-time constants, from the name's length) */
+#define SKM1(n, j) ((j) < (n) ? 0xff : 0)
+#define SKM4(n, j) SKM1(n, j), SKM1(n, j + 1), SKM1(n, j + 2), SKM1(n, j + 3)
+#define SKMASK(n) { SKM4(n, 0), SKM4(n, 4), SKM4(n, 8), SKM4(n, 12), SKM4(n, 16), SKM4(n, 20) }
+#define SK(name, field, kind, sub) \
+    { "\"" name "\":", SKMASK(sizeof name + 2), sizeof name + 2, field, kind, sub }
+#define SHAPE(keys, ...) { keys, sizeof keys / sizeof keys[0], { __VA_ARGS__ } }
+#define SF(letter, at) [(letter) & 31] = (at) /* the keys of first letter letter start at at */
 
 /* price (commerce rows) and fiat (provider events) */
 static const struct shape_key sk_money[] = {
     SK("amount", F_AMOUNT, SK_SCALAR, NULL),
     SK("currency", F_CURRENCY, SK_SCALAR, NULL),
 };
-static const struct shape shape_money = SHAPE(sk_money);
+static const struct shape shape_money = SHAPE(sk_money, SF('a', 0), SF('c', 1));
 
 /* expected, in provider events and commerce rows alike (memo: rows only) */
 static const struct shape_key sk_expected[] = {
@@ -2542,14 +2608,15 @@ static const struct shape_key sk_expected[] = {
     SK("memo", F_MEMO, SK_SCALAR, NULL),
     SK("network", F_NETWORK, SK_SCALAR, NULL),
 };
-static const struct shape shape_expected = SHAPE(sk_expected);
+static const struct shape shape_expected =
+    SHAPE(sk_expected, SF('a', 0), SF('c', 2), SF('m', 3), SF('n', 4));
 
 static const struct shape_key sk_refs[] = {
     SK("order", F_ORDER, SK_SCALAR, NULL),
     SK("parent", F_PARENT, SK_SCALAR, NULL),
     SK("payment", F_PAYMENT, SK_SCALAR, NULL),
 };
-static const struct shape shape_refs = SHAPE(sk_refs);
+static const struct shape shape_refs = SHAPE(sk_refs, SF('o', 0), SF('p', 1));
 
 /* one item of payments[] */
 static const struct shape_key sk_payment[] = {
@@ -2564,7 +2631,9 @@ static const struct shape_key sk_payment[] = {
     SK("status", F_STATUS, SK_SCALAR, NULL),
     SK("tx", F_TX, SK_SCALAR, NULL),
 };
-static const struct shape shape_payment = SHAPE(sk_payment);
+static const struct shape shape_payment =
+    SHAPE(sk_payment, SF('a', 0), SF('c', 2), SF('f', 4), SF('i', 5), SF('m', 6), SF('n', 7),
+          SF('s', 8), SF('t', 9));
 
 static const struct shape_key sk_provider_event[] = {
     SK("context", F_CONTEXT, SK_SCALAR, NULL),
@@ -2616,12 +2685,22 @@ static const struct shape_key sk_finance_row[] = {
 };
 
 /* the top-level shapes, by record kind */
-static const struct shape shape_provider_event = SHAPE(sk_provider_event);
-static const struct shape shape_commerce_row = SHAPE(sk_commerce_row);
-static const struct shape shape_finance_row = SHAPE(sk_finance_row);
+static const struct shape shape_provider_event =
+    SHAPE(sk_provider_event, SF('c', 0), SF('e', 1), SF('f', 4), SF('o', 6), SF('p', 8),
+          SF('r', 11), SF('s', 13), SF('v', 16));
+static const struct shape shape_commerce_row =
+    SHAPE(sk_commerce_row, SF('a', 0), SF('c', 1), SF('e', 3), SF('o', 6), SF('p', 8),
+          SF('r', 9), SF('v', 10));
+static const struct shape shape_finance_row =
+    SHAPE(sk_finance_row, SF('a', 0), SF('c', 2), SF('f', 4), SF('o', 6), SF('p', 7),
+          SF('r', 8), SF('s', 10), SF('v', 11));
 
+#undef SF
 #undef SHAPE
 #undef SK
+#undef SKMASK
+#undef SKM4
+#undef SKM1
 
 /* One body being read: its text, and what the reader lists of it.  The
  * objects (top level, refs, expected, price) get their known members as
@@ -2683,15 +2762,6 @@ shape_value(struct shape_rd *r, size_t i, unsigned kind, const struct shape *sub
     }
 }
 
-/*
- * 0xff where a key's bytes are, 0 past them: the mask of word w (bytes
- * 8w..8w+7) of a key of n bytes starts at shape_ones + 24 - n + 8w.
- */
-static const unsigned char shape_ones[48] = {
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-};
-
 /* Word w of the 24 bytes at s. */
 static inline uint64_t shape_word(const void *s, size_t w)
 {
@@ -2701,27 +2771,44 @@ static inline uint64_t shape_word(const void *s, size_t w)
     return v;
 }
 
+/* Whether the words t0..t2 of a text start with key k's bytes (masked to
+ * its length by k->mask). */
+static inline __attribute__((always_inline)) int
+shape_is(const struct shape_key *k, uint64_t t0, uint64_t t1, uint64_t t2)
+{
+    const unsigned char *m = k->mask;
+
+    /* the first word rules out nearly every key that does not match */
+    return ((t0 ^ shape_word(k->lit, 0)) & shape_word(m, 0)) == 0 &&
+           (((t1 ^ shape_word(k->lit, 1)) & shape_word(m, 1)) |
+            ((t2 ^ shape_word(k->lit, 2)) & shape_word(m, 2))) == 0;
+}
+
 /*
- * The first key of k..end (end if none) that the text t[0..24) starts
- * with: a member's quoted key and colon.  The keys are compared as three
- * words each, masked to their length, rather than by memcmp (a call per
- * key tried, and most members try one key or two).  t holds the bytes of
- * the text from the member on, NUL-padded when fewer than 24 are left: a
- * key's bytes are never NUL, so a key matches only bytes of the text.
+ * The first key of k..end of shape s (end if none) that the text t[0..24)
+ * starts with: a member's quoted key and colon.  Key k, the next one, is
+ * tried first: most members of a body are.  When it is not, the scan goes
+ * on from the first key that can match t[1] (s->first, above), so the
+ * optional keys the body lacks are not tried one by one.  The keys are
+ * compared as three words each, masked to their length, rather than by
+ * memcmp (a call per key tried).  t holds the bytes of the text from the
+ * member on, NUL-padded when fewer than 24 are left: a key's bytes are
+ * never NUL, so a key matches only bytes of the text.
  */
 static inline __attribute__((always_inline)) const struct shape_key *
-shape_match(const unsigned char *t, const struct shape_key *k, const struct shape_key *end)
+shape_match(const unsigned char *t, const struct shape *s, const struct shape_key *k,
+            const struct shape_key *end)
 {
     uint64_t t0 = shape_word(t, 0), t1 = shape_word(t, 1), t2 = shape_word(t, 2);
+    const struct shape_key *from;
 
-    for (; k < end; k++) {
-        const unsigned char *m = shape_ones + 24 - k->n;
-        /* the first word rules out nearly every key that does not match */
-        if (((t0 ^ shape_word(k->lit, 0)) & shape_word(m, 0)) == 0 &&
-            (((t1 ^ shape_word(k->lit, 1)) & shape_word(m, 1)) |
-             ((t2 ^ shape_word(k->lit, 2)) & shape_word(m, 2))) == 0)
+    if (k >= end || shape_is(k, t0, t1, t2))
+        return k;
+    /* k is not it; nor is any key before from */
+    from = s->keys + s->first[t[1] & 31];
+    for (k = from > k + 1 ? from : k + 1; k < end; k++)
+        if (shape_is(k, t0, t1, t2))
             break;
-    }
     return k;
 }
 
@@ -2752,11 +2839,11 @@ static size_t shape_object(struct shape_rd *r, size_t i, const struct shape *s, 
         /* the first of the keys left that the text holds here; any later
          * member must match a key after it */
         if (len - i >= 24) {
-            k = shape_match(p + i, k, end);
+            k = shape_match(p + i, s, k, end);
         } else {
             memset(tail, 0, sizeof tail);
             memcpy(tail, p + i, len - i);
-            k = shape_match(tail, k, end);
+            k = shape_match(tail, s, k, end);
         }
         if (k == end)
             return 0;

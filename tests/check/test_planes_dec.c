@@ -1,6 +1,7 @@
 /*
  * test_planes_dec.c - the fold's exact decimals: dec_align, dec_add and
- * dec_cmp against the plain rule they shortcut.
+ * dec_cmp against the plain rule they shortcut, and dec_parse_n's one pass
+ * against the parse rule (parse_matches_the_rule).
  *
  * dec_align skips rk_amount_rescale when both scales are equal or when a
  * zero rises to the other's scale, and dec_add tests the sum's range
@@ -171,6 +172,95 @@ START_TEST(add_overflow_cases)
 }
 END_TEST
 
+/*
+ * dec_parse_n's one pass against the rule it shortcuts, written out with
+ * the library calls: the scale is the count of bytes after the first dot
+ * (at most RK_AMOUNT_MAX_DECIMALS), then rk_amount_parse at that scale.
+ * The same return, and on success the same value and scale.
+ */
+static int ref_parse(const char *s, size_t n, dec *out)
+{
+    const char *dot = memchr(s, '.', n);
+    unsigned scale = dot != NULL ? (unsigned)(n - (size_t)(dot - s) - 1) : 0;
+
+    if (scale > RK_AMOUNT_MAX_DECIMALS || rk_amount_parse(s, n, scale, &out->v, NULL) != RK_OK)
+        return -1;
+    out->scale = scale;
+    return 0;
+}
+
+static void parse_same(const char *s, size_t n)
+{
+    dec a = { 7, 3 }, b = { 7, 3 };
+    int ra = dec_parse_n(s, n, &a), rb = ref_parse(s, n, &b);
+
+    ck_assert_msg(ra == rb, "'%.*s': %d, the rule %d", (int)n, s, ra, rb);
+    if (ra == 0)
+        ck_assert_msg(a.v == b.v && a.scale == b.scale, "'%.*s': another value", (int)n, s);
+}
+
+/* xorshift64: a fixed sequence, the same on every run */
+static uint64_t next_rand(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+START_TEST(parse_matches_the_rule)
+{
+    static const char *const edge[] = {
+        "", "0", "-0", "0.0", "-0.0", "00", "01", "-01", "0.", "5.", ".5", "-.5", "-", "+",
+        "+1", "--1", "1.2.3", "1..2", "1e5", "0x10", " 1", "1 ", "1,5", "12.50", "-12.50",
+        "0.00100799", "895.00", "97000.00", "9999999999999999999", "-9999999999999999999",
+        "999999999999999999.9", "1234567890123456789", "12345678901234567890",
+        "0.000000000000000001", "0.00000000000000001", "1.000000000000000000000000000000",
+        "1.0000000000000000000000000000000", "0.000000000000000000000000000001",
+        "99999999999999999999999999999999999999", "-99999999999999999999999999999999999999",
+        "100000000000000000000000000000000000000", "9999999999999999999999999999999999999.9",
+        "99999999.999999999999999999999999999999", "999999999.999999999999999999999999999999",
+        "18446744073709551615", "18446744073709551616", "9223372036854775808",
+        "170141183460469231731687303715884105727", "1\\u0030", "٣",
+    };
+    static const char alpha[] = "0123456789012345678901234567890123456789.-+e \\x";
+    char buf[96]; /* a sign, 40 + 32 digits and a dot at most */
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    size_t i, j, n;
+
+    for (i = 0; i < sizeof edge / sizeof edge[0]; i++)
+        parse_same(edge[i], strlen(edge[i]));
+    /* any bytes of an amount's alphabet, lengths 0..45 */
+    for (i = 0; i < 200000; i++) {
+        n = next_rand(&x) % 46;
+        for (j = 0; j < n; j++)
+            buf[j] = alpha[next_rand(&x) % (sizeof alpha - 1)];
+        parse_same(buf, n);
+    }
+    /* well-formed amounts: sign, 1..40 integer digits, 0..32 fraction digits */
+    for (i = 0; i < 200000; i++) {
+        size_t in = 1 + next_rand(&x) % 40, fr = next_rand(&x) % 33;
+
+        n = 0;
+        if (next_rand(&x) & 1)
+            buf[n++] = '-';
+        buf[n++] = (char)('1' + next_rand(&x) % 9);
+        for (j = 1; j < in; j++)
+            buf[n++] = (char)('0' + next_rand(&x) % 10);
+        if (fr > 0) {
+            buf[n++] = '.';
+            for (j = 0; j < fr; j++)
+                buf[n++] = (char)('0' + next_rand(&x) % 10);
+        }
+        parse_same(buf, n);
+        if (in == 1) { /* the same with a zero integer part */
+            buf[buf[0] == '-'] = '0';
+            parse_same(buf, n);
+        }
+    }
+}
+END_TEST
+
 Suite *rk_test_suite(void)
 {
     Suite *s = suite_create("planes_dec");
@@ -178,6 +268,7 @@ Suite *rk_test_suite(void)
 
     tcase_add_test(tc, align_add_cmp_match_the_rule);
     tcase_add_test(tc, add_overflow_cases);
+    tcase_add_test(tc, parse_matches_the_rule);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -94,7 +94,7 @@ static int check_one(unsigned kind, const uint8_t *b, size_t n, const char *what
  * field, quoted as the reader compares them. */
 static void check_shape(const struct shape *s)
 {
-    size_t i, n;
+    size_t i, n, slot;
 
     ck_assert_uint_gt(s->n, 0);
     for (i = 0; i < s->n; i++) {
@@ -114,9 +114,17 @@ static void check_shape(const struct shape *s)
             int c = memcmp(p->lit + 1, k->lit + 1, pn < kn ? pn : kn);
             ck_assert_msg(c < 0 || (c == 0 && pn < kn), "%s after %s", k->lit, p->lit);
         }
+        for (size_t j = 0; j < sizeof k->mask; j++)
+            ck_assert_uint_eq(k->mask[j], j < n ? 0xff : 0);
         ck_assert_int_eq(k->sub != NULL, k->kind != SK_SCALAR);
         if (k->sub != NULL)
             check_shape(k->sub);
+    }
+    /* first[slot]: the first key whose first letter has low bits slot, else 0 */
+    for (slot = 0; slot < sizeof s->first; slot++) {
+        for (i = 0; i < s->n && ((unsigned char)s->keys[i].lit[1] & 31) != slot; i++)
+            ;
+        ck_assert_uint_eq(s->first[slot], i < s->n ? i : 0);
     }
 }
 
