@@ -2753,19 +2753,18 @@ static obj *shape_kid(struct shape_rd *r, int f)
 }
 
 /*
- * The value at i (below len) of a member of kind and sub: the position past
+ * The value at i (below len) of a member of kind and sub, in r's text p[0..len)
+ * (passed in registers: read from r, they were loaded again for every
+ * member, as the views stored may alias r): the position past
  * it, or 0 to give up.  Scalars as check_value in canon.c checks them; an
  * object (its members into kid) or an array only where the shape has one.
  * *plain as check_container sets it: check_string's verdict for a string,
  * else 0; *type as jv_type_of(p[i]) says (known here from the switch).
  */
 static inline __attribute__((always_inline)) size_t
-shape_value(struct shape_rd *r, size_t i, unsigned kind, const struct shape *sub, obj *kid,
-            int *plain, rk_jv_type *type)
+shape_value(struct shape_rd *r, const unsigned char *p, size_t len, size_t i, unsigned kind,
+            const struct shape *sub, obj *kid, int *plain, rk_jv_type *type)
 {
-    const unsigned char *p = r->p;
-    size_t len = r->len;
-
     *plain = 0;
     switch (p[i]) {
     case '"': *type = RK_JV_STRING; return check_string(p, len, i, plain);
@@ -2866,8 +2865,8 @@ static size_t shape_object(struct shape_rd *r, size_t i, const struct shape *s, 
         at = i + k->n;
         if (at >= len)
             return 0;
-        i = shape_value(r, at, k->kind, k->sub, k->kind == SK_SCALAR ? NULL : shape_kid(r, k->field),
-                        &plain, &type);
+        i = shape_value(r, p, len, at, k->kind, k->sub,
+                        k->kind == SK_SCALAR ? NULL : shape_kid(r, k->field), &plain, &type);
         if (i == 0)
             return 0;
         if (o != NULL && k->field >= 0) {
@@ -2920,7 +2919,7 @@ static size_t shape_array(struct shape_rd *r, size_t i, const struct shape *s)
     for (;;) {
         if (i >= len)
             return 0;
-        i = shape_value(r, i, SK_OBJECT, s, &r->item, &plain, &type);
+        i = shape_value(r, p, len, i, SK_OBJECT, s, &r->item, &plain, &type);
         if (i == 0)
             return 0;
         shape_item(r, type);
