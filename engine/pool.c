@@ -31,8 +31,8 @@
 #define MALLOC_ONLY 0
 #endif
 
-/* A magazine.  While a cache holds it, the cache's slot (pool.h) has its
- * count and n is stale; in a depot, n is the count. */
+/* A magazine.  While a cache holds it, the cache (pool.h) has its count
+ * and n is stale; in a depot, n is the count. */
 typedef struct rk_pool_mag {
     struct rk_pool_mag *next;   /* in a depot list */
     uint32_t n;                 /* blocks in b[0..n) */
@@ -84,18 +84,20 @@ void rk_pool_cache_init(rk_pool_cache *c, rk_pool *pool)
     c->pool = MALLOC_ONLY ? NULL : pool;
 }
 
-/* The magazine whose block array a slot shows. */
-static rk_pool_mag *slot_mag(const struct rk_pool_slot *s)
+/* The magazine of class k c holds, or NULL. */
+static rk_pool_mag *held(const rk_pool_cache *c, uint32_t k)
 {
-    return (rk_pool_mag *)(void *)((char *)s->b - offsetof(rk_pool_mag, b));
+    if (c->cap[k] == 0)
+        return NULL;
+    return (rk_pool_mag *)(void *)((char *)c->b[k] - offsetof(rk_pool_mag, b));
 }
 
-/* s holds m (whose count is m->n). */
-static void slot_set(struct rk_pool_slot *s, rk_pool_mag *m)
+/* c holds m (whose count is m->n) as its magazine of class k. */
+static void hold(rk_pool_cache *c, uint32_t k, rk_pool_mag *m)
 {
-    s->b = m->b;
-    s->n = m->n;
-    s->cap = RK_POOL_MAG;
+    c->b[k] = m->b;
+    c->n[k] = m->n;
+    c->cap[k] = RK_POOL_MAG;
 }
 
 /* At least `size` bytes at p->bump, with a new slab when the newest has
@@ -135,23 +137,23 @@ static rk_pool_mag *mag_empty(rk_pool *p)
 }
 
 /*
- * Blocks of class k in c's slot s, which is empty (holding an empty
- * magazine, or none): a full magazine from the depot in exchange for c's,
+ * Blocks of class k in c, which has none (an empty magazine of the class,
+ * or no magazine): a full magazine from the depot in exchange for c's,
  * else c's (or a new one) filled with blocks carved from the newest slab:
  * as many as it has room for, up to RK_POOL_MAG (a new slab when it has no
  * room for one).  The run is taken under the lock, the headers are written
- * after it.  s stays empty only when memory is out.
+ * after it.  c stays without blocks only when memory is out.
  */
-static void refill(rk_pool_cache *c, struct rk_pool_slot *s, uint32_t k)
+static void refill(rk_pool_cache *c, uint32_t k)
 {
     rk_pool *p = c->pool;
     size_t size = (size_t)k * RK_POOL_GRAIN, have, i;
-    rk_pool_mag *m = s->cap != 0 ? slot_mag(s) : NULL;
+    rk_pool_mag *m = held(c, k);
     char *run;
 
     pthread_mutex_lock(&p->mu);
     if (p->full[k] != NULL) {
-        if (m != NULL) { /* empty, as s is */
+        if (m != NULL) { /* empty: c has no blocks */
             m->n = 0;
             m->next = p->empty;
             p->empty = m;
@@ -159,7 +161,7 @@ static void refill(rk_pool_cache *c, struct rk_pool_slot *s, uint32_t k)
         m = p->full[k];
         p->full[k] = m->next;
         pthread_mutex_unlock(&p->mu);
-        slot_set(s, m);
+        hold(c, k, m);
         return;
     }
     if (m == NULL && (m = mag_empty(p)) == NULL) {
@@ -169,7 +171,7 @@ static void refill(rk_pool_cache *c, struct rk_pool_slot *s, uint32_t k)
     if (room(p, size) != 0) {
         pthread_mutex_unlock(&p->mu);
         m->n = 0;
-        slot_set(s, m);
+        hold(c, k, m);
         return;
     }
     have = (size_t)(p->end - p->bump) / size;
@@ -184,13 +186,12 @@ static void refill(rk_pool_cache *c, struct rk_pool_slot *s, uint32_t k)
         m->b[i] = run + HDR;
     }
     m->n = (uint32_t)have;
-    slot_set(s, m);
+    hold(c, k, m);
 }
 
 void *rk_pool_alloc_slow(rk_pool_cache *c, size_t n)
 {
     uint32_t k, zero = 0;
-    struct rk_pool_slot *s;
     char *b;
 
     if (c == NULL || c->pool == NULL || n > RK_POOL_MAX - HDR) {
@@ -201,18 +202,16 @@ void *rk_pool_alloc_slow(rk_pool_cache *c, size_t n)
         return b + HDR;
     }
     k = (uint32_t)((HDR + n + RK_POOL_GRAIN - 1) / RK_POOL_GRAIN);
-    s = &c->slot[k];
-    if (s->n == 0) {
-        refill(c, s, k);
-        if (s->n == 0)
+    if (c->n[k] == 0) {
+        refill(c, k);
+        if (c->n[k] == 0)
             return NULL;
     }
-    return s->b[--s->n];
+    return c->b[k][--c->n[k]];
 }
 
 void rk_pool_release_slow(rk_pool_cache *c, void *blk)
 {
-    struct rk_pool_slot *s;
     rk_pool_mag *m, *e;
     rk_pool *p;
     uint32_t k;
@@ -226,24 +225,23 @@ void rk_pool_release_slow(rk_pool_cache *c, void *blk)
     }
     if (c == NULL || (p = c->pool) == NULL)
         return; /* a pooled block without its pool's cache: it goes with the pool */
-    s = &c->slot[k];
-    if (s->n == s->cap) {
+    if (c->n[k] == c->cap[k]) {
         /* no magazine, or a full one: that one goes to the depot, an empty
          * one comes back */
-        m = s->cap != 0 ? slot_mag(s) : NULL;
+        m = held(c, k);
         pthread_mutex_lock(&p->mu);
         e = mag_empty(p);
         if (e != NULL && m != NULL) {
-            m->n = s->n;
+            m->n = c->n[k];
             m->next = p->full[k];
             p->full[k] = m;
         }
         pthread_mutex_unlock(&p->mu);
         if (e == NULL)
             return; /* no magazine to be had: the block goes with the pool */
-        slot_set(s, e);
+        hold(c, k, e);
     }
-    s->b[s->n++] = blk;
+    c->b[k][c->n[k]++] = blk;
 }
 
 void rk_pool_cache_flush(rk_pool_cache *c)
@@ -255,13 +253,12 @@ void rk_pool_cache_flush(rk_pool_cache *c)
         return;
     pthread_mutex_lock(&p->mu);
     for (k = 1; k < RK_POOL_CLASSES; k++) {
-        struct rk_pool_slot *s = &c->slot[k];
-        rk_pool_mag *m;
-        if (s->cap == 0)
+        rk_pool_mag *m = held(c, k);
+        if (m == NULL)
             continue;
-        m = slot_mag(s);
-        m->n = s->n;
-        memset(s, 0, sizeof *s);
+        m->n = c->n[k];
+        c->n[k] = c->cap[k] = 0;
+        c->b[k] = NULL;
         /* a depot's "full" magazine holds at least one block: a partial
          * one serves as well, it only runs out sooner */
         if (m->n > 0) {

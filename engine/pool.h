@@ -50,20 +50,23 @@
 
 typedef struct rk_pool rk_pool;
 
-/* One class of a cache: the magazine it holds, seen as the array b of its
- * block pointers (payload addresses) of which b[0..n) are free blocks, and
- * its room cap: RK_POOL_MAG, or 0 when the cache holds no magazine of the
- * class (b NULL, n 0).  Class 0 (blocks from malloc) never has one, so a
- * release of such a block always finds its slot "full" and goes out of line
- * to free.  Private to pool.h and pool.c. */
-struct rk_pool_slot {
-    uint32_t n, cap;
-    void **b;
-};
-
+/*
+ * One thread's cache.  Per class k, the magazine it holds is seen as the
+ * array b[k] of its block pointers (payload addresses), of which
+ * b[k][0..n[k]) are free blocks, and its room cap[k]: RK_POOL_MAG, or 0
+ * when the cache holds no magazine of the class (b[k] NULL, n[k] 0).
+ * Class 0 (blocks from malloc) never has one, so a release of such a block
+ * always finds its class "full" and goes out of line to free.  The counts,
+ * rooms and arrays are three arrays rather than one of structs so that
+ * the inline paths index each with the class alone (an x86 addressing
+ * mode scales by 4 or 8, not by 16).  Only pool.h and pool.c use the
+ * fields but pool, which says whether the cache pools.
+ */
 typedef struct rk_pool_cache {
-    rk_pool *pool;                                /* NULL: every block from malloc */
-    struct rk_pool_slot slot[RK_POOL_CLASSES];    /* this thread's magazine of each class */
+    rk_pool *pool;                   /* NULL: every block from malloc */
+    uint32_t n[RK_POOL_CLASSES];     /* free blocks in b[k] */
+    uint32_t cap[RK_POOL_CLASSES];   /* RK_POOL_MAG, or 0: no magazine */
+    void **b[RK_POOL_CLASSES];       /* the magazine's block pointers */
 } rk_pool_cache;
 
 /* A new, empty pool, or NULL when out of memory. */
@@ -90,9 +93,9 @@ void rk_pool_release_slow(rk_pool_cache *c, void *blk);
 static inline void *rk_pool_alloc(rk_pool_cache *c, size_t n)
 {
     if (c != NULL && n <= RK_POOL_MAX - RK_POOL_HDR) {
-        struct rk_pool_slot *s = &c->slot[(RK_POOL_HDR + n + RK_POOL_GRAIN - 1) / RK_POOL_GRAIN];
-        if (s->n > 0)
-            return s->b[--s->n];
+        size_t k = (RK_POOL_HDR + n + RK_POOL_GRAIN - 1) / RK_POOL_GRAIN;
+        if (c->n[k] > 0)
+            return c->b[k][--c->n[k]];
     }
     return rk_pool_alloc_slow(c, n);
 }
@@ -104,11 +107,9 @@ static inline void rk_pool_release(rk_pool_cache *c, void *blk)
 {
     if (c != NULL && blk != NULL) {
         uint32_t k;
-        struct rk_pool_slot *s;
         memcpy(&k, (char *)blk - RK_POOL_HDR, sizeof k);
-        s = &c->slot[k];
-        if (s->n < s->cap) { /* never for class 0, nor without a magazine */
-            s->b[s->n++] = blk;
+        if (c->n[k] < c->cap[k]) { /* never for class 0, nor without a magazine */
+            c->b[k][c->n[k]++] = blk;
             return;
         }
     }

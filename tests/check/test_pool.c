@@ -3,7 +3,7 @@
  * alignment, malloc for big blocks and NULL caches, reuse through the
  * depot, and one thread allocating while another releases (the replay's
  * pattern), with every block's bytes checked.  In a pooling build the
- * tests also look at the caches' slots (pool.h) to see that each path is
+ * tests also look at the caches' counts (pool.h) to see that each path is
  * taken: the inline fast paths, an empty magazine refilled from a slab or
  * from the depot, a full one spilled, a slab's end, every class.
  */
@@ -99,7 +99,7 @@ END_TEST
 
 /* Every class, at both ends of its sizes: the block holds n bytes, a block
  * released is the next one its cache gives (the inline paths), and sizes
- * past RK_POOL_MAX - RK_POOL_HDR come from malloc, outside the slots. */
+ * past RK_POOL_MAX - RK_POOL_HDR come from malloc, outside the magazines. */
 START_TEST(every_class_both_ends)
 {
     rk_pool *p = rk_pool_new();
@@ -115,8 +115,8 @@ START_TEST(every_class_both_ends)
         void *x = rk_pool_alloc(&c, lo), *y;
         ck_assert_ptr_nonnull(x);
         if (pool) { /* refilled, one taken (fewer blocks at a slab's end) */
-            ck_assert_uint_eq(c.slot[k].cap, RK_POOL_MAG);
-            ck_assert_uint_lt(c.slot[k].n, RK_POOL_MAG);
+            ck_assert_uint_eq(c.cap[k], RK_POOL_MAG);
+            ck_assert_uint_lt(c.n[k], RK_POOL_MAG);
         }
         rk_pool_release(&c, x);
         y = rk_pool_alloc(&c, hi);
@@ -136,12 +136,12 @@ START_TEST(every_class_both_ends)
     b[nb] = rk_pool_alloc(&c, RK_POOL_MAX - RK_POOL_HDR + 1);
     ck_assert_ptr_nonnull(b[nb]);
     memset(b[nb], 7, RK_POOL_MAX - RK_POOL_HDR + 1);
-    ck_assert_uint_eq(c.slot[0].cap, 0); /* class 0 never has a magazine */
+    ck_assert_uint_eq(c.cap[0], 0); /* class 0 never has a magazine */
     for (i = 0; i <= nb; i++)
         rk_pool_release(&c, b[i]);
     rk_pool_cache_flush(&c);
     for (k = 0; k < RK_POOL_CLASSES; k++)
-        ck_assert_uint_eq(c.slot[k].cap, 0);
+        ck_assert_uint_eq(c.cap[k], 0);
     rk_pool_free(p);
 }
 END_TEST
@@ -164,7 +164,7 @@ START_TEST(magazines_empty_and_full)
         ck_assert_ptr_nonnull(blk[i]);
         memset(blk[i], (int)i, 100);
         if (pool) /* refilled from the slab at 0, RK_POOL_MAG, 2 * RK_POOL_MAG */
-            ck_assert_uint_eq(a.slot[k].n, RK_POOL_MAG - 1 - i % RK_POOL_MAG);
+            ck_assert_uint_eq(a.n[k], RK_POOL_MAG - 1 - i % RK_POOL_MAG);
     }
     for (i = 0; i < 2 * RK_POOL_MAG + 1; i++) {
         size_t j;
@@ -172,7 +172,7 @@ START_TEST(magazines_empty_and_full)
             ck_assert_uint_eq(((unsigned char *)blk[i])[j], i & 0xff);
         rk_pool_release(&b, blk[i]);
         if (pool) /* spilled when full, at RK_POOL_MAG and 2 * RK_POOL_MAG */
-            ck_assert_uint_eq(b.slot[k].n, i % RK_POOL_MAG + 1);
+            ck_assert_uint_eq(b.n[k], i % RK_POOL_MAG + 1);
     }
     /* a's magazine has RK_POOL_MAG - 1 blocks: empty it, then the next
      * comes from a magazine b spilled */
@@ -184,7 +184,7 @@ START_TEST(magazines_empty_and_full)
         found |= blk[i] == x;
     if (pool) {
         ck_assert_int_eq(found, 1);
-        ck_assert_uint_eq(a.slot[k].n, RK_POOL_MAG - 1);
+        ck_assert_uint_eq(a.n[k], RK_POOL_MAG - 1);
     }
     rk_pool_release(&a, x);
     for (i = 0; i < RK_POOL_MAG - 1; i++)
@@ -210,11 +210,11 @@ START_TEST(slabs_run_out)
     ck_assert_ptr_nonnull(b);
     rk_pool_cache_init(&c, p);
     for (i = 0; i < BIG; i++) {
-        int fresh = c.slot[RK_POOL_CLASSES - 1].n == 0;
+        int fresh = c.n[RK_POOL_CLASSES - 1] == 0;
         b[i] = rk_pool_alloc(&c, n);
         ck_assert_ptr_nonnull(b[i]);
         ck_assert_uint_eq((uintptr_t)b[i] % 16, 0);
-        if (fresh && pooling(p) && c.slot[RK_POOL_CLASSES - 1].n < RK_POOL_MAG - 1)
+        if (fresh && pooling(p) && c.n[RK_POOL_CLASSES - 1] < RK_POOL_MAG - 1)
             partial = 1;
         memset(b[i], (int)(i * 7), n);
     }
