@@ -45,7 +45,7 @@
 #define RK_POOL_GRAIN 64    /* class k holds blocks of k * 64 bytes, header included */
 #define RK_POOL_MAX 2048    /* the largest pooled block, header included */
 #define RK_POOL_CLASSES (RK_POOL_MAX / RK_POOL_GRAIN + 1) /* class 0: from malloc */
-#define RK_POOL_MAG 64      /* block pointers per magazine */
+#define RK_POOL_MAG 128     /* block pointers per magazine */
 #define RK_POOL_HDR 16      /* header before each block (its class), keeps 16-alignment */
 
 typedef struct rk_pool rk_pool;
