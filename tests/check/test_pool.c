@@ -105,7 +105,7 @@ START_TEST(every_class_both_ends)
     rk_pool *p = rk_pool_new();
     rk_pool_cache c;
     void *b[2 * RK_POOL_CLASSES];
-    size_t k, i, nb = 0;
+    size_t len[2 * RK_POOL_CLASSES], k, i, nb = 0;
     int pool = pooling(p);
 
     rk_pool_cache_init(&c, p);
@@ -122,15 +122,17 @@ START_TEST(every_class_both_ends)
         y = rk_pool_alloc(&c, hi);
         if (pool)
             ck_assert_ptr_eq(x, y); /* the same class, the same magazine */
+        len[nb] = hi;
         b[nb++] = y;
+        len[nb] = lo;
         b[nb++] = rk_pool_alloc(&c, lo);
         ck_assert_ptr_nonnull(b[nb - 1]);
     }
     for (i = 0; i < nb; i++)
-        memset(b[i], (int)i, (i / 2 + 1) * RK_POOL_GRAIN - RK_POOL_HDR);
+        memset(b[i], (int)i, len[i]);
     for (i = 0; i < nb; i++) {
-        size_t j, n = (i / 2 + 1) * RK_POOL_GRAIN - RK_POOL_HDR;
-        for (j = 0; j < n; j++)
+        size_t j;
+        for (j = 0; j < len[i]; j++)
             ck_assert_uint_eq(((unsigned char *)b[i])[j], i & 0xff);
     }
     b[nb] = rk_pool_alloc(&c, RK_POOL_MAX - RK_POOL_HDR + 1);
