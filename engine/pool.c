@@ -1,11 +1,14 @@
 /*
  * pool.c - a pool of small blocks for the replay's events and rows
- * (pool.h says why and how).
+ * (pool.h says why and how; the fast paths of rk_pool_alloc and
+ * rk_pool_release are inline there, the rest is here).
  *
- * Every block starts with a 16-byte header whose first word is its class:
- * 0 for a block from malloc, k >= 1 for a pooled block of k * 64 bytes.
- * Slabs and magazines are linked into lists of the pool through their
- * first word, for rk_pool_free.
+ * Every block starts with a RK_POOL_HDR-byte header whose first word is its
+ * class: 0 for a block from malloc, k >= 1 for a pooled block of k * 64
+ * bytes.  Magazines hold the blocks' payload addresses, the ones callers
+ * see.  Slabs are linked into a list of the pool through their first word,
+ * for rk_pool_free; magazines are carved from the slabs like blocks, so
+ * they go with them.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,7 +16,7 @@
 
 #include "pool.h"
 
-#define HDR 16                  /* header bytes before each block's payload */
+#define HDR RK_POOL_HDR
 #define SLAB (1024 * 1024)      /* bytes per slab, its link included */
 
 /* Built with AddressSanitizer, every block comes from malloc (pool.h). */
@@ -28,19 +31,24 @@
 #define MALLOC_ONLY 0
 #endif
 
-struct rk_pool_mag {
-    rk_pool_mag *next;   /* in a depot list */
-    rk_pool_mag *all;    /* every magazine of the pool, for rk_pool_free */
-    uint32_t n;          /* blocks in b[0..n) */
+/* A magazine.  While a cache holds it, the cache (pool.h) has its count
+ * and n is stale; in a depot, n is the count. */
+typedef struct rk_pool_mag {
+    struct rk_pool_mag *next;   /* in a depot list */
+    uint32_t n;                 /* blocks in b[0..n) */
     void *b[RK_POOL_MAG];
-};
+} rk_pool_mag;
+
+/* A magazine's bytes in a slab, rounded up so that what is carved after it
+ * stays aligned to 16. */
+#define MAG_BYTES ((sizeof(rk_pool_mag) + 15) / 16 * 16)
 
 struct rk_pool {
     pthread_mutex_t mu;
     rk_pool_mag *full[RK_POOL_CLASSES];  /* depot: magazines holding blocks (all
-                                          * RK_POOL_MAG, but for flushed ones) */
+                                          * RK_POOL_MAG, but for flushed ones and
+                                          * ones filled at a slab's end) */
     rk_pool_mag *empty;                  /* depot: magazines holding none (any class) */
-    rk_pool_mag *mags;                   /* every magazine, linked through `all` */
     char *slabs;                         /* every slab, linked through its first word */
     char *bump, *end;                    /* the unused rest of the newest slab */
 };
@@ -58,15 +66,10 @@ rk_pool *rk_pool_new(void)
 
 void rk_pool_free(rk_pool *pool)
 {
-    rk_pool_mag *m, *mn;
     char *s, *n;
 
     if (pool == NULL)
         return;
-    for (m = pool->mags; m != NULL; m = mn) {
-        mn = m->all;
-        free(m);
-    }
     for (s = pool->slabs; s != NULL; s = n) {
         memcpy(&n, s, sizeof n);
         free(s);
@@ -81,8 +84,42 @@ void rk_pool_cache_init(rk_pool_cache *c, rk_pool *pool)
     c->pool = MALLOC_ONLY ? NULL : pool;
 }
 
-/* An empty magazine from the depot, or a new one; NULL when out of memory.
- * Under the pool's lock. */
+/* The magazine of class k c holds, or NULL. */
+static rk_pool_mag *held(const rk_pool_cache *c, uint32_t k)
+{
+    if (c->cap[k] == 0)
+        return NULL;
+    return (rk_pool_mag *)(void *)((char *)c->b[k] - offsetof(rk_pool_mag, b));
+}
+
+/* c holds m (whose count is m->n) as its magazine of class k. */
+static void hold(rk_pool_cache *c, uint32_t k, rk_pool_mag *m)
+{
+    c->b[k] = m->b;
+    c->n[k] = m->n;
+    c->cap[k] = RK_POOL_MAG;
+}
+
+/* At least `size` bytes at p->bump, with a new slab when the newest has
+ * less; -1 when out of memory.  Under the pool's lock. */
+static int room(rk_pool *p, size_t size)
+{
+    char *s;
+
+    if ((size_t)(p->end - p->bump) >= size)
+        return 0;
+    s = malloc(SLAB);
+    if (s == NULL)
+        return -1;
+    memcpy(s, &p->slabs, sizeof p->slabs);
+    p->slabs = s;
+    p->bump = s + HDR; /* blocks stay aligned to 16 */
+    p->end = s + SLAB;
+    return 0;
+}
+
+/* An empty magazine (n 0) from the depot, or a new one carved from the
+ * newest slab; NULL when out of memory.  Under the pool's lock. */
 static rk_pool_mag *mag_empty(rk_pool *p)
 {
     rk_pool_mag *m = p->empty;
@@ -91,76 +128,120 @@ static rk_pool_mag *mag_empty(rk_pool *p)
         p->empty = m->next;
         return m;
     }
-    m = malloc(sizeof *m);
-    if (m == NULL)
+    if (room(p, MAG_BYTES) != 0)
         return NULL;
-    m->all = p->mags;
-    p->mags = m;
+    m = (rk_pool_mag *)(void *)p->bump;
+    p->bump += MAG_BYTES;
     m->n = 0;
     return m;
 }
 
 /*
- * A full magazine of class k for c, whose own is empty (or absent): a full
- * one from the depot in exchange for c's, else c's (or a new one) filled
- * with blocks carved from the newest slab (a new slab when it has no room
- * for one).  c keeps its magazine empty only when memory is out.
+ * Blocks of class k in c, which has none (an empty magazine of the class,
+ * or no magazine): a full magazine from the depot in exchange for c's,
+ * else c's (or a new one) filled with blocks carved from the newest slab:
+ * as many as it has room for, up to RK_POOL_MAG (a new slab when it has no
+ * room for one).  The run is taken under the lock, the headers are written
+ * after it.  c stays without blocks only when memory is out.
  */
 static void refill(rk_pool_cache *c, uint32_t k)
 {
     rk_pool *p = c->pool;
-    size_t size = (size_t)k * RK_POOL_GRAIN;
-    rk_pool_mag *m = c->mag[k];
+    size_t size = (size_t)k * RK_POOL_GRAIN, have, i;
+    rk_pool_mag *m = held(c, k);
+    char *run;
 
     pthread_mutex_lock(&p->mu);
     if (p->full[k] != NULL) {
-        if (m != NULL) {
+        if (m != NULL) { /* empty: c has no blocks */
+            m->n = 0;
             m->next = p->empty;
             p->empty = m;
         }
         m = p->full[k];
         p->full[k] = m->next;
-        c->mag[k] = m;
+        pthread_mutex_unlock(&p->mu);
+        hold(c, k, m);
+        return;
+    }
+    if (m == NULL && (m = mag_empty(p)) == NULL) {
         pthread_mutex_unlock(&p->mu);
         return;
     }
-    if (m == NULL && (m = c->mag[k] = mag_empty(p)) == NULL) {
+    if (room(p, size) != 0) {
         pthread_mutex_unlock(&p->mu);
+        m->n = 0;
+        hold(c, k, m);
         return;
     }
-    while (m->n < RK_POOL_MAG) {
-        if ((size_t)(p->end - p->bump) < size) {
-            char *s = malloc(SLAB);
-            if (s == NULL)
-                break;
-            memcpy(s, &p->slabs, sizeof p->slabs);
-            p->slabs = s;
-            p->bump = s + HDR; /* blocks stay aligned to 16 */
-            p->end = s + SLAB;
-        }
-        memcpy(p->bump, &k, sizeof k);
-        m->b[m->n++] = p->bump;
-        p->bump += size;
-    }
+    have = (size_t)(p->end - p->bump) / size;
+    if (have > RK_POOL_MAG)
+        have = RK_POOL_MAG;
+    run = p->bump;
+    p->bump += have * size;
     pthread_mutex_unlock(&p->mu);
+    /* the run is this thread's alone now */
+    for (i = 0; i < have; i++, run += size) {
+        memcpy(run, &k, sizeof k);
+        m->b[i] = run + HDR;
+    }
+    m->n = (uint32_t)have;
+    hold(c, k, m);
 }
 
-/* Room in c's magazine of class k, which is full: it goes to the depot, an
- * empty one comes back.  0, or -1 when out of memory (no magazine). */
-static int spill(rk_pool_cache *c, uint32_t k)
+void *rk_pool_alloc_slow(rk_pool_cache *c, size_t n)
 {
-    rk_pool *p = c->pool;
-    rk_pool_mag *m = c->mag[k], *e;
+    uint32_t k, zero = 0;
+    char *b;
 
-    pthread_mutex_lock(&p->mu);
-    e = mag_empty(p);
-    if (e != NULL) {
-        m->next = p->full[k];
-        p->full[k] = m;
-        c->mag[k] = e;
+    if (c == NULL || c->pool == NULL || n > RK_POOL_MAX - HDR) {
+        b = malloc(HDR + n);
+        if (b == NULL)
+            return NULL;
+        memcpy(b, &zero, sizeof zero);
+        return b + HDR;
     }
-    pthread_mutex_unlock(&p->mu);
-    return e != NULL ? 0 : -1;
+    k = (uint32_t)((HDR + n + RK_POOL_GRAIN - 1) / RK_POOL_GRAIN);
+    if (c->n[k] == 0) {
+        refill(c, k);
+        if (c->n[k] == 0)
+            return NULL;
+    }
+    return c->b[k][--c->n[k]];
+}
+
+void rk_pool_release_slow(rk_pool_cache *c, void *blk)
+{
+    rk_pool_mag *m, *e;
+    rk_pool *p;
+    uint32_t k;
+
+    if (blk == NULL)
+        return;
+    memcpy(&k, (char *)blk - HDR, sizeof k);
+    if (k == 0) {
+        free((char *)blk - HDR);
+        return;
+    }
+    if (c == NULL || (p = c->pool) == NULL)
+        return; /* a pooled block without its pool's cache: it goes with the pool */
+    if (c->n[k] == c->cap[k]) {
+        /* no magazine, or a full one: that one goes to the depot, an empty
+         * one comes back */
+        m = held(c, k);
+        pthread_mutex_lock(&p->mu);
+        e = mag_empty(p);
+        if (e != NULL && m != NULL) {
+            m->n = c->n[k];
+            m->next = p->full[k];
+            p->full[k] = m;
+        }
+        pthread_mutex_unlock(&p->mu);
+        if (e == NULL)
+            return; /* no magazine to be had: the block goes with the pool */
+        hold(c, k, e);
+    }
+    c->b[k][c->n[k]++] = blk;
 }
 
 void rk_pool_cache_flush(rk_pool_cache *c)
@@ -172,10 +253,12 @@ void rk_pool_cache_flush(rk_pool_cache *c)
         return;
     pthread_mutex_lock(&p->mu);
     for (k = 1; k < RK_POOL_CLASSES; k++) {
-        rk_pool_mag *m = c->mag[k];
+        rk_pool_mag *m = held(c, k);
         if (m == NULL)
             continue;
-        c->mag[k] = NULL;
+        m->n = c->n[k];
+        c->n[k] = c->cap[k] = 0;
+        c->b[k] = NULL;
         /* a depot's "full" magazine holds at least one block: a partial
          * one serves as well, it only runs out sooner */
         if (m->n > 0) {
@@ -187,61 +270,4 @@ void rk_pool_cache_flush(rk_pool_cache *c)
         }
     }
     pthread_mutex_unlock(&p->mu);
-}
-
-void *rk_pool_alloc(rk_pool_cache *c, size_t n)
-{
-    uint32_t k, zero = 0;
-    rk_pool_mag *m;
-    char *b;
-
-    if (c == NULL || c->pool == NULL || n > RK_POOL_MAX - HDR) {
-        b = malloc(HDR + n);
-        if (b == NULL)
-            return NULL;
-        memcpy(b, &zero, sizeof zero);
-        return b + HDR;
-    }
-    k = (uint32_t)((HDR + n + RK_POOL_GRAIN - 1) / RK_POOL_GRAIN);
-    m = c->mag[k];
-    if (m == NULL || m->n == 0) {
-        refill(c, k);
-        m = c->mag[k];
-        if (m == NULL || m->n == 0)
-            return NULL;
-    }
-    b = m->b[--m->n];
-    return b + HDR;
-}
-
-void rk_pool_release(rk_pool_cache *c, void *blk)
-{
-    rk_pool_mag *m;
-    char *b;
-    uint32_t k;
-
-    if (blk == NULL)
-        return;
-    b = (char *)blk - HDR;
-    memcpy(&k, b, sizeof k);
-    if (k == 0) {
-        free(b);
-        return;
-    }
-    if (c == NULL || c->pool == NULL)
-        return; /* a pooled block without its pool's cache: it goes with the pool */
-    m = c->mag[k];
-    if (m == NULL || m->n == RK_POOL_MAG) {
-        rk_pool *p = c->pool;
-        if (m == NULL) {
-            pthread_mutex_lock(&p->mu);
-            m = c->mag[k] = mag_empty(p);
-            pthread_mutex_unlock(&p->mu);
-        } else if (spill(c, k) == 0) {
-            m = c->mag[k];
-        }
-        if (m == NULL || m->n == RK_POOL_MAG)
-            return; /* no magazine to be had: the block goes with the pool */
-    }
-    m->b[m->n++] = b;
 }

@@ -2,7 +2,10 @@
  * test_pool.c - the block pool of the replay (engine/pool.h): sizes and
  * alignment, malloc for big blocks and NULL caches, reuse through the
  * depot, and one thread allocating while another releases (the replay's
- * pattern), with every block's bytes checked.
+ * pattern), with every block's bytes checked.  In a pooling build the
+ * tests also look at the caches' counts (pool.h) to see that each path is
+ * taken: the inline fast paths, an empty magazine refilled from a slab or
+ * from the depot, a full one spilled, a slab's end, every class.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -94,6 +97,163 @@ START_TEST(blocks_are_reused_across_caches)
 }
 END_TEST
 
+/* Every class, at both ends of its sizes: the block holds n bytes, a block
+ * released is the next one its cache gives (the inline paths), and sizes
+ * past RK_POOL_MAX - RK_POOL_HDR come from malloc, outside the magazines. */
+START_TEST(every_class_both_ends)
+{
+    rk_pool *p = rk_pool_new();
+    rk_pool_cache c;
+    void *b[2 * RK_POOL_CLASSES];
+    size_t len[2 * RK_POOL_CLASSES], k, i, nb = 0;
+    int pool = pooling(p);
+
+    rk_pool_cache_init(&c, p);
+    for (k = 1; k < RK_POOL_CLASSES; k++) {
+        size_t lo = k == 1 ? 0 : (k - 1) * RK_POOL_GRAIN - RK_POOL_HDR + 1;
+        size_t hi = k * RK_POOL_GRAIN - RK_POOL_HDR;
+        void *x = rk_pool_alloc(&c, lo), *y;
+        ck_assert_ptr_nonnull(x);
+        if (pool) { /* refilled, one taken (fewer blocks at a slab's end) */
+            ck_assert_uint_eq(c.cap[k], RK_POOL_MAG);
+            ck_assert_uint_lt(c.n[k], RK_POOL_MAG);
+        }
+        rk_pool_release(&c, x);
+        y = rk_pool_alloc(&c, hi);
+        if (pool)
+            ck_assert_ptr_eq(x, y); /* the same class, the same magazine */
+        len[nb] = hi;
+        b[nb++] = y;
+        len[nb] = lo;
+        b[nb++] = rk_pool_alloc(&c, lo);
+        ck_assert_ptr_nonnull(b[nb - 1]);
+    }
+    for (i = 0; i < nb; i++)
+        memset(b[i], (int)i, len[i]);
+    for (i = 0; i < nb; i++) {
+        size_t j;
+        for (j = 0; j < len[i]; j++)
+            ck_assert_uint_eq(((unsigned char *)b[i])[j], i & 0xff);
+    }
+    b[nb] = rk_pool_alloc(&c, RK_POOL_MAX - RK_POOL_HDR + 1);
+    ck_assert_ptr_nonnull(b[nb]);
+    memset(b[nb], 7, RK_POOL_MAX - RK_POOL_HDR + 1);
+    ck_assert_uint_eq(c.cap[0], 0); /* class 0 never has a magazine */
+    for (i = 0; i <= nb; i++)
+        rk_pool_release(&c, b[i]);
+    rk_pool_cache_flush(&c);
+    for (k = 0; k < RK_POOL_CLASSES; k++)
+        ck_assert_uint_eq(c.cap[k], 0);
+    rk_pool_free(p);
+}
+END_TEST
+
+/* A magazine runs empty and is refilled (from a slab, then from the depot),
+ * runs full and is spilled to the depot, where another cache finds it
+ * without a flush. */
+START_TEST(magazines_empty_and_full)
+{
+    rk_pool *p = rk_pool_new();
+    rk_pool_cache a, b;
+    void *blk[2 * RK_POOL_MAG + 1], *more[RK_POOL_MAG], *x;
+    size_t i, k = (RK_POOL_HDR + 100 + RK_POOL_GRAIN - 1) / RK_POOL_GRAIN;
+    int pool = pooling(p), found = 0;
+
+    rk_pool_cache_init(&a, p);
+    rk_pool_cache_init(&b, p);
+    for (i = 0; i < 2 * RK_POOL_MAG + 1; i++) {
+        blk[i] = rk_pool_alloc(&a, 100);
+        ck_assert_ptr_nonnull(blk[i]);
+        memset(blk[i], (int)i, 100);
+        if (pool) /* refilled from the slab at 0, RK_POOL_MAG, 2 * RK_POOL_MAG */
+            ck_assert_uint_eq(a.n[k], RK_POOL_MAG - 1 - i % RK_POOL_MAG);
+    }
+    for (i = 0; i < 2 * RK_POOL_MAG + 1; i++) {
+        size_t j;
+        for (j = 0; j < 100; j++)
+            ck_assert_uint_eq(((unsigned char *)blk[i])[j], i & 0xff);
+        rk_pool_release(&b, blk[i]);
+        if (pool) /* spilled when full, at RK_POOL_MAG and 2 * RK_POOL_MAG */
+            ck_assert_uint_eq(b.n[k], i % RK_POOL_MAG + 1);
+    }
+    /* a's magazine has RK_POOL_MAG - 1 blocks: empty it, then the next
+     * comes from a magazine b spilled */
+    for (i = 0; i < RK_POOL_MAG - 1; i++)
+        more[i] = rk_pool_alloc(&a, 100);
+    x = rk_pool_alloc(&a, 100);
+    ck_assert_ptr_nonnull(x);
+    for (i = 0; i < 2 * RK_POOL_MAG + 1; i++)
+        found |= blk[i] == x;
+    if (pool) {
+        ck_assert_int_eq(found, 1);
+        ck_assert_uint_eq(a.n[k], RK_POOL_MAG - 1);
+    }
+    rk_pool_release(&a, x);
+    for (i = 0; i < RK_POOL_MAG - 1; i++)
+        rk_pool_release(&a, more[i]);
+    rk_pool_cache_flush(&a);
+    rk_pool_cache_flush(&b);
+    rk_pool_cache_flush(&b); /* nothing left: nothing to do */
+    rk_pool_free(p);
+}
+END_TEST
+
+/* More of the largest class than a slab holds: magazines filled at a
+ * slab's end hold fewer blocks, and no two blocks overlap. */
+#define BIG (3 * (1024 * 1024 / RK_POOL_MAX))
+START_TEST(slabs_run_out)
+{
+    rk_pool *p = rk_pool_new();
+    rk_pool_cache c;
+    size_t n = RK_POOL_MAX - RK_POOL_HDR, i, j;
+    unsigned char **b = calloc(BIG, sizeof *b);
+    int partial = 0;
+
+    ck_assert_ptr_nonnull(b);
+    rk_pool_cache_init(&c, p);
+    for (i = 0; i < BIG; i++) {
+        int fresh = c.n[RK_POOL_CLASSES - 1] == 0;
+        b[i] = rk_pool_alloc(&c, n);
+        ck_assert_ptr_nonnull(b[i]);
+        ck_assert_uint_eq((uintptr_t)b[i] % 16, 0);
+        if (fresh && pooling(p) && c.n[RK_POOL_CLASSES - 1] < RK_POOL_MAG - 1)
+            partial = 1;
+        memset(b[i], (int)(i * 7), n);
+    }
+    if (pooling(p))
+        ck_assert_int_eq(partial, 1);
+    for (i = 0; i < BIG; i++) {
+        for (j = 0; j < n; j++)
+            ck_assert_uint_eq(b[i][j], (unsigned char)(i * 7));
+        rk_pool_release(&c, b[i]);
+    }
+    rk_pool_free(p);
+    free(b);
+}
+END_TEST
+
+/* A pooled block released where its pool's cache is not given stays with
+ * the pool (freed by rk_pool_free, not by free). */
+START_TEST(pooled_block_without_its_cache)
+{
+    rk_pool *p = rk_pool_new();
+    rk_pool_cache c, none;
+    void *x;
+
+    rk_pool_cache_init(&c, p);
+    rk_pool_cache_init(&none, NULL);
+    x = rk_pool_alloc(&c, 40);
+    ck_assert_ptr_nonnull(x);
+    rk_pool_release(NULL, x);
+    x = rk_pool_alloc(&c, 40);
+    rk_pool_release(&none, x);
+    x = rk_pool_alloc(&none, 40); /* a NULL pool's cache mallocs */
+    ck_assert_ptr_nonnull(x);
+    rk_pool_release(&none, x);
+    rk_pool_free(p);
+}
+END_TEST
+
 /* One thread allocates and fills blocks, another checks and releases them
  * (as the replay's reader and fold do), through a ring of pointers. */
 #define RING 1024
@@ -181,6 +341,10 @@ Suite *rk_test_suite(void)
     tcase_add_test(tc, sizes_and_alignment);
     tcase_add_test(tc, null_cache_mallocs);
     tcase_add_test(tc, blocks_are_reused_across_caches);
+    tcase_add_test(tc, every_class_both_ends);
+    tcase_add_test(tc, magazines_empty_and_full);
+    tcase_add_test(tc, slabs_run_out);
+    tcase_add_test(tc, pooled_block_without_its_cache);
     tcase_add_test(tc, one_allocates_another_releases);
     suite_add_tcase(s, tc);
     return s;
