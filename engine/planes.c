@@ -1088,15 +1088,17 @@ static char *key_at(const rk_planes *p, uint32_t k)
     return p->kblk[k >> 16] + (k & 0xffff);
 }
 
-/* The length of the key a handle names: key_copy keeps it, big-endian, in
+/* The length of the key a handle names: key_copy keeps it, a uint16_t in
+ * the machine's byte order (one load; the blocks never leave memory), in
  * the two bytes before the key, so that a look-up compares lengths before
  * bytes and then compares a known number of them.  Before the length lies
  * the key's hash (key_hash_at). */
 static size_t key_len(const rk_planes *p, uint32_t k)
 {
-    const unsigned char *s = (const unsigned char *)key_at(p, k);
+    uint16_t n;
 
-    return (size_t)s[-2] << 8 | s[-1];
+    memcpy(&n, key_at(p, k) - 2, 2);
+    return n;
 }
 
 /* The hash of the key a handle's bytes start at (key_at): key_copy keeps it
@@ -1256,12 +1258,17 @@ static inline __attribute__((always_inline)) int mem_eq(const char *a, const cha
 static int key_is(const rk_planes *p, uint32_t kh, const struct key *k)
 {
     const char *s = key_at(p, kh);
+    const char head[2] = {k->kind, '\x1f'};
+    uint16_t x, y;
 
     if (key_len(p, kh) != k->len)
         return 0;
     if (k->len == 0)
         return 1;
-    return s[0] == k->kind && s[1] == '\x1f' && mem_eq(s + 2, k->b, k->lb) &&
+    /* kind and US, in one compare */
+    memcpy(&x, s, 2);
+    memcpy(&y, head, 2);
+    return x == y && mem_eq(s + 2, k->b, k->lb) &&
            (k->c == NULL || (s[2 + k->lb] == '\x1f' && mem_eq(s + 3 + k->lb, k->c, k->lc)));
 }
 
@@ -1332,7 +1339,8 @@ prep_key_parts(const rk_planes_prep *prep, const void *parsed, int kind, struct 
  * and the fold for a record the replay did not prefetch.  Nothing of the
  * state is read: a record's keys are its own.
  */
-static void prep_keys(rk_planes_prep *prep, const void *parsed, int kind)
+static inline __attribute__((always_inline)) void
+prep_keys(rk_planes_prep *prep, const void *parsed, int kind)
 {
     const struct pev *e;
     const char *pid;
@@ -1422,6 +1430,7 @@ static int map_grow(rk_planes *p)
 static int key_copy(rk_planes *p, const struct key *k, uint32_t *out)
 {
     size_t n = 6 + k->len + 1;
+    uint16_t len16;
     char *d;
 
     if (n > KEYBLOCK || k->len > 0xffff)
@@ -1445,8 +1454,8 @@ static int key_copy(rk_planes *p, const struct key *k, uint32_t *out)
     }
     d = p->kblk[p->nkblk - 1] + p->kused;
     memcpy(d, &k->h, 4);
-    d[4] = (char)(k->len >> 8);
-    d[5] = (char)(k->len & 0xff);
+    len16 = (uint16_t)k->len;
+    memcpy(d + 4, &len16, 2);
     d += 6;
     if (k->len > 0) {
         d[0] = k->kind;
