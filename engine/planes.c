@@ -180,7 +180,7 @@ struct pay {
  * compared before the key.  Empty: pay NULL.
  */
 struct slot {
-    uint32_t hash; /* hash_str(key) */
+    uint32_t hash; /* hash_key of the key's parts */
     uint32_t key;  /* block << 16 | offset in the block (key_at) */
     struct pay *pay;
 };
@@ -582,62 +582,62 @@ static size_t dec_format(dec d, char out[RK_AMOUNT_STR_MAX])
 }
 
 /*
- * A 32-bit hash of n bytes for the key map.  Eight bytes at a time (a
- * byte-at-a-time FNV-1a cost four instructions a byte, an eighth of the
- * fold's own work); the word's value depends on the
- * byte order, which only places keys in the table: nothing in the output
- * depends on the table (payments are rendered from p->pays).  Each word is
- * multiplied in and its high bits folded down, then the whole is mixed as
- * splitmix64 finishes, so the low bits that pick a slot depend on every byte.
+ * Hashes for the key map.  A key is hashed from its parts (hash_part of
+ * each, then hash_key), not from its bytes laid out in a row: the fold's
+ * keys lie in parts in the event or row it read (an order, a provider, a
+ * payment id), and copying them together to hash them cost more than the
+ * hash; a record whose payment id is its order hashes that part once for
+ * both of its keys.  Eight bytes at a time (a byte-at-a-time FNV-1a cost
+ * four instructions a byte); a word's value depends on the byte order,
+ * which only places keys in the table: nothing in the output depends on
+ * the table (payments are rendered from p->pays).
+ *
+ * Each word is xored in and the state multiplied by an odd constant (the
+ * splitmix64 one), then its halves swapped: the high half of a product
+ * depends on every bit of the state, so after the swap the low 32 bits
+ * (a hash, and what picks a slot) depend on every byte hashed so far.  No
+ * finalizer is needed on top (three instructions a word: xor, imul, rol,
+ * where a splitmix64 finish cost a dozen per key).
  */
 static uint64_t hash_word(uint64_t h, uint64_t w)
 {
     h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-    return h ^ (h >> 31);
+    return h << 32 | h >> 32;
 }
 
-/* The last word (the n % 8 bytes left, then zeros) and the final mix. */
-static uint32_t hash_end(uint64_t h, uint64_t w)
-{
-    h = (h ^ w) * 0x94d049bb133111ebULL;
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    return (uint32_t)h;
-}
-
-static uint32_t hash_mem(const char *s, size_t n)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n, w;
-    unsigned char t[8] = {0};
-
-    for (; n >= 8; s += 8, n -= 8) {
-        memcpy(&w, s, 8);
-        h = hash_word(h, w);
-    }
-    memcpy(t, s, n);
-    memcpy(&w, t, 8);
-    return hash_end(h, w);
-}
-
-/* hash_mem(s, n) for bytes s[0..n) followed by zeros up to the next multiple
- * of 8 past n (key_hash pads its keys so): the last word is read whole. */
-static uint32_t hash_padded(const char *s, size_t n)
+/*
+ * The (unfinished) hash of part s[0..n): its length, then its words.  No
+ * byte outside s[0..n) is read, so that a part can be hashed where it lies:
+ * the last word is the last eight bytes (overlapping the one before); a
+ * part of four to seven bytes is read as two overlapping words of four,
+ * and a shorter one as its first, middle and last bytes.  The length is
+ * mixed in first, so the overlaps cannot make two parts of different
+ * lengths agree by construction; equal parts hash equal, which is all the
+ * map needs (it compares the keys).
+ */
+static inline __attribute__((always_inline)) uint64_t hash_part(const char *s, size_t n)
 {
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n, w;
+    uint32_t u, v;
     size_t i;
 
-    for (i = 0; i + 8 <= n; i += 8) {
-        memcpy(&w, s + i, 8);
-        h = hash_word(h, w);
+    if (n >= 8) {
+        for (i = 0; i + 8 < n; i += 8) {
+            memcpy(&w, s + i, 8);
+            h = hash_word(h, w);
+        }
+        memcpy(&w, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(&u, s, 4);
+        memcpy(&v, s + n - 4, 4);
+        w = (uint64_t)u << 32 | v;
+    } else if (n > 0) {
+        w = (uint64_t)(unsigned char)s[0] << 16 | (uint64_t)(unsigned char)s[n / 2] << 8 |
+            (unsigned char)s[n - 1];
+    } else {
+        w = 0;
     }
-    memcpy(&w, s + i, 8);
-    return hash_end(h, w);
-}
-
-static uint32_t hash_str(const char *s)
-{
-    return hash_mem(s, strlen(s));
+    return hash_word(h, w);
 }
 
 /*
@@ -650,9 +650,16 @@ static uint32_t hash_str(const char *s)
 static uint32_t ev_fp(const char *id, size_t n)
 {
     uint64_t w = 0;
+    size_t i;
 
-    memcpy(&w, n >= 8 ? id + n - 8 : id, n >= 8 ? 8 : n);
-    return hash_end(0x9e3779b97f4a7c15ULL ^ (uint64_t)n, w);
+    /* a copy of a fixed eight bytes is two instructions; one of n bytes
+     * was a call to memcpy */
+    if (n >= 8)
+        memcpy(&w, id + n - 8, 8);
+    else
+        for (i = 0; i < n; i++)
+            w |= (uint64_t)(unsigned char)id[i] << (8 * i);
+    return (uint32_t)hash_word(0x9e3779b97f4a7c15ULL ^ (uint64_t)n, w);
 }
 
 static int streq(const char *a, const char *b)
@@ -1097,19 +1104,35 @@ static char *key_at(const rk_planes *p, uint32_t k)
     return p->kblk[k >> 16] + (k & 0xffff);
 }
 
-/* The length of the key a handle names: key_copy keeps it, big-endian, in
+/* The length of the key a handle names: key_copy keeps it, a uint16_t in
+ * the machine's byte order (one load; the blocks never leave memory), in
  * the two bytes before the key, so that a look-up compares lengths before
- * bytes and then compares a known number of them. */
+ * bytes and then compares a known number of them.  Before the length lies
+ * the key's hash (key_hash_at). */
 static size_t key_len(const rk_planes *p, uint32_t k)
 {
-    const unsigned char *s = (const unsigned char *)key_at(p, k);
+    uint16_t n;
 
-    return (size_t)s[-2] << 8 | s[-1];
+    memcpy(&n, key_at(p, k) - 2, 2);
+    return n;
 }
 
-/* The slot of NUL-terminated key, whose hash is h (hash_str(key)); NULL when
- * absent.  For the rare look-ups by a key's text (pay_merge);
- * the fold's own go through map_find_k. */
+/* The hash of the key a handle's bytes start at (key_at): key_copy keeps it
+ * in the four bytes before the length, as the key is hashed from its parts
+ * (hash_key), which its text does not always tell apart (a provider may
+ * hold a US). */
+static uint32_t key_hash_at(const char *s)
+{
+    uint32_t h;
+
+    memcpy(&h, s - 6, 4);
+    return h;
+}
+
+/* The slot of key, a key of the map (the bytes map_put returned, as a
+ * payment's list of keys keeps them), whose hash is h; NULL when absent.
+ * For the rare look-ups by a key's text (pay_merge); the fold's own go
+ * through map_find_k. */
 static struct slot *map_find_h(const rk_planes *p, const char *key, uint32_t h)
 {
     size_t i;
@@ -1127,7 +1150,7 @@ static struct slot *map_find_h(const rk_planes *p, const char *key, uint32_t h)
 
 static struct slot *map_find(const rk_planes *p, const char *key)
 {
-    return map_find_h(p, key, hash_str(key));
+    return map_find_h(p, key, key_hash_at(key));
 }
 
 /*
@@ -1135,20 +1158,19 @@ static struct slot *map_find(const rk_planes *p, const char *key)
  * Keys: "o" US order, "p" US provider US payment id (US = 0x1f), so a key
  * is kind, US, b, and when c is not NULL US and c.  The parts are compared
  * against a key in the map where they lie (map_find_k), so the fold never
- * builds a key it finds; the hash is computed once per key, from its bytes
- * laid out in s (key_hash), by rk_planes_prefetch when the replay asked
+ * builds a key it finds; the hash is computed once per key, from its parts
+ * where they lie (hash_key), by rk_planes_prefetch when the replay asked
  * for the record's keys ahead (the prep keeps the hashes and the lengths),
  * else by the fold.
  */
 #define KEY_MAX (2 * RK_REF_MAX + 64)
 
 struct key {
-    uint32_t h;   /* hash_mem of the key's bytes, which is hash_str(s) */
+    uint32_t h;   /* hash_key of its parts */
     size_t len;   /* the key's bytes (before its NUL) */
     char kind;    /* 'o' or 'p'; 0 for the empty key (below) */
     const char *b, *c;
     size_t lb, lc;
-    char s[KEY_MAX + 8]; /* the key's bytes, padded with zeros: set by key_hash only */
 };
 
 /* Set k's parts (b[0..lb), c[0..lc) with c NULL for an order key), not its
@@ -1173,23 +1195,23 @@ key_parts(struct key *k, char kind, const char *b, size_t lb, const char *c, siz
     k->len = n;
 }
 
-/* Lay k's bytes out in k->s (its NUL, then zeros to the next word: what
- * hash_padded reads) and hash them. */
+/* The hash of key k from hb and hc, the hash_part of its parts (hc unused
+ * when k has no c): b, its kind, then c, in that order (the parts' lengths,
+ * hence the key's, are in hb and hc). */
+static inline __attribute__((always_inline)) uint32_t
+hash_key(const struct key *k, uint64_t hb, uint64_t hc)
+{
+    uint64_t h = hash_word(hb, (unsigned char)k->kind);
+
+    if (k->c != NULL)
+        h = hash_word(h, hc);
+    return (uint32_t)h;
+}
+
+/* Hash k's parts where they lie. */
 static void key_hash(struct key *k)
 {
-    size_t n = k->len;
-
-    if (n > 0) {
-        k->s[0] = k->kind;
-        k->s[1] = '\x1f';
-        memcpy(k->s + 2, k->b, k->lb);
-        if (k->c != NULL) {
-            k->s[2 + k->lb] = '\x1f';
-            memcpy(k->s + 3 + k->lb, k->c, k->lc);
-        }
-    }
-    memset(k->s + n, 0, 8);
-    k->h = hash_padded(k->s, n);
+    k->h = hash_key(k, hash_part(k->b, k->lb), k->c != NULL ? hash_part(k->c, k->lc) : 0);
 }
 
 static void key_make(struct key *k, char kind, const char *b, const char *c)
@@ -1252,12 +1274,17 @@ static inline __attribute__((always_inline)) int mem_eq(const char *a, const cha
 static int key_is(const rk_planes *p, uint32_t kh, const struct key *k)
 {
     const char *s = key_at(p, kh);
+    const char head[2] = {k->kind, '\x1f'};
+    uint16_t x, y;
 
     if (key_len(p, kh) != k->len)
         return 0;
     if (k->len == 0)
         return 1;
-    return s[0] == k->kind && s[1] == '\x1f' && mem_eq(s + 2, k->b, k->lb) &&
+    /* kind and US, in one compare */
+    memcpy(&x, s, 2);
+    memcpy(&y, head, 2);
+    return x == y && mem_eq(s + 2, k->b, k->lb) &&
            (k->c == NULL || (s[2 + k->lb] == '\x1f' && mem_eq(s + 3 + k->lb, k->c, k->lc)));
 }
 
@@ -1328,12 +1355,14 @@ prep_key_parts(const rk_planes_prep *prep, const void *parsed, int kind, struct 
  * and the fold for a record the replay did not prefetch.  Nothing of the
  * state is read: a record's keys are its own.
  */
-static void prep_keys(rk_planes_prep *prep, const void *parsed, int kind)
+static inline __attribute__((always_inline)) void
+prep_keys(rk_planes_prep *prep, const void *parsed, int kind)
 {
     const struct pev *e;
     const char *pid;
     struct key k[2];
-    int has, i;
+    uint64_t ho = 0, hc;
+    int has;
 
     if (prep->keyed || prep->status != 1 || parsed == NULL)
         return;
@@ -1348,11 +1377,20 @@ static void prep_keys(rk_planes_prep *prep, const void *parsed, int kind)
     }
     if (!prep_key_parts(prep, parsed, kind, k, &has))
         return;
-    for (i = 0; i < 2; i++) {
-        if (has & (1 << i)) {
-            key_hash(&k[i]);
-            prep->key_h[i] = k[i].h;
-        }
+    if (has & 1) {
+        ho = hash_part(k[0].b, k[0].lb);
+        prep->key_h[0] = hash_key(&k[0], ho, 0);
+    }
+    if (has & 2) {
+        /* a provider event without a pid: its "p" key ends with its order,
+         * hashed just above */
+        if (k[1].c == NULL)
+            hc = 0;
+        else if ((has & 1) && k[1].c == k[0].b && k[1].lc == k[0].lb)
+            hc = ho;
+        else
+            hc = hash_part(k[1].c, k[1].lc);
+        prep->key_h[1] = hash_key(&k[1], hash_part(k[1].b, k[1].lb), hc);
     }
     prep->keyed = 1;
 }
@@ -1402,12 +1440,13 @@ static int map_grow(rk_planes *p)
     return 0;
 }
 
-/* Copy key k (its length in two bytes, its bytes and its NUL) into the key
- * blocks (freed with the state) and set *out to its handle, which names
- * the bytes after the length; -1 when out of memory. */
+/* Copy key k (its hash in four bytes, its length in two, its bytes and its
+ * NUL) into the key blocks (freed with the state) and set *out to its
+ * handle, which names the bytes after the length; -1 when out of memory. */
 static int key_copy(rk_planes *p, const struct key *k, uint32_t *out)
 {
-    size_t n = 2 + k->len + 1;
+    size_t n = 6 + k->len + 1;
+    uint16_t len16;
     char *d;
 
     if (n > KEYBLOCK || k->len > 0xffff)
@@ -1430,9 +1469,10 @@ static int key_copy(rk_planes *p, const struct key *k, uint32_t *out)
         p->kused = 0;
     }
     d = p->kblk[p->nkblk - 1] + p->kused;
-    d[0] = (char)(k->len >> 8);
-    d[1] = (char)(k->len & 0xff);
-    d += 2;
+    memcpy(d, &k->h, 4);
+    len16 = (uint16_t)k->len;
+    memcpy(d + 4, &len16, 2);
+    d += 6;
     if (k->len > 0) {
         d[0] = k->kind;
         d[1] = '\x1f';
@@ -1443,7 +1483,7 @@ static int key_copy(rk_planes *p, const struct key *k, uint32_t *out)
         }
     }
     d[k->len] = '\0';
-    *out = (uint32_t)((p->nkblk - 1) << 16 | (p->kused + 2));
+    *out = (uint32_t)((p->nkblk - 1) << 16 | (p->kused + 6));
     p->kused += n;
     return 0;
 }
