@@ -3528,12 +3528,17 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
  * closing one sets it, because the parent's flag was set when the closed
  * value's own member was written (wr_head), just before it was opened.
  */
+/* struct wr's day when it holds no date: no time's day (|day| < 2^18) */
+#define WR_NO_DAY INT64_MIN
+
 struct wr {
     uint8_t *at;  /* where the text ends (b->data + the true length) */
     uint8_t *lim; /* b->data + b->cap; at < lim while the buffer is usable */
     rk_buf *b;
     int nomem;
     int more;     /* the innermost open object or array has a member */
+    int64_t day;  /* the day (since 1970-01-01) whose text date holds, or WR_NO_DAY */
+    char date[10]; /* "YYYY-MM-DD" of day: see wr_time */
     uint8_t spare[1]; /* at and lim point here when b has no storage yet */
 };
 
@@ -3543,6 +3548,7 @@ static void wr_init(struct wr *w, rk_buf *b)
     w->b = b;
     w->nomem = 0;
     w->more = 0;
+    w->day = WR_NO_DAY;
     if (b != NULL && b->data != NULL) {
         w->at = b->data + b->len;
         w->lim = b->data + b->cap;
@@ -3947,6 +3953,44 @@ static void wr_num_name(struct wr *w, const char *name, uint64_t n)
         wr_end(w, d + wr_u64_text((char *)d, n));
 }
 
+/*
+ * rk_time_format's text of t at d (which has room for RK_TIME_STR_MAX
+ * bytes); returns the end of the WR_TIME_LEN bytes.  A payment's times
+ * mostly fall on one day and on whole seconds: the writer keeps the last
+ * date it formatted (w->day, w->date), and a time in whole seconds on that
+ * day is its date copied and "THH:MM:SS.000000000Z" made from the pairs
+ * table, without the calendar arithmetic.  Anything else goes to
+ * rk_time_format, whose date is kept for the next time.  test_planes_text
+ * compares the two on random and edge instants.
+ */
+static inline uint8_t *wr_time_text(struct wr *w, uint8_t *d, int64_t t)
+{
+    const int64_t ns_day = INT64_C(86400000000000);
+    int64_t day = t / ns_day, rem = t % ns_day;
+    unsigned sod;
+
+    if (rem < 0) { /* floor division: times before 1970 */
+        rem += ns_day;
+        day -= 1;
+    }
+    if (day != w->day || rem % 1000000000 != 0) {
+        rk_time_format(t, (char *)d); /* digits and separators: nothing to escape */
+        memcpy(w->date, d, sizeof w->date);
+        w->day = day;
+        return d + WR_TIME_LEN;
+    }
+    sod = (unsigned)(rem / 1000000000);
+    memcpy(d, w->date, sizeof w->date);
+    d[10] = 'T';
+    memcpy(d + 11, rk_digit_pairs + 2 * (sod / 3600), 2);
+    d[13] = ':';
+    memcpy(d + 14, rk_digit_pairs + 2 * (sod / 60 % 60), 2);
+    d[16] = ':';
+    memcpy(d + 17, rk_digit_pairs + 2 * (sod % 60), 2);
+    memcpy(d + 19, ".000000000Z", 11);
+    return d + WR_TIME_LEN;
+}
+
 WR_INLINE void wr_time(struct wr *w, const char *k, size_t kn, int64_t t)
 {
     uint8_t *d;
@@ -3958,8 +4002,7 @@ WR_INLINE void wr_time(struct wr *w, const char *k, size_t kn, int64_t t)
         return;
     d = wr_head(w, d, k, kn);
     *d++ = '"';
-    rk_time_format(t, (char *)d); /* digits and separators: nothing to escape */
-    d += WR_TIME_LEN;
+    d = wr_time_text(w, d, t);
     *d++ = '"';
     wr_end(w, d);
 }
