@@ -4268,6 +4268,31 @@ static inline void fsum_add(struct fsum *s, size_t *n, const char *account, cons
         s[i].bad = 1;
 }
 
+/*
+ * The totals per currency (account NULL) in cur, from the sums per account
+ * and currency acc[0..nacc), when each currency is in one account only: a
+ * currency's total is then its account's sum, added up from the same rows
+ * in the same order, so the same value, scale and overflow (dec_add's
+ * overflow depends on the order).  Saves a second fsum_add pass over the
+ * rows.  -1 when a currency is in two accounts: the caller adds the rows
+ * up again.  cur has room for nacc entries.
+ */
+static int fsum_totals(struct fsum *cur, size_t *n, const struct fsum *acc, size_t nacc)
+{
+    size_t i, j;
+
+    *n = 0;
+    for (i = 0; i < nacc; i++) {
+        for (j = 0; j < *n; j++)
+            if (strcmp(cur[j].currency, acc[i].currency) == 0)
+                return -1;
+        cur[*n] = acc[i];
+        cur[*n].account = NULL;
+        (*n)++;
+    }
+    return 0;
+}
+
 /* At d: the text wr_dec writes for v, quoted; returns the end. */
 static inline uint8_t *put_dec(uint8_t *d, dec v)
 {
@@ -4407,9 +4432,14 @@ static int write_finance(struct wr *w, const struct pay *y)
     per = l.per;
     fx = l.fx;
     for (i = 0; i < y->L->nfr; i++) {
-        fsum_add(cur, &ncur, NULL, y->L->fr[i]);
         fsum_add(acc, &nacc, y->L->fr[i]->account, y->L->fr[i]);
         per[i] = y->L->fr[i]->period;
+    }
+    if (fsum_totals(cur, &ncur, acc, nacc) != 0) {
+        /* a currency in two accounts: its total from the rows, in their order */
+        ncur = 0;
+        for (i = 0; i < y->L->nfr; i++)
+            fsum_add(cur, &ncur, NULL, y->L->fr[i]);
     }
     sort_few(acc, nacc, sizeof *acc, fsum_cmp);
     sort_few(cur, ncur, sizeof *cur, fsum_cmp);
