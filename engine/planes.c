@@ -3583,12 +3583,17 @@ static int provider_view(const rk_planes *p, const struct pay *y, const struct e
  * closing one sets it, because the parent's flag was set when the closed
  * value's own member was written (wr_head), just before it was opened.
  */
+/* struct wr's day when it holds no date: no time's day (|day| < 2^18) */
+#define WR_NO_DAY INT64_MIN
+
 struct wr {
     uint8_t *at;  /* where the text ends (b->data + the true length) */
     uint8_t *lim; /* b->data + b->cap; at < lim while the buffer is usable */
     rk_buf *b;
     int nomem;
     int more;     /* the innermost open object or array has a member */
+    int64_t day;  /* the day (since 1970-01-01) whose text date holds, or WR_NO_DAY */
+    char date[10]; /* "YYYY-MM-DD" of day: see wr_time */
     uint8_t spare[1]; /* at and lim point here when b has no storage yet */
 };
 
@@ -3598,6 +3603,7 @@ static void wr_init(struct wr *w, rk_buf *b)
     w->b = b;
     w->nomem = 0;
     w->more = 0;
+    w->day = WR_NO_DAY;
     if (b != NULL && b->data != NULL) {
         w->at = b->data + b->len;
         w->lim = b->data + b->cap;
@@ -4002,6 +4008,44 @@ static void wr_num_name(struct wr *w, const char *name, uint64_t n)
         wr_end(w, d + wr_u64_text((char *)d, n));
 }
 
+/*
+ * rk_time_format's text of t at d (which has room for RK_TIME_STR_MAX
+ * bytes); returns the end of the WR_TIME_LEN bytes.  A payment's times
+ * mostly fall on one day and on whole seconds: the writer keeps the last
+ * date it formatted (w->day, w->date), and a time in whole seconds on that
+ * day is its date copied and "THH:MM:SS.000000000Z" made from the pairs
+ * table, without the calendar arithmetic.  Anything else goes to
+ * rk_time_format, whose date is kept for the next time.  test_planes_text
+ * compares the two on random and edge instants.
+ */
+static inline uint8_t *wr_time_text(struct wr *w, uint8_t *d, int64_t t)
+{
+    const int64_t ns_day = INT64_C(86400000000000);
+    int64_t day = t / ns_day, rem = t % ns_day;
+    unsigned sod;
+
+    if (rem < 0) { /* floor division: times before 1970 */
+        rem += ns_day;
+        day -= 1;
+    }
+    if (day != w->day || rem % 1000000000 != 0) {
+        rk_time_format(t, (char *)d); /* digits and separators: nothing to escape */
+        memcpy(w->date, d, sizeof w->date);
+        w->day = day;
+        return d + WR_TIME_LEN;
+    }
+    sod = (unsigned)(rem / 1000000000);
+    memcpy(d, w->date, sizeof w->date);
+    d[10] = 'T';
+    memcpy(d + 11, rk_digit_pairs + 2 * (sod / 3600), 2);
+    d[13] = ':';
+    memcpy(d + 14, rk_digit_pairs + 2 * (sod / 60 % 60), 2);
+    d[16] = ':';
+    memcpy(d + 17, rk_digit_pairs + 2 * (sod % 60), 2);
+    memcpy(d + 19, ".000000000Z", 11);
+    return d + WR_TIME_LEN;
+}
+
 WR_INLINE void wr_time(struct wr *w, const char *k, size_t kn, int64_t t)
 {
     uint8_t *d;
@@ -4013,8 +4057,7 @@ WR_INLINE void wr_time(struct wr *w, const char *k, size_t kn, int64_t t)
         return;
     d = wr_head(w, d, k, kn);
     *d++ = '"';
-    rk_time_format(t, (char *)d); /* digits and separators: nothing to escape */
-    d += WR_TIME_LEN;
+    d = wr_time_text(w, d, t);
     *d++ = '"';
     wr_end(w, d);
 }
@@ -4280,6 +4323,31 @@ static inline void fsum_add(struct fsum *s, size_t *n, const char *account, cons
         s[i].bad = 1;
 }
 
+/*
+ * The totals per currency (account NULL) in cur, from the sums per account
+ * and currency acc[0..nacc), when each currency is in one account only: a
+ * currency's total is then its account's sum, added up from the same rows
+ * in the same order, so the same value, scale and overflow (dec_add's
+ * overflow depends on the order).  Saves a second fsum_add pass over the
+ * rows.  -1 when a currency is in two accounts: the caller adds the rows
+ * up again.  cur has room for nacc entries.
+ */
+static int fsum_totals(struct fsum *cur, size_t *n, const struct fsum *acc, size_t nacc)
+{
+    size_t i, j;
+
+    *n = 0;
+    for (i = 0; i < nacc; i++) {
+        for (j = 0; j < *n; j++)
+            if (strcmp(cur[j].currency, acc[i].currency) == 0)
+                return -1;
+        cur[*n] = acc[i];
+        cur[*n].account = NULL;
+        (*n)++;
+    }
+    return 0;
+}
+
 /* At d: the text wr_dec writes for v, quoted; returns the end. */
 static inline uint8_t *put_dec(uint8_t *d, dec v)
 {
@@ -4419,9 +4487,14 @@ static int write_finance(struct wr *w, const struct pay *y)
     per = l.per;
     fx = l.fx;
     for (i = 0; i < y->L->nfr; i++) {
-        fsum_add(cur, &ncur, NULL, y->L->fr[i]);
         fsum_add(acc, &nacc, y->L->fr[i]->account, y->L->fr[i]);
         per[i] = y->L->fr[i]->period;
+    }
+    if (fsum_totals(cur, &ncur, acc, nacc) != 0) {
+        /* a currency in two accounts: its total from the rows, in their order */
+        ncur = 0;
+        for (i = 0; i < y->L->nfr; i++)
+            fsum_add(cur, &ncur, NULL, y->L->fr[i]);
     }
     sort_few(acc, nacc, sizeof *acc, fsum_cmp);
     sort_few(cur, ncur, sizeof *cur, fsum_cmp);

@@ -827,6 +827,48 @@ START_TEST(wrong_rail_finance_and_corrections)
 }
 END_TEST
 
+/* A currency in two accounts: its total adds up both (write_finance then
+ * adds the rows up again instead of copying one account's sum); a currency
+ * in one account has that account's sum as its total. */
+START_TEST(finance_totals_across_accounts)
+{
+    rk_ledger *l = new_ledger();
+    struct body b[4];
+    cJSON *doc, *tot;
+    char *text;
+
+    b[0] = commerce("t-1", "created", T0, "10.00", "USDT", "tron", 0);
+    b[1] = finance("t-1", "je-1", "1200-clearing", "debit", "10.00", "USD", NULL);
+    b[2] = finance("t-1", "je-2", "4000-revenue", "credit", "2.5", "USD", NULL);
+    b[3] = finance("t-1", "je-3", "1200-clearing", "credit", "1", "EUR", NULL);
+    append_all(l, b, 4);
+    text = replay_doc(l, NULL, NULL, NULL);
+    doc = parse(text);
+    tot = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(payment_of(doc, "t-1"), "finance"), "totals");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(
+                         cJSON_GetObjectItemCaseSensitive(tot, "USD"), "credit")
+                         ->valuestring,
+                     "2.5");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(
+                         cJSON_GetObjectItemCaseSensitive(tot, "USD"), "debit")
+                         ->valuestring,
+                     "10.00");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(
+                         cJSON_GetObjectItemCaseSensitive(tot, "EUR"), "credit")
+                         ->valuestring,
+                     "1");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(
+                         cJSON_GetObjectItemCaseSensitive(tot, "EUR"), "debit")
+                         ->valuestring,
+                     "0");
+    cJSON_Delete(doc);
+    free(text);
+    free_all(b, 4);
+    rk_ledger_close(l);
+}
+END_TEST
+
 /* ---- timeline and diff ------------------------------------------------------ */
 
 START_TEST(timeline_lines)
@@ -2102,6 +2144,7 @@ Suite *rk_test_suite(void)
     tcase_add_test(t, duplicates_count_once);
     tcase_add_test(t, webhook_api_drift);
     tcase_add_test(t, wrong_rail_finance_and_corrections);
+    tcase_add_test(t, finance_totals_across_accounts);
     tcase_add_test(t, timeline_lines);
     tcase_add_test(t, diff_between_points);
     tcase_add_test(t, corrupt_bodies_are_skipped_not_fatal);
