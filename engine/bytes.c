@@ -142,18 +142,9 @@ size_t rk_u64_text(char out[RK_U64_TEXT_MAX], uint64_t v)
         100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL};
     unsigned bits = 64 - (unsigned)__builtin_clzll(v | 1);
     size_t t = (bits * 1233) >> 12; /* 0..19 */
-    size_t n = t + ((v | 1) >= pow10[t]), i = n;
+    size_t n = t + ((v | 1) >= pow10[t]);
 
-    while (v >= 100) {
-        unsigned r = (unsigned)(v % 100);
-        v /= 100;
-        i -= 2;
-        memcpy(out + i, rk_digit_pairs + 2 * r, 2);
-    }
-    if (v >= 10)
-        memcpy(out, rk_digit_pairs + 2 * v, 2);
-    else
-        out[0] = (char)('0' + v);
+    rk_digits_put(out, v, n);
     return n;
 }
 

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -73,6 +74,33 @@ size_t rk_u64_text(char out[RK_U64_TEXT_MAX], uint64_t v);
 /* The decimal pairs "00".."99", 200 bytes (no NUL): pair k at 2 * k.  For
  * writers of decimal text that take two digits per division. */
 extern const char rk_digit_pairs[200];
+
+/* v's n digits (n its exact digit count, from the caller) into out[0..n),
+ * two per division from rk_digit_pairs: the end of rk_u64_text, shared
+ * with writers that count the digits their own way. */
+static inline void rk_digits_put(char *out, uint64_t v, size_t n)
+{
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        n -= 2;
+        memcpy(out + n, rk_digit_pairs + 2 * r, 2);
+    }
+    if (v >= 10)
+        memcpy(out, rk_digit_pairs + 2 * v, 2);
+    else
+        out[0] = (char)('0' + v);
+}
+
+/* "HH:MM:SS" of sod seconds into the day (below 86 400) into out[0..8). */
+static inline void rk_hms_put(char *out, unsigned sod)
+{
+    memcpy(out, rk_digit_pairs + 2 * (sod / 3600), 2);
+    out[2] = ':';
+    memcpy(out + 3, rk_digit_pairs + 2 * (sod / 60 % 60), 2);
+    out[5] = ':';
+    memcpy(out + 6, rk_digit_pairs + 2 * (sod % 60), 2);
+}
 
 /* ---- UTF-8 --------------------------------------------------------------- */
 

@@ -3955,7 +3955,7 @@ WR_INLINE void wr_null(struct wr *w, const char *k, size_t kn)
 static inline size_t wr_u64_text(char out[RK_U64_TEXT_MAX], uint64_t v)
 {
     uint32_t x;
-    size_t n, i;
+    size_t n;
 
     if (v >= 100000000)
         return rk_u64_text(out, v);
@@ -3964,17 +3964,7 @@ static inline size_t wr_u64_text(char out[RK_U64_TEXT_MAX], uint64_t v)
         n = x >= 1000000 ? (x >= 10000000 ? 8 : 7) : (x >= 100000 ? 6 : 5);
     else
         n = x >= 100 ? (x >= 1000 ? 4 : 3) : (x >= 10 ? 2 : 1);
-    i = n;
-    while (x >= 100) {
-        uint32_t r = x % 100;
-        x /= 100;
-        i -= 2;
-        memcpy(out + i, rk_digit_pairs + 2 * r, 2);
-    }
-    if (x >= 10)
-        memcpy(out, rk_digit_pairs + 2 * x, 2);
-    else
-        out[0] = (char)('0' + x);
+    rk_digits_put(out, x, n);
     return n;
 }
 
@@ -4037,11 +4027,7 @@ static inline uint8_t *wr_time_text(struct wr *w, uint8_t *d, int64_t t)
     sod = (unsigned)(rem / 1000000000);
     memcpy(d, w->date, sizeof w->date);
     d[10] = 'T';
-    memcpy(d + 11, rk_digit_pairs + 2 * (sod / 3600), 2);
-    d[13] = ':';
-    memcpy(d + 14, rk_digit_pairs + 2 * (sod / 60 % 60), 2);
-    d[16] = ':';
-    memcpy(d + 17, rk_digit_pairs + 2 * (sod % 60), 2);
+    rk_hms_put((char *)d + 11, sod);
     memcpy(d + 19, ".000000000Z", 11);
     return d + WR_TIME_LEN;
 }

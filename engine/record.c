@@ -251,11 +251,7 @@ void rk_time_format(int64_t ns, char out[RK_TIME_STR_MAX])
     out[7] = '-';
     memcpy(out + 8, rk_digit_pairs + 2 * d, 2);
     out[10] = 'T';
-    memcpy(out + 11, rk_digit_pairs + 2 * (sod / 3600), 2);
-    out[13] = ':';
-    memcpy(out + 14, rk_digit_pairs + 2 * (sod / 60 % 60), 2);
-    out[16] = ':';
-    memcpy(out + 17, rk_digit_pairs + 2 * (sod % 60), 2);
+    rk_hms_put(out + 11, sod);
     out[19] = '.';
     if (frac == 0)
         memcpy(out + 20, "000000000", 9); /* whole seconds: the usual time */
