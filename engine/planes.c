@@ -593,11 +593,14 @@ static size_t dec_format(dec d, char out[RK_AMOUNT_STR_MAX])
  * the table (payments are rendered from p->pays).
  *
  * Each word is xored in and the state multiplied by an odd constant (the
- * splitmix64 one), then its halves swapped: the high half of a product
- * depends on every bit of the state, so after the swap the low 32 bits
- * (a hash, and what picks a slot) depend on every byte hashed so far.  No
- * finalizer is needed on top (three instructions a word: xor, imul, rol,
- * where a splitmix64 finish cost a dozen per key).
+ * splitmix64 one), then its halves swapped.  Bit j of a product depends on
+ * bits 0..j of the state, so after one round the low 32 bits (a hash, and
+ * what picks a slot) depend on every earlier word and on the new word's
+ * low bits; its top byte reaches bits 24..31 only.  Every key takes one
+ * round more after its last part (hash_key mixes in its kind), which
+ * carries those bits down into the slot's bits.  No finalizer is needed
+ * on top (three instructions a word: xor, imul, rol, where a splitmix64
+ * finish cost a dozen per key).
  */
 static uint64_t hash_word(uint64_t h, uint64_t w)
 {
