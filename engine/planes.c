@@ -4051,20 +4051,25 @@ WR_INLINE void wr_time(struct wr *w, const char *k, size_t kn, int64_t t)
     wr_end(w, d);
 }
 
-WR_INLINE void wr_dec(struct wr *w, const char *k, size_t kn, dec v)
+/* At d: v's amount text, quoted; returns the end. */
+static inline uint8_t *put_dec(uint8_t *d, dec v)
 {
-    uint8_t *d = wr_room(w, 1 + kn + 2 + RK_AMOUNT_STR_MAX);
-
-    if (d == NULL)
-        return;
-    d = wr_head(w, d, k, kn);
     *d++ = '"';
     if (v.v == 0 && v.scale == 0)
         *d++ = '0'; /* dec_format's text, without the call: the empty side of a sum */
     else
         d += dec_format(v, (char *)d); /* '-', digits, '.': nothing to escape */
     *d++ = '"';
-    wr_end(w, d);
+    return d;
+}
+
+WR_INLINE void wr_dec(struct wr *w, const char *k, size_t kn, dec v)
+{
+    uint8_t *d = wr_room(w, 1 + kn + 2 + RK_AMOUNT_STR_MAX);
+
+    if (d == NULL)
+        return;
+    wr_end(w, put_dec(wr_head(w, d, k, kn), v));
 }
 
 /* {"asset","contract","network"} members of a rail, without the braces. */
@@ -4335,18 +4340,6 @@ static int fsum_totals(struct fsum *cur, size_t *n, const struct fsum *acc, size
         (*n)++;
     }
     return 0;
-}
-
-/* At d: the text wr_dec writes for v, quoted; returns the end. */
-static inline uint8_t *put_dec(uint8_t *d, dec v)
-{
-    *d++ = '"';
-    if (v.v == 0 && v.scale == 0)
-        *d++ = '0'; /* dec_format's text, without the call: the empty side of a sum */
-    else
-        d += dec_format(v, (char *)d); /* '-', digits, '.': nothing to escape */
-    *d++ = '"';
-    return d;
 }
 
 /* 1 when sums a and b have the same value text: the same credit and debit
