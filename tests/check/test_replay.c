@@ -802,13 +802,8 @@ START_TEST(wrong_rail_finance_and_corrections)
     ck_assert_ptr_null(diff_kind(p, "wrong_asset"));
     ck_assert_ptr_null(diff_kind(p, "amount_mismatch")); /* not comparable on another rail */
     fin = cJSON_GetObjectItemCaseSensitive(p, "finance");
-    ck_assert_str_eq(
-        cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(fin, "totals"),
-                                             "USD"),
-            "credit")
-            ->valuestring,
-        "25.50");
+    ck_assert_str_eq(pstr(cJSON_GetObjectItemCaseSensitive(fin, "totals"), "USD", "credit"),
+                     "25.50");
     ck_assert_str_eq(
         cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(
                                              cJSON_GetObjectItemCaseSensitive(fin, "fx"), 0),
@@ -846,22 +841,10 @@ START_TEST(finance_totals_across_accounts)
     doc = parse(text);
     tot = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(payment_of(doc, "t-1"), "finance"), "totals");
-    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(
-                         cJSON_GetObjectItemCaseSensitive(tot, "USD"), "credit")
-                         ->valuestring,
-                     "2.5");
-    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(
-                         cJSON_GetObjectItemCaseSensitive(tot, "USD"), "debit")
-                         ->valuestring,
-                     "10.00");
-    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(
-                         cJSON_GetObjectItemCaseSensitive(tot, "EUR"), "credit")
-                         ->valuestring,
-                     "1");
-    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(
-                         cJSON_GetObjectItemCaseSensitive(tot, "EUR"), "debit")
-                         ->valuestring,
-                     "0");
+    ck_assert_str_eq(pstr(tot, "USD", "credit"), "2.5");
+    ck_assert_str_eq(pstr(tot, "USD", "debit"), "10.00");
+    ck_assert_str_eq(pstr(tot, "EUR", "credit"), "1");
+    ck_assert_str_eq(pstr(tot, "EUR", "debit"), "0");
     cJSON_Delete(doc);
     free(text);
     free_all(b, 4);
